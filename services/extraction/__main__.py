@@ -1,0 +1,3 @@
+from services.extraction.main import main
+
+main()

@@ -1,0 +1,15 @@
+"""Wires extraction's handler to the extractor and the runner."""
+from __future__ import annotations
+
+from functools import partial
+
+from shared.kafka.runner import Runner, Subscription
+from shared.topics import ARTICLES_RECEIVED
+from services.extraction.handlers import handle_article_received
+from services.extraction.ports import ArticleExtractor
+from services.extraction.settings import ExtractionSettings
+
+
+def build_runner(settings: ExtractionSettings, *, extractor: ArticleExtractor) -> Runner:
+    sub = Subscription(ARTICLES_RECEIVED, partial(handle_article_received, extractor=extractor))
+    return Runner(settings, "extraction", [sub])

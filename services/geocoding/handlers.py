@@ -1,0 +1,69 @@
+"""Geocoding's handler: resolve every place mention of an article and publish its complete set
+of public incident events."""
+from __future__ import annotations
+
+import asyncio
+
+from shared.messages import (
+    EventsGeocoded,
+    ExtractedEvent,
+    ExtractionResult,
+    GeocodedArticle,
+    IncidentEvent,
+    Location,
+    PlacesExtracted,
+    derived_id,
+)
+from services.geocoding.ports import Geocoder
+
+PRODUCER = "geocoding"
+NO_PLACE = Location(reason="the report names no place for this event")
+
+
+async def handle_places_extracted(msg: PlacesExtracted, *, geocoder: Geocoder) -> list[EventsGeocoded]:
+    """Idempotent: event ids derive from article, type, weapon and resolved place."""
+    result = msg.payload
+    locations = await asyncio.to_thread(geocoder.resolve, list(result.places), language=result.language)
+    events = build_events(result, locations)
+    payload = GeocodedArticle(article_id=result.article_id, language=result.language,
+                              published_at=result.published_at, source=result.source, events=events)
+    return [EventsGeocoded.derived_from(msg, producer=PRODUCER, payload=payload)]
+
+
+def _place_key(loc: Location) -> str:
+    if loc.precision is None:
+        return f"unresolved:{loc.mention}"
+    street = f"{loc.street}|{','.join(loc.house_numbers)}" if loc.street else ""
+    return f"{loc.country_code}|{loc.admin1_code}|{loc.admin2}|{loc.city}|{loc.name}|{street}"
+
+
+def build_events(result: ExtractionResult, locations: list[Location]) -> list[IncidentEvent]:
+    """One event per (type, weapon, resolved place): two mentions of one place merge, keeping the
+    first value of each field and all the evidence."""
+    merged: dict[str, IncidentEvent] = {}
+    for ev in result.events:
+        loc = locations[ev.place] if ev.place is not None and ev.place < len(locations) else NO_PLACE
+        event_id = derived_id(result.article_id, ev.type, ev.weapon, _place_key(loc))
+        incoming = _public(ev, event_id, result, loc)
+        if event_id in merged:
+            merged[event_id] = _merge(merged[event_id], incoming)
+        else:
+            merged[event_id] = incoming
+    return list(merged.values())
+
+
+def _public(ev: ExtractedEvent, event_id: str, result: ExtractionResult, loc: Location) -> IncidentEvent:
+    return IncidentEvent(
+        id=event_id, article_id=result.article_id, type=ev.type, weapon=ev.weapon, count=ev.count,
+        killed=ev.killed, injured=ev.injured, damage=ev.damage, claimed_by=ev.claimed_by,
+        occurred_at=ev.occurred, location=loc, evidence=list(ev.evidence), source=result.source,
+        published_at=result.published_at,
+    )
+
+
+def _merge(first: IncidentEvent, other: IncidentEvent) -> IncidentEvent:
+    fields = ("count", "killed", "injured", "damage", "claimed_by", "occurred_at")
+    update = {f: getattr(other, f) for f in fields if getattr(first, f) is None and getattr(other, f) is not None}
+    seen = {(e.field, e.span) for e in first.evidence}
+    extra = [e for e in other.evidence if (e.field, e.span) not in seen]
+    return first.model_copy(update={**update, "evidence": [*first.evidence, *extra]})

@@ -1,0 +1,3 @@
+from services.ingestion.main import main
+
+main()

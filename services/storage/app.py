@@ -1,0 +1,26 @@
+"""Wires storage's handlers to the store and the runner."""
+from __future__ import annotations
+
+from functools import partial
+
+from shared.kafka.runner import Runner, Subscription
+from shared.topics import ARTICLES_RECEIVED, DLQ_EXTRACTION, DLQ_GEOCODING, EVENTS_GEOCODED
+from services.storage.adapters.sql import SqlIncidentStore, make_engine
+from services.storage.handlers import handle_article_received, handle_dead_letter, handle_events_geocoded
+from services.storage.ports import IncidentStore
+from services.storage.settings import StorageSettings
+
+
+def build_runner(settings: StorageSettings, *, store: IncidentStore | None = None) -> Runner:
+    on_close = []
+    if store is None:
+        engine = make_engine(settings.database_url)
+        store = SqlIncidentStore(engine)
+        on_close.append(engine.dispose)
+    subs = [
+        Subscription(ARTICLES_RECEIVED, partial(handle_article_received, store=store)),
+        Subscription(EVENTS_GEOCODED, partial(handle_events_geocoded, store=store)),
+        Subscription(DLQ_EXTRACTION, partial(handle_dead_letter, store=store)),
+        Subscription(DLQ_GEOCODING, partial(handle_dead_letter, store=store)),
+    ]
+    return Runner(settings, "storage", subs, on_close=on_close)

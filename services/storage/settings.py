@@ -1,0 +1,9 @@
+"""Storage's settings."""
+from __future__ import annotations
+
+from shared.config import DatabaseSettings
+
+
+class StorageSettings(DatabaseSettings):
+    service_name: str = "storage"
+    storage_migrate_on_start: bool = True

@@ -1,0 +1,180 @@
+"""`dronewatch run`: the whole stack on one machine, for development and demos.
+
+Starts the local broker unless KAFKA_BOOTSTRAP_SERVERS is set, creates the topics, builds the
+gazetteer index and migrates the store if needed, starts the five services as separate processes,
+feeds the sample reports, prints the URLs, and on Ctrl-C stops everything in reverse order."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shared.config import GazetteerSettings
+from shared.kafka.broker import LocalBroker, free_port
+from shared.kafka.clients import ensure_topics
+from shared.topics import ALL_TOPICS
+
+SERVICES = ("storage", "geocoding", "extraction", "gateway", "ingestion")
+# Group joins on the local broker take about half the session timeout; keep them short.
+LOCAL_BROKER_ENV = {"KAFKA_SESSION_TIMEOUT_MS": "3000", "KAFKA_HEARTBEAT_INTERVAL_MS": "300"}
+
+
+@dataclass
+class Stack:
+    data_dir: Path
+    env: dict[str, str]
+    broker: LocalBroker | None = None
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def log_path(self, name: str) -> Path:
+        return self.data_dir / "log" / f"{name}.log"
+
+    def start_service(self, name: str) -> None:
+        log = open(self.log_path(name), "ab")  # noqa: SIM115 - owned by the child
+        self.procs[name] = subprocess.Popen([sys.executable, "-m", f"services.{name}"], env=self.env,
+                                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def dead(self) -> list[str]:
+        return [n for n, p in self.procs.items() if p.poll() is not None]
+
+    def stop(self) -> None:
+        for name in reversed(list(self.procs)):
+            proc = self.procs[name]
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for name, proc in self.procs.items():
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                print(f"  {name} did not stop in 15 s; killing it", flush=True)
+                proc.kill()
+        if self.broker:
+            self.broker.stop()
+
+
+def _get(url: str, timeout: float = 2.0) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return resp.status, json.loads(resp.read() or b"{}")
+    except urllib.error.HTTPError as err:
+        return err.code, {}
+
+
+def _post(url: str, body: dict) -> tuple[int, dict]:
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, json.loads(resp.read() or b"{}")
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read() or b"{}")
+
+
+def wait_until(check, what: str, stack: Stack, timeout_s: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if dead := stack.dead():
+            raise RuntimeError(f"{', '.join(dead)} exited while waiting for {what}; see {stack.log_path(dead[0])}")
+        try:
+            if check():
+                return
+        except (OSError, urllib.error.URLError):
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"timed out waiting for {what}")
+
+
+def workers_joined(stack: Stack) -> bool:
+    return all(b"runner started" in stack.log_path(n).read_bytes() for n in ("storage", "geocoding", "extraction"))
+
+
+def feed_samples(samples_dir: Path, ingest: str, gateway: str) -> None:
+    files = sorted(samples_dir.glob("*.json"))
+    ids = []
+    for path in files:
+        body = json.loads(path.read_text(encoding="utf-8"))
+        status, reply = _post(f"{ingest}/v1/articles", body)
+        ids.append(reply.get("id"))
+        print(f"  posted {path.name}: HTTP {status} {reply.get('status')}", flush=True)
+    deadline = time.monotonic() + 60
+    for article_id in ids:
+        while time.monotonic() < deadline:
+            status, doc = _get(f"{gateway}/v1/articles/{article_id}")
+            if status == 200 and doc.get("status") in ("processed", "failed"):
+                break
+            time.sleep(0.2)
+        events = doc.get("events", []) if status == 200 else []
+        print(f"  {article_id}: {doc.get('status', 'pending')}, {len(events)} events", flush=True)
+        for ev in events:
+            loc = ev["location"]
+            print(f"    {ev['type']:12s} {ev['weapon']:10s} count={ev['count']} killed={ev['killed']} "
+                  f"injured={ev['injured']} at {loc.get('name') or loc.get('mention')} "
+                  f"[{loc.get('admin1_code')}, {loc.get('precision')}]", flush=True)
+
+
+def run(samples_dir: Path) -> int:
+    settings = GazetteerSettings()
+    data_dir = settings.data_dir
+    (data_dir / "log").mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    stack = Stack(data_dir=data_dir, env=env)
+    stopping = False
+
+    def _stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+            port = int(os.environ.get("LOCAL_BROKER_PORT") or free_port())
+            stack.broker = LocalBroker(port, log_path=stack.log_path("broker"))
+            stack.broker.start()
+            env["KAFKA_BOOTSTRAP_SERVERS"] = stack.broker.bootstrap
+            env.update({k: v for k, v in LOCAL_BROKER_ENV.items() if k not in os.environ})
+            print(f"local broker (Tansu, in memory) on {stack.broker.bootstrap}", flush=True)
+        bootstrap = env["KAFKA_BOOTSTRAP_SERVERS"]
+        created = asyncio.run(ensure_topics(settings.model_copy(update={"kafka_bootstrap_servers": bootstrap}),
+                                            ALL_TOPICS))
+        print(f"topics ready ({len(created)} created)", flush=True)
+        from services.geocoding.index import ensure_index
+        from services.storage.migrations import upgrade
+
+        print("gazetteer index: " + str(ensure_index(settings)), flush=True)
+        database_url = env.get("DATABASE_URL", "sqlite:///var/dronewatch.db")
+        upgrade(database_url)
+        print(f"store migrated: {database_url.split('@')[-1]}", flush=True)
+        for name in SERVICES:
+            stack.start_service(name)
+        ingest = f"http://{env.get('INGESTION_HOST', '127.0.0.1')}:{env.get('INGESTION_PORT', '8001')}"
+        gateway = f"http://{env.get('GATEWAY_HOST', '127.0.0.1')}:{env.get('GATEWAY_PORT', '8000')}"
+        wait_until(lambda: _get(f"{gateway}/readyz")[0] == 200, "the gateway", stack)
+        wait_until(lambda: _get(f"{ingest}/readyz")[0] == 200, "ingestion", stack)
+        wait_until(lambda: workers_joined(stack), "the workers to join their groups", stack)
+        print("feeding sample reports:", flush=True)
+        feed_samples(samples_dir, ingest, gateway)
+        print(f"\ndronewatch is running.\n  ingestion  {ingest}/v1/articles   (docs {ingest}/docs)\n"
+              f"  gateway    {gateway}/v1/events     (docs {gateway}/docs)\n"
+              f"  logs       {data_dir / 'log'}/\nCtrl-C stops everything.", flush=True)
+        while not stopping:
+            if dead := stack.dead():
+                print(f"{', '.join(dead)} exited; see {stack.log_path(dead[0])}. Stopping.", flush=True)
+                return 1
+            time.sleep(0.5)
+        return 0
+    except (RuntimeError, TimeoutError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        print("stopping...", flush=True)
+        stack.stop()
+        print("stopped.", flush=True)

@@ -1,0 +1,36 @@
+"""Every wire format of dronewatch, as frozen, versioned pydantic models.
+
+A service never declares its own copy of a message: it imports it from here. The topic catalogue
+(`shared.topics`) says which model travels on which topic.
+"""
+from shared.messages.articles import Article, ArticleReceived
+from shared.messages.envelope import Message, derived_id
+from shared.messages.events import (
+    Evidence,
+    EventsGeocoded,
+    ExtractedEvent,
+    ExtractionResult,
+    GeocodedArticle,
+    IncidentEvent,
+    Location,
+    PlaceMention,
+    PlacesExtracted,
+    TimeWindow,
+)
+
+__all__ = [
+    "Article",
+    "ArticleReceived",
+    "Evidence",
+    "EventsGeocoded",
+    "ExtractedEvent",
+    "ExtractionResult",
+    "GeocodedArticle",
+    "IncidentEvent",
+    "Location",
+    "Message",
+    "PlaceMention",
+    "PlacesExtracted",
+    "TimeWindow",
+    "derived_id",
+]

@@ -1,0 +1,145 @@
+"""What extraction finds (topic `articles.extracted.v1`) and what geocoding makes of it (topic
+`events.geocoded.v1`, the public topic subscribers read).
+
+Both messages are per article and carry the article's complete set of events: a redelivered or
+re-processed article replaces its previous set instead of adding to it.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from shared.messages.articles import Language
+from shared.messages.envelope import Frozen, Message
+
+EventType = Literal["interception", "attack", "impact", "debris_fall"]
+Weapon = Literal["uav", "missile", "glide_bomb", "artillery", "unknown"]
+Precision = Literal["country", "admin1", "admin2", "city", "city_district", "street", "sea"]
+# What the text itself says about a place's level, before any gazetteer look-up.
+LevelHint = Literal[
+    "country", "oblast", "district", "raion", "hromada", "city", "village", "city_district", "street", "sea"
+]
+Span = tuple[int, int]
+
+
+class Evidence(Frozen):
+    """The exact text behind one field of an event: `text == article_text[span[0]:span[1]]`."""
+
+    article_id: str
+    field: str  # type | weapon | count | killed | injured | damage | claimed_by | occurred_at | location
+    span: Span
+    text: str
+
+
+class TimeWindow(Frozen):
+    """When the incident happened, as the report gives it, resolved against published_at."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    precision: Literal["minute", "hour", "day", "night", "window", "unknown"] = "unknown"
+    text: str | None = None
+    span: Span | None = None
+
+
+class PlaceMention(Frozen):
+    """One mention of a place in the text, before geocoding.
+
+    `normalized` is the text's form turned to a look-up form (nominative, descriptor stripped);
+    `parent` is the index (in PlacesExtracted.places) of the place the text says contains this one
+    ("the Chertkovsky district of Rostov region"), if any.
+    """
+
+    text: str
+    span: Span
+    normalized: str
+    level_hint: LevelHint | None = None
+    parent: int | None = None
+    street: str | None = None  # for street mentions: the street's name
+    house_numbers: list[str] = Field(default_factory=list)
+
+
+class ExtractedEvent(Frozen):
+    """One incident claim at one place: one event per (type, weapon, place)."""
+
+    type: EventType
+    weapon: Weapon = "unknown"
+    count: int | None = None
+    killed: int | None = None
+    injured: int | None = None
+    damage: bool | None = None
+    claimed_by: str | None = None
+    occurred: TimeWindow | None = None
+    place: int | None = None  # index into PlacesExtracted.places; None when the text names none
+    evidence: list[Evidence] = Field(default_factory=list)
+
+
+class ExtractionResult(Frozen):
+    article_id: str
+    language: Language
+    published_at: datetime | None = None
+    source: str | None = None
+    places: list[PlaceMention] = Field(default_factory=list)
+    events: list[ExtractedEvent] = Field(default_factory=list)
+
+
+class PlacesExtracted(Message):
+    EVENT_TYPE: ClassVar[str] = "article.extracted"
+    SCHEMA_VERSION: ClassVar[int] = 1
+    payload: ExtractionResult
+
+
+class Location(Frozen):
+    """A resolved (or unresolvable) place. `precision` is the level actually resolved; null with a
+    `reason` when nothing in the gazetteer fits."""
+
+    mention: str | None = None
+    span: Span | None = None
+    name: str | None = None
+    country_code: str | None = None
+    admin1_code: str | None = None  # ISO 3166-2, e.g. RU-ROS
+    admin1: str | None = None
+    admin2: str | None = None
+    city: str | None = None
+    street: str | None = None
+    house_numbers: list[str] = Field(default_factory=list)
+    lat: float | None = None
+    lon: float | None = None
+    precision: Precision | None = None
+    confidence: float = 0.0
+    reason: str | None = None  # why this candidate won, or why nothing did
+    geonames_id: int | None = None
+
+
+class IncidentEvent(Frozen):
+    """The public event (HTTP contract v1 and topic `events.geocoded.v1`). One report's claim."""
+
+    id: str
+    article_id: str
+    type: EventType
+    weapon: Weapon
+    count: int | None = None
+    killed: int | None = None
+    injured: int | None = None
+    damage: bool | None = None
+    claimed_by: str | None = None
+    occurred_at: TimeWindow | None = None
+    location: Location
+    evidence: list[Evidence] = Field(default_factory=list)
+    source: str | None = None
+    published_at: datetime | None = None
+
+
+class GeocodedArticle(Frozen):
+    article_id: str
+    language: Language
+    published_at: datetime | None = None
+    source: str | None = None
+    events: list[IncidentEvent] = Field(default_factory=list)
+
+
+class EventsGeocoded(Message):
+    EVENT_TYPE: ClassVar[str] = "article.geocoded"
+    SCHEMA_VERSION: ClassVar[int] = 1
+    payload: GeocodedArticle

@@ -1,0 +1,32 @@
+"""The entry-point boilerplate every service shares, written once: logging set-up, the start-up
+line with the resolved (masked) settings, and running a worker's Runner until a signal."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Callable
+
+from shared.config import BaseServiceSettings
+from shared.kafka.runner import Runner, run_until_signalled
+from shared.logging import setup_logging
+
+log = logging.getLogger(__name__)
+
+
+def start_service(settings: BaseServiceSettings) -> None:
+    # CPU-bound libraries must not spawn a thread per core in each worker process.
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+    setup_logging(settings.service_name, settings.log_level, settings.log_format)
+    log.info("starting", extra={"settings": settings.masked()})
+
+
+def run_worker(settings: BaseServiceSettings, build_runner: Callable[[BaseServiceSettings], Runner]) -> None:
+    """Build the runner inside the event loop (aiokafka clients bind to it) and run it until
+    SIGTERM/SIGINT."""
+
+    async def _main() -> None:
+        await run_until_signalled(build_runner(settings))
+
+    asyncio.run(_main())

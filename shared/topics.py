@@ -1,0 +1,105 @@
+"""The topic catalogue: every topic dronewatch uses, with its model, key, partitions, retention,
+producers and consumers. The runner, topic creation, the compose check, the schema export and the
+tests read from here; topic names appear nowhere else."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from shared.messages import ArticleReceived, EventsGeocoded, Message, PlacesExtracted
+
+DAY_MS = 24 * 3600 * 1000
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    model: type[Message] | None  # None for dead-letter topics: they carry the original bytes
+    key: str  # what the Kafka key holds
+    partitions: int
+    retention_ms: int
+    producers: tuple[str, ...]
+    consumers: tuple[str, ...] = ()
+    description: str = ""
+    public: bool = False
+    configs: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def topic_configs(self) -> dict[str, str]:
+        return {"retention.ms": str(self.retention_ms), **self.configs}
+
+
+ARTICLES_RECEIVED = Topic(
+    name="articles.received.v1",
+    model=ArticleReceived,
+    key="article id",
+    partitions=6,
+    retention_ms=7 * DAY_MS,
+    producers=("ingestion",),
+    consumers=("extraction", "storage"),
+    description="Reports as accepted by ingestion: text and metadata.",
+)
+ARTICLES_EXTRACTED = Topic(
+    name="articles.extracted.v1",
+    model=PlacesExtracted,
+    key="article id",
+    partitions=6,
+    retention_ms=7 * DAY_MS,
+    producers=("extraction",),
+    consumers=("geocoding",),
+    description="Incidents and place mentions found in one report, before geocoding.",
+)
+EVENTS_GEOCODED = Topic(
+    name="events.geocoded.v1",
+    model=EventsGeocoded,
+    key="article id",
+    partitions=6,
+    retention_ms=30 * DAY_MS,
+    producers=("geocoding",),
+    consumers=("storage",),
+    description="Public: one report's complete, geolocated set of incident events. "
+    "A later message for the same article replaces the earlier set.",
+    public=True,
+)
+
+
+def dlq(service: str, consumers: tuple[str, ...] = ("storage",)) -> Topic:
+    return Topic(
+        name=f"dlq.{service}",
+        model=None,
+        key="the original message's key",
+        partitions=1,
+        retention_ms=30 * DAY_MS,
+        producers=(service,),
+        consumers=consumers,
+        description=f"Messages {service} could not decode or process: original bytes, with headers "
+        "dlq.reason, dlq.source.topic, dlq.source.partition, dlq.source.offset.",
+    )
+
+
+DLQ_EXTRACTION = dlq("extraction")
+DLQ_GEOCODING = dlq("geocoding")
+DLQ_STORAGE = dlq("storage", consumers=())
+
+ALL_TOPICS: tuple[Topic, ...] = (
+    ARTICLES_RECEIVED,
+    ARTICLES_EXTRACTED,
+    EVENTS_GEOCODED,
+    DLQ_EXTRACTION,
+    DLQ_GEOCODING,
+    DLQ_STORAGE,
+)
+DLQ_FOR_SERVICE = {"extraction": DLQ_EXTRACTION, "geocoding": DLQ_GEOCODING, "storage": DLQ_STORAGE}
+
+
+def topic_for_model(model: type[Message]) -> Topic:
+    for topic in ALL_TOPICS:
+        if topic.model is model:
+            return topic
+    raise LookupError(f"no topic carries {model.__name__}")
+
+
+def by_name(name: str) -> Topic:
+    for topic in ALL_TOPICS:
+        if topic.name == name:
+            return topic
+    raise LookupError(f"unknown topic {name!r}")

@@ -1,0 +1,155 @@
+"""The Kafka runner against the real local broker: outputs before commits, dead letters with
+reasons, transient faults retried, and redelivery that produces identical output ids."""
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from shared.kafka.errors import RejectMessage, TransientError
+from shared.kafka.runner import Runner, Subscription
+from shared.kafka.serde import encode
+from shared.messages import ArticleReceived, ExtractionResult, PlacesExtracted
+from shared.topics import ARTICLES_EXTRACTED, ARTICLES_RECEIVED, DLQ_EXTRACTION
+from tests.builders import make_article_received
+from tests.kafka_helpers import committed, create_topics, produce_raw, read_topic, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def forward(calls: list[str] | None = None):
+    async def handler(msg: ArticleReceived) -> list[PlacesExtracted]:
+        if calls is not None:
+            calls.append(msg.payload.id)
+        if msg.payload.text == "reject me":
+            raise RejectMessage("the test asked for a rejection")
+        if msg.payload.text == "crash me":
+            raise ValueError("a bug on this message")
+        result = ExtractionResult(article_id=msg.payload.id, language="en")
+        return [PlacesExtracted.derived_from(msg, producer="extraction", payload=result)]
+
+    return handler
+
+
+async def start(runner: Runner) -> tuple[asyncio.Event, asyncio.Task]:
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
+    await asyncio.wait_for(runner.started.wait(), 30)
+    return stop, task
+
+
+def inputs(n: int) -> list[tuple[bytes, bytes]]:
+    msgs = [make_article_received(id=f"a-{i}", text=f"report {i}") for i in range(n)]
+    return [(m.key.encode(), encode(m)) for m in msgs]
+
+
+async def test_outputs_are_published_and_offsets_committed(settings_factory):
+    settings = settings_factory()
+    await create_topics(settings)
+    await produce_raw(settings, ARTICLES_RECEIVED, inputs(20))
+    runner = Runner(settings, "extraction", [Subscription(ARTICLES_RECEIVED, forward())])
+    stop, task = await start(runner)
+    out = await read_topic(settings, ARTICLES_EXTRACTED, expect=20)
+    await wait_for(lambda: runner.stats.consumed == 20)
+    stop.set()
+    await asyncio.wait_for(task, 30)
+    assert sorted(json.loads(r.value)["payload"]["article_id"] for r in out) == sorted(f"a-{i}" for i in range(20))
+    assert all(r.key == json.loads(r.value)["correlation_id"].encode() for r in out)
+    assert await committed(settings, "extraction", ARTICLES_RECEIVED) == 20
+
+
+async def test_poison_and_failing_messages_are_dead_lettered_with_reason_and_the_rest_flow(settings_factory):
+    settings = settings_factory()
+    await create_topics(settings)
+    bad = make_article_received(id="a-bad", text="reject me")
+    buggy = make_article_received(id="a-bug", text="crash me")
+    records = [(b"a-junk", b"\xff\x00 not json"), (bad.key.encode(), encode(bad)),
+               (b"a-v9", json.dumps({"event_type": "article.received", "schema_version": 9}).encode()),
+               (buggy.key.encode(), encode(buggy)), *inputs(3)]
+    await produce_raw(settings, ARTICLES_RECEIVED, records)
+    runner = Runner(settings, "extraction", [Subscription(ARTICLES_RECEIVED, forward())])
+    stop, task = await start(runner)
+    dead = await read_topic(settings, DLQ_EXTRACTION, expect=4)
+    out = await read_topic(settings, ARTICLES_EXTRACTED, expect=3)
+    stop.set()
+    await asyncio.wait_for(task, 30)
+    reasons = {r.key: dict(r.headers)["dlq.reason"].decode() for r in dead}
+    assert "not valid UTF-8 JSON" in reasons[b"a-junk"]
+    assert reasons[b"a-bad"] == "the test asked for a rejection"
+    assert "unknown schema_version 9" in reasons[b"a-v9"]
+    assert "ValueError: a bug on this message" in reasons[b"a-bug"]
+    junk = next(r for r in dead if r.key == b"a-junk")
+    headers = dict(junk.headers)
+    assert junk.value == b"\xff\x00 not json"  # the original bytes, untouched
+    assert headers["dlq.source.topic"].decode().endswith(ARTICLES_RECEIVED.name)
+    assert int(headers["dlq.source.offset"]) >= 0 and int(headers["dlq.source.partition"]) >= 0
+    assert len(out) == 3
+
+
+async def test_transient_fault_is_retried_until_it_passes(settings_factory):
+    settings = settings_factory(transient_retry_initial_s=0.05)
+    await create_topics(settings)
+    await produce_raw(settings, ARTICLES_RECEIVED, inputs(1))
+    failures = {"left": 3}
+
+    async def flaky(msg: ArticleReceived) -> list[PlacesExtracted]:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise TransientError("database briefly down")
+        return await forward()(msg)
+
+    runner = Runner(settings, "extraction", [Subscription(ARTICLES_RECEIVED, flaky)])
+    stop, task = await start(runner)
+    out = await read_topic(settings, ARTICLES_EXTRACTED, expect=1)
+    stop.set()
+    await asyncio.wait_for(task, 30)
+    assert len(out) == 1 and runner.stats.transient_retries == 3 and runner.stats.dead_lettered == 0
+
+
+async def test_a_fault_that_persists_stops_without_commit_and_the_message_is_redelivered_with_same_ids(settings_factory):
+    settings = settings_factory(transient_retry_initial_s=0.05, transient_retry_max_s=0.3)
+    await create_topics(settings)
+    await produce_raw(settings, ARTICLES_RECEIVED, inputs(2))
+
+    async def down(msg: ArticleReceived) -> list[PlacesExtracted]:
+        raise TransientError("database down for good")
+
+    failing = Runner(settings, "extraction", [Subscription(ARTICLES_RECEIVED, down)])
+    stop, task = await start(failing)
+    with pytest.raises(TransientError):
+        await asyncio.wait_for(task, 30)
+    assert await committed(settings, "extraction", ARTICLES_RECEIVED) == 0
+
+    first: list[str] = []
+    healthy = Runner(settings, "extraction", [Subscription(ARTICLES_RECEIVED, forward(first))])
+    stop, task = await start(healthy)
+    out = await read_topic(settings, ARTICLES_EXTRACTED, expect=2)
+    await wait_for(lambda: healthy.stats.commits > 0)
+    stop.set()
+    await asyncio.wait_for(task, 30)
+    assert sorted(first) == ["a-0", "a-1"]  # nothing was lost
+
+    # Processing the same inputs again (a redelivery) yields the very same output ids.
+    again = [m async for m in _replay(settings)]
+    assert {json.loads(r.value)["event_id"] for r in out} == set(again)
+
+
+async def _replay(settings):
+    for record in await read_topic(settings, ARTICLES_RECEIVED, expect=2):
+        msg = ArticleReceived.model_validate_json(record.value)
+        for out in await forward()(msg):
+            yield out.event_id
+
+
+async def test_dlq_limit_stops_the_service_instead_of_dead_lettering_everything(settings_factory):
+    settings = settings_factory(dlq_max_consecutive=2)
+    await create_topics(settings)
+    await produce_raw(settings, ARTICLES_RECEIVED, [(b"k", b"junk")] * 5)
+    runner = Runner(settings, "extraction", [Subscription(ARTICLES_RECEIVED, forward())])
+    stop, task = await start(runner)
+    from shared.kafka.errors import DlqLimitExceeded
+
+    with pytest.raises(DlqLimitExceeded):
+        await asyncio.wait_for(task, 30)
+    assert runner.stats.dead_lettered == 3
