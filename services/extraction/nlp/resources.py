@@ -1,0 +1,125 @@
+"""Loading the lexicon files (`lexicons/*.yaml`) and turning them into compiled matchers, once.
+Every word list of one kind and language becomes ONE regular-expression alternation with a named
+group per class (trigger kind, weapon class), so a text is scanned once per kind instead of once
+per word. `load_resources()` builds an immutable `NlpResources` bundle (plus the pymorphy3
+analyzers for ru and uk); nothing here runs at import time.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from services.extraction.nlp.morph import Morph
+from services.extraction.nlp.numbers import NumberFinder
+
+LEXICON_DIR = Path(__file__).parent / "lexicons"
+LANGS = ("en", "ru", "uk")
+NUM_MASK = "\ue000"
+FLAGS = re.IGNORECASE | re.UNICODE
+
+
+def _load(name: str) -> dict:
+    with open(LEXICON_DIR / name, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def _alt(fragments: list[str]) -> str:
+    return "|".join(f"(?:{f})" for f in sorted(fragments, key=len, reverse=True))
+
+
+def _grouped(classes: dict[str, list[str]]) -> re.Pattern:
+    """One alternation, one named group per class, whole words only."""
+    groups = [f"(?P<{k}>{_alt(v)})" for k, v in classes.items() if v]
+    return re.compile(rf"(?<![\w-])(?:{'|'.join(groups)})(?![\w])", FLAGS)
+
+
+def _plain(fragments: list[str]) -> re.Pattern | None:
+    if not fragments:
+        return None
+    body = _alt([f.replace("{N}", f"{NUM_MASK}+") for f in fragments])
+    return re.compile(rf"(?<!\w)(?:{body})(?!\w)", FLAGS)
+
+
+@dataclass(frozen=True)
+class PlaceGrammar:
+    descriptors: dict[str, str]
+    plural: dict[str, str]
+    prefix: frozenset[str]
+    abbrev: dict[str, str]
+    prepositions: frozenset[str]
+    list_intro: frozenset[str]
+    of_heads: frozenset[str]
+    modifiers: frozenset[str]
+    origin: frozenset[str]
+    titles: frozenset[str]
+    stop: frozenset[str]
+    countries: frozenset[str]
+    region_suffix: tuple[str, ...]
+    house: re.Pattern
+
+
+@dataclass(frozen=True)
+class ClaimGrammar:
+    bodies: list[tuple[re.Pattern, str]]
+    titles: re.Pattern | None
+    title_names: list[tuple[re.Pattern, str]]
+    bare: list[tuple[re.Pattern, str]]
+
+
+@dataclass(frozen=True)
+class NlpResources:
+    morph: Morph
+    numbers: NumberFinder
+    triggers: dict[str, re.Pattern]
+    weapons: dict[str, re.Pattern]
+    casualties: dict[str, dict[str, re.Pattern | None]]
+    places: dict[str, PlaceGrammar]
+    claims: dict[str, ClaimGrammar]
+    time: dict[str, dict]
+    article_one: dict[str, frozenset[str]]
+
+
+def _place_grammar(d: dict) -> PlaceGrammar:
+    house = _alt(d.get("house_words", []))
+    numlist = r"\d+\s?[a-zа-яё]?(?:/\d+)?(?:\s*(?:,|and|&|и|і|та|й)\s*\d+\s?[a-zа-яё]?(?:/\d+)?)*"
+    return PlaceGrammar(
+        descriptors=d["descriptors"], plural=d.get("plural", {}), prefix=frozenset(d.get("prefix", [])),
+        abbrev=d.get("abbrev", {}), prepositions=frozenset(d["prepositions"]),
+        list_intro=frozenset(d.get("list_intro", [])), of_heads=frozenset(d.get("of_heads", [])),
+        modifiers=frozenset(d.get("modifiers", [])), origin=frozenset(d.get("origin", [])),
+        titles=frozenset(t.lower() for t in d.get("titles", [])), stop=frozenset(d.get("stop", [])),
+        countries=frozenset(d.get("countries", [])), region_suffix=tuple(d.get("region_suffix", [])),
+        house=re.compile(rf"^(?:\s*,\s*|\s*,?\s*[^.;:!?]{{0,40}}?(?<!\w)(?:{house})\s*)(?P<nums>{numlist})", FLAGS),
+    )
+
+
+def _claim_grammar(d: dict) -> ClaimGrammar:
+    bodies = [(re.compile(rf"(?<!\w)(?:{k})(?!\w)", re.UNICODE), v) for k, v in d.get("bodies", {}).items()]
+    titles = d.get("titles", {}) or {}
+    title_names = [(re.compile(rf"(?<!\w){k}(?!\w)", FLAGS), v) for k, v in titles.items()]
+    bare = [(re.compile(rf"(?<!\w){k}(?!\w)", FLAGS), v) for k, v in (d.get("bare_titles") or {}).items()]
+    return ClaimGrammar(bodies, re.compile(_alt(list(titles)), FLAGS) if titles else None, title_names, bare)
+
+
+def load_resources() -> NlpResources:
+    """Load every lexicon and the pymorphy3 analyzers (ru, uk). Call once per process."""
+    trig, weap, cas = _load("triggers.yaml"), _load("weapons.yaml"), _load("casualties.yaml")
+    places, claims, times, nums = _load("places.yaml"), _load("claims.yaml"), _load("time.yaml"), _load("numbers.yaml")
+    morph = Morph(translit=claims.get("translit", {}))
+    return NlpResources(
+        morph=morph,
+        numbers=NumberFinder(nums, morph),
+        triggers={lang: _grouped(trig[lang]) for lang in LANGS},
+        weapons={lang: _grouped(weap[lang]) for lang in LANGS},
+        casualties={lang: {k: _plain(v or []) for k, v in cas[lang].items()} for lang in LANGS},
+        places={lang: _place_grammar(places[lang]) for lang in LANGS},
+        claims={lang: _claim_grammar(claims[lang]) for lang in LANGS},
+        time={lang: {**times[lang], "night_re": _plain(times[lang].get("night", [])),
+                     "night_of_re": [re.compile(p, FLAGS) for p in times[lang].get("night_of", [])],
+                     "window_re": [re.compile(p, FLAGS) for p in times[lang].get("window", [])]}
+              for lang in LANGS},
+        article_one={lang: frozenset(nums[lang].get("article_one", [])) for lang in LANGS},
+    )

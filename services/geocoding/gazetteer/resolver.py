@@ -1,0 +1,278 @@
+"""GazetteerGeocoder: turns the PlaceMentions of one report into Locations. Each mention gets
+candidates from the gazetteer (exact / stem / dictionary-form keys, then blocked fuzzy search), filtered
+by its level hint, constrained by its parent mention (or an inline 'X district of Y'), and scored with
+context from the other places in the report (a candidate in an oblast or city the report also names
+wins), then population. Streets and coordinate-less districts resolve to the finest enclosing level that
+has coordinates, and `precision` says which level the coordinates belong to. Never raises.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+
+from shared.messages.events import Location, PlaceMention
+
+from .build import A1, A2, CC, CITY, GID, LAT, LEVEL, LON, NAME, PARENT, POP
+from .index import HINT_LEVELS, LEVEL_PRIOR, Gazetteer
+from .normalize import is_cyrillic, read_romanize, segments, split_descriptors
+
+_WORD_HINT = {"oblast": "oblast", "district": "district", "city": "city", "village": "village",
+              "street": "street", "sea": "sea", "city_district": "city_district"}
+_STREET_TYPES = [
+    (r"ул(?:ица|ице|ицы|\.)?|вул(?:иця|иці|\.)?|street|st\.?", "Street"),
+    (r"просп(?:ект|екте|\.)?|пр-т|пр\.|avenue|ave\.?", "Avenue"),
+    (r"бул(?:ьвар|ьваре|\.)?|бульв\.|boulevard|blvd\.?", "Boulevard"),
+    (r"пер(?:еулок|еулке|\.)?|пров(?:улок|улку|\.)?|lane", "Lane"),
+    (r"ш(?:оссе|\.)|шосе|highway", "Highway"),
+    (r"пл(?:ощадь|оща|\.)|square", "Square"),
+]
+_IM = re.compile(r"\b(?:им\.|имени|ім\.|імені)\s*", re.I)
+
+
+def _street_name(raw: str) -> str:
+    s = _IM.sub("", raw.strip())
+    kind = "Street"
+    for pat, en in _STREET_TYPES:
+        m = re.search(rf"(?:^|\s)(?:{pat})(?=\s|$)", s, re.I)
+        if m:
+            kind = en
+            s = (s[: m.start()] + " " + s[m.end():]).strip()
+            break
+    s = s.strip(" ,.")
+    if is_cyrillic(s):
+        s = read_romanize(s)
+        s = re.sub(r"(ой|ая|ий|ый)$", "", s) if False else s
+        return f"{s[:1].upper()}{s[1:]} {kind}".strip()
+    return raw.strip() if re.search(r"(street|avenue|boulevard|lane|highway|square)\b", raw, re.I) else f"{s} {kind}"
+
+
+class GazetteerGeocoder:
+    def __init__(self, gazetteer: Gazetteer):
+        self.g = gazetteer
+
+    # -- candidate generation ---------------------------------------------------------------
+    def _cands(self, pm: PlaceMention, language: str):
+        surfaces = [s for s in dict.fromkeys([pm.normalized, pm.text]) if s and s.strip()]
+        cands: dict[int, tuple[float, str]] = {}
+        word_lvl = tail = None
+        for s in surfaces:
+            c, lvl, t = self.g.candidates(s, language)
+            word_lvl, tail = word_lvl or lvl, tail or t
+            for e, v in c.items():
+                if cands.get(e, (0,))[0] < v[0]:
+                    cands[e] = v
+        if not cands and surfaces:  # enumeration: "Белгородской, Курской областей"
+            parts = segments(surfaces[0])
+            if len(parts) > 1:
+                c, _lvl, _t = self.g.candidates(parts[0], language)
+                cands = {e: (q * 0.97, how + " (first item of a list)") for e, (q, how) in c.items()}
+        if not cands and surfaces:  # loose span: look for a known name inside it
+            toks = re.findall(r"[\w'’ʼ-]+", surfaces[-1])
+            for n in (3, 2, 1):
+                for i in range(len(toks) - n + 1):
+                    if not toks[i][:1].isupper():
+                        continue
+                    c, _l, _t = self.g.candidates(" ".join(toks[i:i + n]), language)
+                    for e, (q, how) in c.items():
+                        if q >= 0.95 and cands.get(e, (0,))[0] < q * 0.9:
+                            cands[e] = (q * 0.9, how + " (name found inside the mention)")
+                if cands:
+                    break
+        return cands, word_lvl, tail, (surfaces[0] if surfaces else "")
+
+    def _inside(self, e: tuple, eid: int, parent_eid: int) -> bool:
+        p = self.g.entries[parent_eid]
+        if p[LEVEL] == "country":
+            return e[CC] == p[CC]
+        if p[LEVEL] == "admin1":
+            return e[A1] == p[A1]
+        if p[LEVEL] == "admin2":
+            return e[PARENT] == parent_eid or (e[A2] == p[NAME] and e[A1] == p[A1])
+        if p[LEVEL] == "city":
+            return e[PARENT] == parent_eid or (e[LEVEL] == "city" and eid == parent_eid)
+        if p[LEVEL] == "city_district":
+            return e[PARENT] == p[PARENT]
+        return False
+
+    # -- main entry point ---------------------------------------------------------------------
+    def resolve(self, places: list[PlaceMention], *, language: str, text: str = "") -> list[Location]:
+        try:
+            return self._resolve(places, language)
+        except Exception as exc:  # never raise into the service
+            return [Location(mention=p.text, span=p.span, reason=f"geocoder error: {exc!r}") for p in places]
+
+    def _resolve(self, places: list[PlaceMention], language: str) -> list[Location]:
+        n = len(places)
+        info = [self._cands(p, language) for p in places]
+        # votes: which admin1 / city each mention most likely refers to (for the others' context)
+        votes_a1: list[dict[str, float]] = []
+        votes_city: list[dict[int, float]] = []
+        for cands, *_ in info:
+            va, vc = defaultdict(float), defaultdict(float)
+            if cands:
+                top = max(q for q, _ in cands.values())
+                best = [e for e, (q, _) in cands.items() if q >= top - 0.03]
+                for e in best:
+                    ent = self.g.entries[e]
+                    if ent[A1]:
+                        va[ent[A1]] += 1 / len(best)
+                    if ent[LEVEL] == "city":
+                        vc[e] += 1 / len(best)
+            votes_a1.append(va)
+            votes_city.append(vc)
+        chosen: list[int | None] = [None] * n
+        out: list[Location | None] = [None] * n
+
+        def ctx(i: int):
+            a1 = defaultdict(float)
+            city = defaultdict(float)
+            for j in range(n):
+                if j != i:
+                    for k, v in votes_a1[j].items():
+                        a1[k] += v
+                    for k, v in votes_city[j].items():
+                        city[k] += v
+            return a1, city
+
+        def do(i: int, stack=()):
+            if out[i] is not None:
+                return
+            pm = places[i]
+            par = pm.parent if pm.parent is not None and 0 <= pm.parent < n and pm.parent != i else None
+            if par is not None and par not in stack:
+                do(par, stack + (i,))
+            parent_eid = chosen[par] if par is not None else None
+            out[i], chosen[i] = self._one(i, pm, info[i], parent_eid, ctx(i), language, out, places)
+
+        for i in range(n):
+            do(i)
+        return [o for o in out]  # type: ignore[misc]
+
+    def _one(self, i, pm, info, parent_eid, context, language, out, places):
+        cands, word_lvl, tail, surface = info
+        cands = dict(cands)
+        hint = pm.level_hint or _WORD_HINT.get(word_lvl or "")
+        if hint == "street" or pm.street:
+            return self._street(i, pm, places, out), None
+        g = self.g
+        ctx_a1, ctx_city = context
+        # inline parent ("Калининском районе Донецка", "district of Kharkiv")
+        if parent_eid is None and tail:
+            tc, _l, _t = g.candidates(tail, language)
+            tc = {e: v for e, v in tc.items() if g.entries[e][LEVEL] in ("city", "admin1", "admin2")}
+            if tc:
+                parent_eid = max(tc, key=lambda e: (tc[e][0] + LEVEL_PRIOR.get(g.entries[e][LEVEL], 0),
+                                                    g.entries[e][POP]))
+        allowed = HINT_LEVELS.get(hint or "", ())
+        core = split_descriptors(surface)[0]
+        # fuzzy search when nothing matched exactly: parent's admin1, then the report's admin1s, then global
+        if not any(not allowed or g.entries[e][LEVEL] in allowed for e in cands):
+            a1s = []
+            if parent_eid is not None and g.entries[parent_eid][A1]:
+                a1s.append(g.entries[parent_eid][A1])
+            a1s += [a for a, _ in sorted(ctx_a1.items(), key=lambda x: -x[1]) if a not in a1s][:3]
+            for a1 in a1s:
+                for e, v in g.fuzzy(core, a1=a1, cutoff=72).items():
+                    if cands.get(e, (0,))[0] < v[0]:
+                        cands[e] = v
+            if not any(not allowed or g.entries[e][LEVEL] in allowed for e in cands):
+                for e, v in g.fuzzy(core, cutoff=85).items():
+                    if cands.get(e, (0,))[0] < v[0]:
+                        cands[e] = v
+        if not cands:
+            return Location(mention=pm.text, span=pm.span, reason=f"no gazetteer entry matches '{surface}'"), None
+        scored = []
+        for e, (q, how) in cands.items():
+            ent = g.entries[e]
+            s = q + LEVEL_PRIOR.get(ent[LEVEL], 0) + 0.01 * math.log10(ent[POP] + 1)
+            notes = [how]
+            if allowed:
+                if ent[LEVEL] in allowed:
+                    s += 0.2
+                else:
+                    s -= 0.3
+                    notes.append(f"level {ent[LEVEL]} does not fit hint {hint}")
+            if parent_eid is not None:
+                if self._inside(ent, e, parent_eid):
+                    s += 0.25
+                    notes.append(f"inside {g.entries[parent_eid][NAME]}")
+                else:
+                    s -= 0.2
+            if ent[A1] and ctx_a1.get(ent[A1]):
+                s += min(0.15, 0.08 * ctx_a1[ent[A1]])
+                notes.append("consistent with other places in the report")
+            if ent[LEVEL] == "city_district" and ctx_city.get(ent[PARENT]):
+                s += 0.15
+            if ent[LEVEL] == "city" and ctx_city.get(e) and parent_eid is None:
+                s += 0.02
+            scored.append((s, e, notes))
+        scored.sort(key=lambda x: -x[0])
+        best_s, eid, notes = scored[0]
+        be = g.entries[eid]
+        # rivals: other places (the same point at another level, e.g. a city and its urban okrug, is no rival)
+        rivals = [s for s, e, _ in scored[1:] if (g.entries[e][LAT], g.entries[e][LON]) != (be[LAT], be[LON])
+                  or be[LAT] is None]
+        margin = best_s - rivals[0] if rivals else 0.5
+        close = sum(1 for s in rivals if best_s - s < 0.05)
+        q = cands[eid][0]
+        conf = q * (0.55 + 0.45 * min(1.0, margin / 0.15)) * max(0.3, 1 - 0.1 * close)
+        if allowed and g.entries[eid][LEVEL] not in allowed:
+            conf *= 0.6
+        reason = "; ".join(notes)
+        if rivals and margin < 0.05:
+            reason += f"; ambiguous ({len(rivals)} other candidates), chose by context/population"
+        return self._location(pm, eid, round(max(0.05, min(0.99, conf)), 3), reason), eid
+
+    def _location(self, pm: PlaceMention, eid: int, conf: float, reason: str) -> Location:
+        g = self.g
+        e = g.entries[eid]
+        a1_name = None
+        if e[A1]:
+            a1e = g.a1_entry(e[A1])
+            a1_name = g.entries[a1e][NAME] if a1e is not None else None
+        lvl = e[LEVEL]
+        name, lat, lon, prec = e[NAME], e[LAT], e[LON], lvl
+        city = e[CITY] if lvl in ("city", "city_district") else None
+        if lvl == "city_district":
+            name = f"{e[NAME]}, {e[CITY]}"
+            if lat is None and e[PARENT] is not None:
+                p = g.entries[e[PARENT]]
+                lat, lon, prec = p[LAT], p[LON], "city"
+                reason += f"; district has no coordinates of its own, using {p[NAME]}"
+        if lvl == "admin2" and lat is None and e[A1]:
+            a1e = g.a1_entry(e[A1])
+            if a1e is not None:
+                lat, lon, prec = g.entries[a1e][LAT], g.entries[a1e][LON], "admin1"
+                reason += "; district centre unknown, using the oblast capital"
+        if lvl == "admin2" and e[CITY]:
+            reason += f"; centre {e[CITY]}"
+        if lat is None:
+            prec = None
+        return Location(
+            mention=pm.text, span=pm.span, name=name, country_code=e[CC], admin1_code=e[A1],
+            admin1=a1_name, admin2=e[A2] if lvl in ("admin2", "city", "city_district") else None,
+            city=city, lat=lat, lon=lon, precision=prec, confidence=conf, reason=reason, geonames_id=e[GID])
+
+    def _street(self, i: int, pm: PlaceMention, places: list[PlaceMention], out) -> Location:
+        street = _street_name(pm.street or pm.normalized or pm.text)
+        order = []
+        if pm.parent is not None and 0 <= pm.parent < len(out):
+            order.append(pm.parent)
+        rank = {"city_district": 0, "street": 0, "city": 1, "admin2": 2, "admin1": 3}
+        others = [j for j in range(len(out)) if j != i and out[j] is not None and out[j].precision]
+        others.sort(key=lambda j: (rank.get(out[j].precision, 9), abs(places[j].span[0] - pm.span[0])))
+        order += others
+        for j in order:
+            p = out[j]
+            if p is None or p.precision is None or p.precision in ("country", "sea"):
+                continue
+            base_name = p.name.split(", ", 1)[1] if p.street and ", " in p.name else p.name
+            return p.model_copy(update={
+                "mention": pm.text, "span": pm.span, "name": f"{street}, {base_name}", "street": street,
+                "house_numbers": list(pm.house_numbers), "confidence": round(p.confidence * 0.9, 3),
+                "reason": f"street has no coordinates; using the {p.precision} coordinates of "
+                          f"{p.name} (mention {j})"})
+        return Location(mention=pm.text, span=pm.span, name=street, street=street,
+                        house_numbers=list(pm.house_numbers),
+                        reason="street without a resolvable city or district in the report")
