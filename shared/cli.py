@@ -34,8 +34,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"created: {', '.join(created) or 'nothing (all exist)'}")
         return 0
     if args.command == "migrate":
-        from shared.config import DatabaseSettings
         from services.storage.migrations import upgrade
+        from shared.config import DatabaseSettings
 
         upgrade(DatabaseSettings().database_url)
         print("migrated")
@@ -43,8 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "gazetteer":
         import logging
 
-        from shared.config import GazetteerSettings
         from services.geocoding.index import ensure_index
+        from shared.config import GazetteerSettings
 
         logging.basicConfig(level="INFO", format="%(asctime)s %(message)s")
         print(ensure_index(GazetteerSettings(), rebuild=args.rebuild))

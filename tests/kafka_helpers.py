@@ -17,7 +17,9 @@ async def create_topics(settings: BaseServiceSettings) -> None:
     await ensure_topics(settings, ALL_TOPICS)
 
 
-async def produce_raw(settings: BaseServiceSettings, topic: Topic, records: list[tuple[bytes | None, bytes | None]]) -> None:
+async def produce_raw(
+    settings: BaseServiceSettings, topic: Topic, records: list[tuple[bytes | None, bytes | None]]
+) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
     await producer.start()
     try:

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from functools import partial
 
-from shared.kafka.runner import Runner, Subscription
-from shared.topics import ARTICLES_RECEIVED
 from services.extraction.handlers import handle_article_received
 from services.extraction.ports import ArticleExtractor
 from services.extraction.settings import ExtractionSettings
+from shared.kafka.runner import Runner, Subscription
+from shared.topics import ARTICLES_RECEIVED
 
 
 def build_runner(settings: ExtractionSettings, *, extractor: ArticleExtractor) -> Runner:

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import asyncio
 
+from services.extraction.ports import ArticleExtractor
 from shared.kafka.errors import RejectMessage
 from shared.messages import ArticleReceived, PlacesExtracted
-from services.extraction.ports import ArticleExtractor
 
 PRODUCER = "extraction"
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 import time
 
-from shared.service import run_worker, start_service
 from services.extraction.app import build_runner
 from services.extraction.nlp import Extractor, load_resources
 from services.extraction.settings import ExtractionSettings
 from services.geocoding.gazetteer import Gazetteer
 from services.geocoding.index import ensure_index
+from shared.service import run_worker, start_service
 
 log = logging.getLogger(__name__)
 

@@ -43,7 +43,9 @@ class EventFilter:
     bbox: tuple[float, float, float, float] | None = None  # min_lon, min_lat, max_lon, max_lat
 
 
-def list_events(conn: Connection, *, flt: EventFilter, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+def list_events(
+    conn: Connection, *, flt: EventFilter, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
     """Events in the order they were stored (stable under concurrent inserts: new rows only ever
     come after the cursor). Returns the page and the next cursor, or None at the end."""
     when = func.coalesce(events.c.occurred_start, events.c.published_at, events.c.stored_at)

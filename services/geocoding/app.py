@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from functools import partial
 
-from shared.kafka.runner import Runner, Subscription
-from shared.topics import ARTICLES_EXTRACTED
 from services.geocoding.handlers import handle_places_extracted
 from services.geocoding.ports import Geocoder
 from services.geocoding.settings import GeocodingSettings
+from shared.kafka.runner import Runner, Subscription
+from shared.topics import ARTICLES_EXTRACTED
 
 
 def build_runner(settings: GeocodingSettings, *, geocoder: Geocoder) -> Runner:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from services.geocoding.ports import Geocoder
 from shared.messages import (
     EventsGeocoded,
     ExtractedEvent,
@@ -14,7 +15,6 @@ from shared.messages import (
     PlacesExtracted,
     derived_id,
 )
-from services.geocoding.ports import Geocoder
 
 PRODUCER = "geocoding"
 NO_PLACE = Location(reason="the report names no place for this event")

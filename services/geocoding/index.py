@@ -8,8 +8,8 @@ import os
 import time
 from pathlib import Path
 
-from shared.config import GazetteerSettings
 from services.geocoding.gazetteer import build_index
+from shared.config import GazetteerSettings
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +21,8 @@ def ensure_index(settings: GazetteerSettings, *, rebuild: bool = False) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     started = time.monotonic()
-    log.info("building gazetteer index", extra={"path": str(path), "extra_sources": str(settings.gazetteer_extra_sources)})
+    log.info("building gazetteer index",
+             extra={"path": str(path), "extra_sources": str(settings.gazetteer_extra_sources)})
     stats = build_index(tmp, extra_sources=settings.gazetteer_extra_sources,
                         progress=lambda step: log.info("gazetteer build: %s", step))
     os.replace(tmp, path)

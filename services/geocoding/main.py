@@ -1,11 +1,11 @@
 """Geocoding's composition root: makes sure the gazetteer index exists, loads it once, runs."""
 from __future__ import annotations
 
-from shared.service import run_worker, start_service
 from services.geocoding.app import build_runner
 from services.geocoding.gazetteer import Gazetteer, GazetteerGeocoder
 from services.geocoding.index import ensure_index
 from services.geocoding.settings import GeocodingSettings
+from shared.service import run_worker, start_service
 
 
 def main() -> None:

@@ -10,12 +10,12 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from shared.http import BodyLimit, describe_validation, install_error_handlers
-from shared.kafka.publisher import KafkaPublisher
 from services.ingestion.adapters.outbox import SqlOutbox
 from services.ingestion.handlers import Outbox, Publisher, accept, relay_once, to_message
 from services.ingestion.schemas import ArticleAccepted, ArticleIn, BatchIn, BatchItemResult, BatchResult
 from services.ingestion.settings import IngestionSettings
+from shared.http import BodyLimit, describe_validation, install_error_handlers
+from shared.kafka.publisher import KafkaPublisher
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ import re
 from datetime import UTC, datetime
 from typing import Protocol
 
-from shared.messages import Article, ArticleReceived, Message
 from services.ingestion.schemas import ArticleIn
+from shared.messages import Article, ArticleReceived, Message
 
 log = logging.getLogger(__name__)
 PRODUCER = "ingestion"

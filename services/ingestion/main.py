@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import uvicorn
 
-from shared.service import start_service
 from services.ingestion.api import create_app
 from services.ingestion.settings import IngestionSettings
+from shared.service import start_service
 
 
 def main() -> None:

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from functools import partial
 
-from shared.kafka.runner import Runner, Subscription
-from shared.topics import ARTICLES_RECEIVED, DLQ_EXTRACTION, DLQ_GEOCODING, EVENTS_GEOCODED
 from services.storage.adapters.sql import SqlIncidentStore, make_engine
 from services.storage.handlers import handle_article_received, handle_dead_letter, handle_events_geocoded
 from services.storage.ports import IncidentStore
 from services.storage.settings import StorageSettings
+from shared.kafka.runner import Runner, Subscription
+from shared.topics import ARTICLES_RECEIVED, DLQ_EXTRACTION, DLQ_GEOCODING, EVENTS_GEOCODED
 
 
 def build_runner(settings: StorageSettings, *, store: IncidentStore | None = None) -> Runner:

@@ -1,9 +1,9 @@
 """Storage's handlers: each writes one message's content to the store and publishes nothing."""
 from __future__ import annotations
 
+from services.storage.ports import IncidentStore
 from shared.kafka.runner import DeadLetter
 from shared.messages import ArticleReceived, EventsGeocoded, Message
-from services.storage.ports import IncidentStore
 
 
 async def handle_article_received(msg: ArticleReceived, *, store: IncidentStore) -> list[Message]:

@@ -1,10 +1,10 @@
 """Storage's composition root: settings, logging, migrations, then the runner."""
 from __future__ import annotations
 
-from shared.service import run_worker, start_service
 from services.storage.app import build_runner
 from services.storage.migrations import upgrade
 from services.storage.settings import StorageSettings
+from shared.service import run_worker, start_service
 
 
 def main() -> None:

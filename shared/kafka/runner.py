@@ -197,7 +197,8 @@ class Runner:
                 self.stats.transient_retries += 1
                 self.stats.last_error = repr(err)
                 if time.monotonic() + delay > deadline or stop.is_set():
-                    log.error("transient fault did not pass; stopping without commit", extra={**ctx, "error": repr(err)})
+                    log.error("transient fault did not pass; stopping without commit",
+                              extra={**ctx, "error": repr(err)})
                     raise
                 log.warning("transient fault, retrying", extra={**ctx, "error": repr(err), "retry_in_s": delay})
                 try:
@@ -227,7 +228,8 @@ class Runner:
             ("dlq.source.partition", str(record.partition).encode()),
             ("dlq.source.offset", str(record.offset).encode()),
         ]
-        await self._producer.send_and_wait(topic_name(self.settings, self.dlq), record.value, key=record.key, headers=headers)
+        await self._producer.send_and_wait(topic_name(self.settings, self.dlq), record.value, key=record.key,
+                                           headers=headers)
         log.warning("message dead-lettered", extra=extra)
         if self._consecutive_dlq > self.settings.dlq_max_consecutive:
             raise DlqLimitExceeded(f"{self._consecutive_dlq} consecutive dead letters; last: {reason}")

@@ -6,8 +6,8 @@ A service never declares its own copy of a message: it imports it from here. The
 from shared.messages.articles import Article, ArticleReceived
 from shared.messages.envelope import Message, derived_id
 from shared.messages.events import (
-    Evidence,
     EventsGeocoded,
+    Evidence,
     ExtractedEvent,
     ExtractionResult,
     GeocodedArticle,

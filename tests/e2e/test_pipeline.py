@@ -65,7 +65,8 @@ def running(request, kafka_bootstrap, tmp_path_factory, pg_database):
             pytest.skip("PostgreSQL is not reachable")
         db_url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{pg_database}"
     prefix = f"e2e{uuid.uuid4().hex[:8]}."
-    index = ensure_index(GazetteerSettings(_env_file=None, gazetteer_index_path=ROOT / "var" / "gazetteer" / "index.pkl.gz"))
+    index_path = ROOT / "var" / "gazetteer" / "index.pkl.gz"  # shared with make run: built once
+    index = ensure_index(GazetteerSettings(_env_file=None, gazetteer_index_path=index_path))
     upgrade(db_url)
     settings = BaseServiceSettings(_env_file=None, kafka_bootstrap_servers=kafka_bootstrap, kafka_topic_prefix=prefix)
     asyncio.run(create_topics(settings))

@@ -107,7 +107,7 @@ async def test_transient_fault_is_retried_until_it_passes(settings_factory):
     assert len(out) == 1 and runner.stats.transient_retries == 3 and runner.stats.dead_lettered == 0
 
 
-async def test_a_fault_that_persists_stops_without_commit_and_the_message_is_redelivered_with_same_ids(settings_factory):
+async def test_persisting_fault_stops_without_commit_and_redelivery_gives_same_ids(settings_factory):
     settings = settings_factory(transient_retry_initial_s=0.05, transient_retry_max_s=0.3)
     await create_topics(settings)
     await produce_raw(settings, ARTICLES_RECEIVED, inputs(2))

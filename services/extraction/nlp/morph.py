@@ -49,6 +49,13 @@ class Morph:
                 return p.normal_form
         return parses[0].normal_form
 
+    def singular_noun(self, word: str, lang: str) -> bool:
+        """True if every noun reading of `word` is singular ("беспилотник", "дрона"; not "ракеты")."""
+        if word.isupper():
+            return False  # abbreviations (БПЛА) do not show number
+        nouns = [p for p in self.parse(word.lower(), lang) if p.tag.POS == "NOUN"]
+        return bool(nouns) and not any("plur" in p.tag.grammemes or "Fixd" in p.tag.grammemes for p in nouns)
+
     def is_noun_or_adj(self, word: str, lang: str) -> bool:
         return any(p.tag.POS in {"NOUN", "ADJF"} for p in self.parse(word, lang)[:3])
 
@@ -110,12 +117,15 @@ class Morph:
         parses = self.parse(word, lang)
         if not parses:
             return word
-        best = next((p for p in parses if "Geox" in p.tag.grammemes), None)
+        best = next((p for p in parses if "Geox" in p.tag.grammemes), None) or next(
+            (p for p in parses if "Pltm" in p.tag.grammemes and p.tag.POS == "NOUN"), None)
         if best is None:
             best = next((p for p in parses if p.tag.POS == "NOUN" and not (PERSON_TAGS & set(p.tag.grammemes))
                          and "inan" in p.tag.grammemes), None)
         if best is None:
             best = next((p for p in parses if p.tag.POS in NOUN_TAGS), parses[0])
+        if "plur" in best.tag.grammemes and best.tag.case in ("nomn", "accs"):
+            return word  # plural toponym already in the nominative ("Липцы", "Суми")
         if best.tag.POS == "ADJF":
             return self._adj_nominative(word, lang, best.tag.case, best.tag.gender)
         return _cap_like(word, best.normal_form)

@@ -50,6 +50,7 @@ class NumberFinder:
     def find(self, tokens: list[Token], lang: str) -> list[NumberSpan]:
         out: list[NumberSpan] = []
         i, n = 0, len(tokens)
+        prefixes = self._prefixes.get(lang, set())
         while i < n:
             tok = tokens[i]
             if tok.text.isdigit():
@@ -71,7 +72,7 @@ class NumberFinder:
                 out.append(NumberSpan(tok.start, tokens[j - 1].end, value, i, j))
                 i = j
                 continue
-            if tok.is_word:
+            if tok.is_word and tok.low[:2] in prefixes:
                 span = self._words(tokens, i, lang)
                 if span is not None:
                     out.append(span)

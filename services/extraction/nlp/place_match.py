@@ -57,13 +57,17 @@ def descriptor_rules(ctx: RuleContext) -> None:
             for k, (lo, hi) in enumerate(items):
                 last = k == len(items) - 1
                 words = ctx.words(lo, hi) + ctx.words(j, i + 1)
-                if en:
+                if en and level in SETTLEMENT:
+                    norm = ctx.norm_phrase(lo, hi)
+                elif en:
                     norm = ctx.norm_phrase(lo, hi) + " " + (toks[i].text if not plural else lemma.title()
                                                             if toks[i].is_cap else lemma)
                 else:
                     norm = ctx.morph.nominative_phrase(words, ctx.lang)
                 street = ctx.norm_phrase(lo, hi) if level == "street" else None
                 ctx.add(lo, i + 1 if last else hi, norm, level, "descriptor", grp, street)
+            if not en and len(items) == 1 and level not in ("street",):
+                _elided(ctx, i, level)
             continue
         # prefix: "village of X", "districts, including A, B and C", "улица Лодыгина", "г. Курск"
         k = i + 1
@@ -92,6 +96,19 @@ def descriptor_rules(ctx: RuleContext) -> None:
                 ctx.add(lo if (plural or en) else i, hi, ctx.norm_phrase(lo, hi), level, "descriptor", grp)
 
 
+def _elided(ctx: RuleContext, i: int, level: str | None) -> None:
+    """ru/uk "в Голосіївському районі, Дарницькому та Печерському": the head noun is left out."""
+    toks = ctx.tokens
+    if i + 1 >= len(toks) or toks[i + 1].text != ",":
+        return
+    items = ctx.list_right(i + 2, need_conj=True)
+    adj = [(lo, hi) for lo, hi in items if _adj_trim(ctx, lo, hi)[0] == lo]
+    if len(adj) != len(items) or (items and items[-1][1] < len(toks) and ctx.desc_lemma(items[-1][1]) is not None):
+        return
+    for lo, hi in adj:
+        ctx.add(lo, hi, ctx.morph.nominative_phrase(ctx.words(lo, hi) + (toks[i].text,), ctx.lang), level, "descriptor")
+
+
 def _adj_trim(ctx: RuleContext, lo: int, hi: int) -> tuple[int, int]:
     """ru/uk: keep only the adjectives right before a descriptor ("Губернатор Курской" -> "Курской")."""
     k = hi
@@ -114,7 +131,10 @@ def preposition_rules(ctx: RuleContext, lexicon: Any) -> None:
     for i in range(n):
         low = toks[i].low
         heads = low in ctx.g.of_heads and i + 1 < n and toks[i + 1].low == "of"
-        if low not in ctx.g.prepositions and not heads:
+        after_place = en and low == "of" and i > 0 and ctx.used[i - 1]
+        if low not in ctx.g.prepositions and not heads and not after_place:
+            continue
+        if i > 0 and toks[i - 1].low in ("according", "due", "thanks", "согласно"):
             continue
         k = i + (2 if heads else 1)
         if k < n and toks[k].low in ARTICLES:

@@ -48,6 +48,7 @@ class RuleContext:
     def __init__(self, text: str, tokens: list[Token], g: PlaceGrammar, lang: str, morph: Morph):
         self.text, self.tokens, self.g, self.lang, self.morph = text, tokens, g, lang, morph
         self.used = [False] * len(tokens)
+        self._desc: dict[int, str | None] = {}
         self.places: list[Place] = []
         self._group = 0
 
@@ -68,6 +69,11 @@ class RuleContext:
 
     def desc_lemma(self, i: int) -> str | None:
         """The descriptor lemma if token i is a place descriptor ("области" -> "область")."""
+        if i not in self._desc:
+            self._desc[i] = self._desc_lemma(i)
+        return self._desc[i]
+
+    def _desc_lemma(self, i: int) -> str | None:
         tok = self.tokens[i]
         g, low = self.g, tok.low
         if not tok.is_word:

@@ -23,7 +23,8 @@ from shared.messages.events import PlaceMention
 
 RANK = {"street": 0, "city_district": 1, "village": 2, "city": 2, "hromada": 3, "district": 3, "raion": 3,
         "oblast": 4, "country": 5}
-GAP_OF = re.compile(r"^\s+(?:of|in)\s+(?:the\s+)?$|^\s+(?:в|у|во)\s+$")
+GAP_OF = re.compile(r"^\s+(?:of|in)\s+(?:the\s+)?$|^\s+(?:в|у|во)\s+$|"
+                    r"^\s*,\s+(?:a|the)\s+(?:\w+\s+)?(?:village|town|city|settlement)\s+(?:in|of)\s+(?:the\s+)?$")
 GAP_COMMA = re.compile(r"^\s*,\s*$|^\s*\(\s*$")
 GAP_SPACE = re.compile(r"^\s+$")
 HOUSE_NUM = re.compile(r"\d+(?:[a-zа-яё](?!\w))?(?:/\d+)?", re.IGNORECASE)
@@ -71,7 +72,7 @@ class PlaceFinder:
 
     @staticmethod
     def _link(text: str, places: list[Place], index: SpanIndex) -> None:
-        for a, b in zip(places, places[1:]):
+        for a, b in zip(places, places[1:], strict=False):
             if a.parent is not None:
                 continue
             gap = text[a.end:b.start]
@@ -99,12 +100,11 @@ class PlaceFinder:
             if p.level != "street" or p.parent is not None:
                 continue
             s = index.sentence_of(p.start)
-            for q in reversed(places[:i]):
-                if index.sentence_of(q.start) != s:
-                    break
-                if q.level != "street" and not q.origin and not q.title:
-                    p.parent = q
-                    break
+            before = [q for q in places[:i] if index.sentence_of(q.start) == s and q.level != "street"
+                      and not q.origin and not q.title]
+            if before:
+                known = [q for q in before if q.level in RANK]
+                p.parent = min(known, key=lambda q: (RANK[q.level], -q.start)) if known else before[-1]
 
     @staticmethod
     def to_mentions(places: list[Place]) -> list[PlaceMention]:

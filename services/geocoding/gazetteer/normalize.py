@@ -5,6 +5,7 @@ that carry a level hint. The transliteration table is our own (no GPL code): Cyr
 to Latin, then Latin spellings are folded coarsely (kh/g->h, y/j->i, doubled letters collapsed), so
 that "Харків", "Kharkiv" and "Харьков" land on nearby keys and "Брянской" and "Bryansk" on the same stem.
 """
+
 from __future__ import annotations
 
 import re
@@ -12,39 +13,94 @@ import unicodedata
 from functools import lru_cache
 
 _CYR = {
-    "а": "a", "б": "b", "в": "v", "г": "g", "ґ": "g", "д": "d", "е": "e", "ё": "e", "є": "e",
-    "ж": "zh", "з": "z", "и": "i", "і": "i", "ї": "i", "й": "i", "к": "k", "л": "l", "м": "m",
-    "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "h",
-    "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "i", "ь": "", "э": "e", "ю": "iu",
-    "я": "ia", "ў": "u",
+    "а": "a",
+    "б": "b",
+    "в": "v",
+    "г": "g",
+    "ґ": "g",
+    "д": "d",
+    "е": "e",
+    "ё": "e",
+    "є": "e",
+    "ж": "zh",
+    "з": "z",
+    "и": "i",
+    "і": "i",
+    "ї": "i",
+    "й": "i",
+    "к": "k",
+    "л": "l",
+    "м": "m",
+    "н": "n",
+    "о": "o",
+    "п": "p",
+    "р": "r",
+    "с": "s",
+    "т": "t",
+    "у": "u",
+    "ф": "f",
+    "х": "h",
+    "ц": "ts",
+    "ч": "ch",
+    "ш": "sh",
+    "щ": "shch",
+    "ъ": "",
+    "ы": "i",
+    "ь": "",
+    "э": "e",
+    "ю": "iu",
+    "я": "ia",
+    "ў": "u",
 }
 # readable (BGN-like) romanisation, used only to render street names in English
-_CYR_READ = dict(_CYR, **{"х": "kh", "й": "y", "ы": "y", "ю": "yu", "я": "ya", "е": "e", "ё": "yo",
-                          "є": "ye", "ї": "yi", "и": "i", "г": "g"})
+_CYR_READ = dict(
+    _CYR,
+    **{
+        "х": "kh",
+        "й": "y",
+        "ы": "y",
+        "ю": "yu",
+        "я": "ya",
+        "е": "e",
+        "ё": "yo",
+        "є": "ye",
+        "ї": "yi",
+        "и": "i",
+        "г": "g",
+    },
+)
 _LAT = {"ž": "zh", "š": "sh", "č": "ch", "ć": "ch", "ś": "s", "ź": "z", "ł": "l", "ŭ": "u", "ə": "a"}
 _APOS = "'’ʼ`´‘ʹ\u02bb"
 _CYR_RE = re.compile(r"[\u0400-\u04ff]")
 
 # case endings (after folding) removed by stem(), longest first
 _ENDINGS = sorted(
-    "oho eho omu emu imi ami iami oiu eiu uiu iiu aia oia iia oie iie ah iah om em im ih oi ai ei ui ia iu ie oe a e i o u"
-    .split(), key=len, reverse=True)
+    (
+        "oho eho omu emu imi ami iami oiu eiu uiu iiu aia oia iia oie iie "
+        "ah iah om em im ih oi ai ei ui ia iu ie oe a e i o u"
+    ).split(),
+    key=len,
+    reverse=True,
+)
 
 LEVEL_WORDS: dict[str, str] = {}
 for _lvl, _words in {
-    "oblast": "oblast oblasti oblastiu oblastei oblastiah oblastiami obl region rehion rehiona rehione rehionu "
-              "rehionah rehioni regions rehions province autonomous avtonomnii avtonomna avtonomnaia krai kraia krae kraiu kraem krau territory respublika "
-              "respubliki respublike respubliku respublikoi republic voblast",
-    "district": "raion raiona raione raionu raionom raioni raionah raioni raiony rayon rayons district districts "
-                "okruh okruha okruhe okruhu okruhom munitsipalnii munitsipalnoho munitsipalnom municipal urban "
-                "horodskoi horodskoho horodskom county rn administrative administrativnii administrativnom ao",
+    "oblast": "oblast oblasti oblastiu oblastei oblastiah oblastiami obl region rehion rehiona rehione "
+    "rehionu "
+    "rehionah rehioni regions rehions province autonomous avtonomnii avtonomna avtonomnaia "
+    "krai kraia krae kraiu kraem krau territory respublika "
+    "respubliki respublike respubliku respublikoi republic voblast",
+    "district": "raion raiona raione raionu raionom raioni raionah raioni raiony rayon rayons district "
+    "districts "
+    "okruh okruha okruhe okruhu okruhom munitsipalnii munitsipalnoho munitsipalnom municipal urban "
+    "horodskoi horodskoho horodskom county rn administrative administrativnii administrativnom ao",
     "city": "city town horod horoda horode horodom misto mista misti mistu mistom hor",
     "village": "village selo sela sele seli selishche selishcha poselok poselka poselke posiolok posiolka "
-               "posiolke pht smt settlement stanitsa stanitsi stanitse hutor hutora hutore derevnia derevni "
-               "hamlet aul",
+    "posiolke pht smt settlement stanitsa stanitsi stanitse hutor hutora hutore derevnia derevni "
+    "hamlet aul",
     "street": "street st ulitsa ulitsi ulitse ulitsu ul vulitsia vulitsi vul avenue ave prospekt prospekta "
-              "prospekte prosp pr boulevard blvd bulvar bulvara bulvare lane pereulok pereulka provulok "
-              "shosse highway road square ploshcha ploshchad ploshchadi",
+    "prospekte prosp pr boulevard blvd bulvar bulvara bulvare lane pereulok pereulka provulok "
+    "shosse highway road square ploshcha ploshchad ploshchadi",
     "sea": "sea more moria more",
     "city_district": "microdistrict mikroraion mkr",
 }.items():
@@ -52,7 +108,8 @@ for _lvl, _words in {
         LEVEL_WORDS.setdefault(_w, _lvl)
 STOP_WORDS = set(
     "the of in on at near over above outside across around from to into and v vo na nad pod iz po u pid "
-    "bilia okolo pered za ta i k ko s so z zi imeni im named after former".split())
+    "bilia okolo pered za ta i k ko s so z zi imeni im named after former".split()
+)
 # words that never are a place by themselves (after stem) - helps level_of
 _SEP_RE = re.compile(r"\s*(?:,|;|\bи\b|\bта\b|\bі\b|\band\b|\bй\b)\s*", re.I)
 

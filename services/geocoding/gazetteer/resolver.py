@@ -5,6 +5,7 @@ context from the other places in the report (a candidate in an oblast or city th
 wins), then population. Streets and coordinate-less districts resolve to the finest enclosing level that
 has coordinates, and `precision` says which level the coordinates belong to. Never raises.
 """
+
 from __future__ import annotations
 
 import math
@@ -15,36 +16,18 @@ from shared.messages.events import Location, PlaceMention
 
 from .build import A1, A2, CC, CITY, GID, LAT, LEVEL, LON, NAME, PARENT, POP
 from .index import HINT_LEVELS, LEVEL_PRIOR, Gazetteer
-from .normalize import is_cyrillic, read_romanize, segments, split_descriptors
+from .normalize import fold, segments, split_descriptors
+from .streets import street_name
 
-_WORD_HINT = {"oblast": "oblast", "district": "district", "city": "city", "village": "village",
-              "street": "street", "sea": "sea", "city_district": "city_district"}
-_STREET_TYPES = [
-    (r"ул(?:ица|ице|ицы|\.)?|вул(?:иця|иці|\.)?|street|st\.?", "Street"),
-    (r"просп(?:ект|екте|\.)?|пр-т|пр\.|avenue|ave\.?", "Avenue"),
-    (r"бул(?:ьвар|ьваре|\.)?|бульв\.|boulevard|blvd\.?", "Boulevard"),
-    (r"пер(?:еулок|еулке|\.)?|пров(?:улок|улку|\.)?|lane", "Lane"),
-    (r"ш(?:оссе|\.)|шосе|highway", "Highway"),
-    (r"пл(?:ощадь|оща|\.)|square", "Square"),
-]
-_IM = re.compile(r"\b(?:им\.|имени|ім\.|імені)\s*", re.I)
-
-
-def _street_name(raw: str) -> str:
-    s = _IM.sub("", raw.strip())
-    kind = "Street"
-    for pat, en in _STREET_TYPES:
-        m = re.search(rf"(?:^|\s)(?:{pat})(?=\s|$)", s, re.I)
-        if m:
-            kind = en
-            s = (s[: m.start()] + " " + s[m.end():]).strip()
-            break
-    s = s.strip(" ,.")
-    if is_cyrillic(s):
-        s = read_romanize(s)
-        s = re.sub(r"(ой|ая|ий|ый)$", "", s) if False else s
-        return f"{s[:1].upper()}{s[1:]} {kind}".strip()
-    return raw.strip() if re.search(r"(street|avenue|boulevard|lane|highway|square)\b", raw, re.I) else f"{s} {kind}"
+_WORD_HINT = {
+    "oblast": "oblast",
+    "district": "district",
+    "city": "city",
+    "village": "village",
+    "street": "street",
+    "sea": "sea",
+    "city_district": "city_district",
+}
 
 
 class GazetteerGeocoder:
@@ -71,9 +54,9 @@ class GazetteerGeocoder:
             toks = re.findall(r"[\w'’ʼ-]+", surfaces[-1])
             for n in (3, 2, 1):
                 for i in range(len(toks) - n + 1):
-                    if not toks[i][:1].isupper():
+                    if not toks[i][:1].isupper() or any(t.isupper() and len(t) > 1 for t in toks[i : i + n]):
                         continue
-                    c, _l, _t = self.g.candidates(" ".join(toks[i:i + n]), language)
+                    c, _l, _t = self.g.candidates(" ".join(toks[i : i + n]), language)
                     for e, (q, how) in c.items():
                         if q >= 0.95 and cands.get(e, (0,))[0] < q * 0.9:
                             cands[e] = (q * 0.9, how + " (name found inside the mention)")
@@ -162,10 +145,12 @@ class GazetteerGeocoder:
             tc, _l, _t = g.candidates(tail, language)
             tc = {e: v for e, v in tc.items() if g.entries[e][LEVEL] in ("city", "admin1", "admin2")}
             if tc:
-                parent_eid = max(tc, key=lambda e: (tc[e][0] + LEVEL_PRIOR.get(g.entries[e][LEVEL], 0),
-                                                    g.entries[e][POP]))
+                parent_eid = max(
+                    tc, key=lambda e: (tc[e][0] + LEVEL_PRIOR.get(g.entries[e][LEVEL], 0), g.entries[e][POP])
+                )
         allowed = HINT_LEVELS.get(hint or "", ())
         core = split_descriptors(surface)[0]
+        okrug_text = bool(re.search(r"okruh|urban|municipal|munitsipal|horodsk", fold(surface)))
         # fuzzy search when nothing matched exactly: parent's admin1, then the report's admin1s, then global
         if not any(not allowed or g.entries[e][LEVEL] in allowed for e in cands):
             a1s = []
@@ -181,7 +166,9 @@ class GazetteerGeocoder:
                     if cands.get(e, (0,))[0] < v[0]:
                         cands[e] = v
         if not cands:
-            return Location(mention=pm.text, span=pm.span, reason=f"no gazetteer entry matches '{surface}'"), None
+            return Location(
+                mention=pm.text, span=pm.span, reason=f"no gazetteer entry matches '{surface}'"
+            ), None
         scored = []
         for e, (q, how) in cands.items():
             ent = g.entries[e]
@@ -199,6 +186,12 @@ class GazetteerGeocoder:
                     notes.append(f"inside {g.entries[parent_eid][NAME]}")
                 else:
                     s -= 0.2
+            if ent[LEVEL] == "admin1" and word_lvl == "oblast" and ent[CITY] == ent[NAME]:
+                s -= 0.1  # "Moscow region" is the oblast, not the federal city
+            if ent[LEVEL] == "admin2" and word_lvl == "district":
+                okrug_entry = bool(re.search(r"okrug|urban|city|gorodsk|mis", ent[NAME], re.I))
+                if okrug_entry != okrug_text:
+                    s -= 0.05
             if ent[A1] and ctx_a1.get(ent[A1]):
                 s += min(0.15, 0.08 * ctx_a1[ent[A1]])
                 notes.append("consistent with other places in the report")
@@ -211,8 +204,11 @@ class GazetteerGeocoder:
         best_s, eid, notes = scored[0]
         be = g.entries[eid]
         # rivals: other places (the same point at another level, e.g. a city and its urban okrug, is no rival)
-        rivals = [s for s, e, _ in scored[1:] if (g.entries[e][LAT], g.entries[e][LON]) != (be[LAT], be[LON])
-                  or be[LAT] is None]
+        rivals = [
+            s
+            for s, e, _ in scored[1:]
+            if (g.entries[e][LAT], g.entries[e][LON]) != (be[LAT], be[LON]) or be[LAT] is None
+        ]
         margin = best_s - rivals[0] if rivals else 0.5
         close = sum(1 for s in rivals if best_s - s < 0.05)
         q = cands[eid][0]
@@ -250,29 +246,63 @@ class GazetteerGeocoder:
         if lat is None:
             prec = None
         return Location(
-            mention=pm.text, span=pm.span, name=name, country_code=e[CC], admin1_code=e[A1],
-            admin1=a1_name, admin2=e[A2] if lvl in ("admin2", "city", "city_district") else None,
-            city=city, lat=lat, lon=lon, precision=prec, confidence=conf, reason=reason, geonames_id=e[GID])
+            mention=pm.text,
+            span=pm.span,
+            name=name,
+            country_code=e[CC],
+            admin1_code=e[A1],
+            admin1=a1_name,
+            admin2=e[A2] if lvl in ("admin2", "city", "city_district") else None,
+            city=city,
+            lat=lat,
+            lon=lon,
+            precision=prec,
+            confidence=conf,
+            reason=reason,
+            geonames_id=e[GID],
+        )
 
     def _street(self, i: int, pm: PlaceMention, places: list[PlaceMention], out) -> Location:
-        street = _street_name(pm.street or pm.normalized or pm.text)
+        street = street_name(pm.street or pm.normalized or pm.text)
         order = []
         if pm.parent is not None and 0 <= pm.parent < len(out):
             order.append(pm.parent)
         rank = {"city_district": 0, "street": 0, "city": 1, "admin2": 2, "admin1": 3}
-        others = [j for j in range(len(out)) if j != i and out[j] is not None and out[j].precision]
-        others.sort(key=lambda j: (rank.get(out[j].precision, 9), abs(places[j].span[0] - pm.span[0])))
+        others = [
+            j
+            for j in range(len(out))
+            if j != i and out[j] is not None and out[j].precision and rank.get(out[j].precision, 9) <= 2
+        ]
+        others.sort(
+            key=lambda j: (
+                places[j].span[0] > pm.span[0],
+                abs(places[j].span[0] - pm.span[0]),
+                rank.get(out[j].precision, 9),
+            )
+        )
         order += others
         for j in order:
             p = out[j]
             if p is None or p.precision is None or p.precision in ("country", "sea"):
                 continue
             base_name = p.name.split(", ", 1)[1] if p.street and ", " in p.name else p.name
-            return p.model_copy(update={
-                "mention": pm.text, "span": pm.span, "name": f"{street}, {base_name}", "street": street,
-                "house_numbers": list(pm.house_numbers), "confidence": round(p.confidence * 0.9, 3),
-                "reason": f"street has no coordinates; using the {p.precision} coordinates of "
-                          f"{p.name} (mention {j})"})
-        return Location(mention=pm.text, span=pm.span, name=street, street=street,
-                        house_numbers=list(pm.house_numbers),
-                        reason="street without a resolvable city or district in the report")
+            return p.model_copy(
+                update={
+                    "mention": pm.text,
+                    "span": pm.span,
+                    "name": f"{street}, {base_name}",
+                    "street": street,
+                    "house_numbers": list(pm.house_numbers),
+                    "confidence": round(p.confidence * 0.9, 3),
+                    "reason": f"street has no coordinates; using the {p.precision} coordinates of "
+                    f"{p.name} (mention {j})",
+                }
+            )
+        return Location(
+            mention=pm.text,
+            span=pm.span,
+            name=street,
+            street=street,
+            house_numbers=list(pm.house_numbers),
+            reason="street without a resolvable city or district in the report",
+        )

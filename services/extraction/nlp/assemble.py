@@ -1,0 +1,199 @@
+"""Turns places and signals into events, sentence by sentence, then merges them. Per sentence:
+type triggers -> weapon classes -> event places (places of the sentence minus launch areas,
+officials' jurisdictions when others exist, and containers of other places there; else the last
+place named in the two sentences before, else the place of the previous event) -> counts ->
+casualties, damage, claimant and time, which may also come from a following sentence ("No one
+was injured.") or the paragraph's claimant. Finally one event per (type, weapon, place), attacks
+dropped where an outcome is reported, and events without a place dropped.
+"""
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+
+from services.extraction.nlp.candidates import (
+    STRONG,
+    Candidate,
+    local_counts,
+    type_triggers,
+    weapon_classes,
+    weapon_count,
+)
+from services.extraction.nlp.place_rules import Place
+from services.extraction.nlp.places import ancestors
+from services.extraction.nlp.signals import Hit, Signals
+from services.extraction.nlp.text import Sentence, Token
+
+STRIKE_WORD = re.compile(r"удар|атак|обстр", re.IGNORECASE)
+
+
+def before_number(nums: list, w: Hit) -> bool:
+    """A (vague) number word right before the weapon word ("несколько беспилотников")."""
+    return any(0 <= w.start - n.end <= 30 for n in nums)
+
+
+_STARTS: dict[int, list[int]] = {}
+
+
+def _in(items: list, s: Sentence) -> list:
+    starts = _STARTS.get(id(items))
+    if starts is None or len(starts) != len(items):
+        starts = _STARTS[id(items)] = [x.start for x in items]
+    return items[bisect_left(starts, s.start):bisect_left(starts, s.end)]
+
+
+class Assembler:
+    def __init__(self, text: str, tokens: list[Token], sentences: list[Sentence], places: list[Place],
+                 sig: Signals, article_one: frozenset[str], lang: str = "en", morph=None):
+        self.text, self.tokens, self.sentences, self.places, self.sig = text, tokens, sentences, places, sig
+        self.article_one, self.lang, self.morph = article_one, lang, morph
+        self.cands: list[Candidate] = []
+        self.last_event_sent: int | None = None
+        self.last_weapon = "unknown"
+        self.header: tuple[dict, list[Hit]] | None = None
+        self.last_types: tuple[dict, list[Hit], int] | None = None
+
+    def run(self) -> list[Candidate]:
+        _STARTS.clear()
+        self._place_sent = {id(p): self._find_sent(p) for p in self.places}
+        self._tok_starts = [t.start for t in self.tokens]
+        try:
+            for s in self.sentences:
+                self._sentence(s)
+        finally:
+            _STARTS.clear()
+        return self.cands
+
+    def _pool(self, s: Sentence, s_places: list[Place]) -> list[Place]:
+        cands = [p for p in s_places if not p.origin]
+        pool = [p for p in cands if not p.title] or cands
+        inner = {id(a) for p in pool for a in ancestors(p)}
+        pool = [p for p in pool if id(p) not in inner]
+        if pool:
+            return pool
+        prev = [p for p in self.places if p.end <= s.start and not p.origin
+                and s.idx - self._sent_of(p) <= 2]
+        if prev:
+            last = prev[-1]
+            return [p for p in prev if p is last or (last.group is not None and p.group == last.group)]
+        if self.last_event_sent is not None and s.idx - self.last_event_sent <= 4:
+            last = [c.place for c in self.cands if c.sentence == self.last_event_sent]
+            return last[-1:]
+        return []
+
+    def _sent_of(self, p: Place) -> int:
+        return self._place_sent.get(id(p), -1)
+
+    def _find_sent(self, p: Place) -> int:
+        for s in self.sentences:
+            if s.start <= p.start < s.end:
+                return s.idx
+        return -1
+
+    def _sentence(self, s: Sentence) -> None:
+        sig = self.sig
+        trig, weap = _in(sig.triggers, s), _in(sig.weapons, s)
+        cas, dmg = _in(sig.casualties, s), _in(sig.damage, s)
+        s_places = _in(self.places, s)
+        trig = [h for h in trig if not any(p.start <= h.start < p.end for p in s_places)]
+        types = type_triggers(trig, weap, cas, dmg)
+        context = any(h.kind == "context" for h in trig)
+        recent = self.last_event_sent is not None and s.idx - self.last_event_sent <= 2
+        strong = any(t in types for t in STRONG if t != "impact") or bool(
+            [h for h in types.get("impact", []) if h.kind == "impact"])
+        weapons = weapon_classes(weap)
+        inherited = False
+        if not types and self.header is not None and s_places and _in(sig.numbers, s):
+            (types, weapons), inherited = self.header, True
+        elif not types and self.last_types is not None and s.idx - self.last_types[2] <= 4 \
+                and len(local_counts(self.text, s_places, _in(sig.numbers, s), [])) >= 2:
+            types, weapons, _ = self.last_types  # "Of them, 5 over A, 2 over B" after the total
+        elif not (weapons or context or (recent and strong)):
+            types = {}
+        if not inherited:
+            self.header = (types, weapons) if types and self.text[s.start:s.end].rstrip().endswith(":") else None
+        if not types:
+            if recent and (cas or dmg):
+                self._attach(self.last_event_sent, cas, dmg)
+            return
+        if types.keys() == {"impact"} and not weapons and not context and recent and not s_places:
+            self._attach(self.last_event_sent, cas, dmg)
+            return
+        pool = self._pool(s, s_places)
+        if not pool:
+            return
+        counts = local_counts(self.text, pool, _in(sig.numbers, s), weap)
+        breakdown = len(counts) >= 1 and len(pool) >= 2
+        classes = sorted({w.kind for w in weapons}) or [self.last_weapon]
+        assign = self._assign(types, pool)
+        for t, places in assign.items():
+            t_classes = classes if len(types) == 1 else [self._nearest_weapon(types[t], weapons)]
+            for wclass in t_classes:
+                whits = [w for w in weapons if w.kind == wclass]
+                wcount, wspan = self._weapon_count(whits, types[t])
+                for p in places:
+                    c = Candidate(t, wclass, p, s.idx, (s.idx, types[t][0].start))
+                    c.ev["type"] = (types[t][0].start, types[t][0].end)
+                    if whits:
+                        c.ev["weapon"] = (whits[0].start, whits[0].end)
+                    if breakdown or id(p) in counts:
+                        n = counts.get(id(p))
+                        if n is not None and (len(t_classes) == 1 or id(p) in counts):
+                            c.count, c.ev["count"] = n.value, (n.start, n.end)
+                    elif len(pool) == 1 and wcount is not None:
+                        c.count, c.ev["count"] = wcount, wspan
+                    self.cands.append(c)
+            if weapons:
+                self.last_weapon = sorted(weapons, key=lambda w: w.start)[-1].kind
+        self.last_event_sent = s.idx
+        self.last_types = (types, weapons, s.idx)
+        self._attach(s.idx, cas, dmg)
+
+    @staticmethod
+    def _nearest_weapon(trig: list[Hit], weapons: list[Hit]) -> str:
+        if not weapons:
+            return "unknown"
+        return min(weapons, key=lambda w: min(abs(w.start - h.start) for h in trig)).kind
+
+    def _weapon_count(self, whits: list[Hit], trig: list[Hit]) -> tuple[int | None, tuple[int, int] | None]:
+        nums = self.sig.numbers
+        for w in sorted(whits, key=lambda w: min(abs(w.start - h.start) for h in trig)):
+            k = bisect_left(self._tok_starts, w.start)
+            before = [t for t in self.tokens[max(0, k - 3):k] if t.is_word]
+            value, span = weapon_count(self.text, w, nums, self.article_one, before)
+            if value is not None:
+                return value, span
+            head = self.text[w.start:w.end].split()[-1]
+            if self.lang != "en" and not before_number(nums, w) and not STRIKE_WORD.search(head) \
+                    and self.morph.singular_noun(head, self.lang):
+                return 1, (w.start, w.end)
+        return None, None
+
+    @staticmethod
+    def _assign(types: dict[str, list[Hit]], pool: list[Place]) -> dict[str, list[Place]]:
+        if len(types) == 1 or len(pool) == 1:
+            return {t: list(pool) for t in types}
+        out: dict[str, list[Place]] = {t: [] for t in types}
+        for p in pool:
+            best = min(types, key=lambda t: min(abs(h.start - p.start) for h in types[t]))
+            out[best].append(p)
+        for t in types:
+            if not out[t]:
+                out[t] = [min(pool, key=lambda p: min(abs(h.start - p.start) for h in types[t]))]
+        return out
+
+    def _attach(self, sent: int | None, cas: list[Hit], dmg: list[Hit]) -> None:
+        if sent is None:
+            return
+        targets = [c for c in self.cands if c.sentence == sent]
+        for h in cas:
+            for c in targets:
+                cur = getattr(c, h.kind)
+                if cur is None or h.value > cur:
+                    setattr(c, h.kind, h.value)
+                    c.ev[h.kind] = (h.start, h.end)
+        for h in dmg:
+            for c in targets:
+                if c.damage is None or (h.value and not c.damage):
+                    c.damage = h.value
+                    c.ev["damage"] = (h.start, h.end)

@@ -1,0 +1,142 @@
+"""Finishing: claimants and time windows for each candidate (its sentence first, else the same
+paragraph up to three sentences back; "the governor" refers back to the last named governor),
+one event per (type, weapon, place) with the place compared by its normalised name (a place
+named twice is one place), `attack` events dropped where the same place, a place inside it, or a
+finer place in the same or next sentence has an outcome, events without a place dropped, and the
+conversion to `ExtractedEvent` with one `Evidence` per filled field.
+"""
+from __future__ import annotations
+
+from services.extraction.nlp.candidates import Candidate
+from services.extraction.nlp.place_rules import Place
+from services.extraction.nlp.places import RANK, ancestors
+from services.extraction.nlp.signals import Hit, Signals
+from services.extraction.nlp.text import Sentence, SpanIndex
+from shared.messages.events import Evidence, ExtractedEvent
+
+FIELDS = ("type", "weapon", "count", "killed", "injured", "damage", "claimed_by", "occurred_at", "location")
+
+
+def _resolve_claims(claims: list[Hit]) -> list[Hit]:
+    out: list[Hit] = []
+    last_named: dict[str, str] = {}
+    for h in claims:
+        if h.kind == "named":
+            last_named[h.value.split(" ")[0] if not h.value.startswith("Acting") else "Governor"] = h.value
+            out.append(h)
+        elif h.kind == "body":
+            out.append(h)
+        elif h.value in last_named:
+            out.append(Hit("named", h.start, h.end, last_named[h.value]))
+    return out
+
+
+def _by_sentence(hits: list[Hit], index: SpanIndex) -> dict[int, list[Hit]]:
+    out: dict[int, list[Hit]] = {}
+    for h in hits:
+        s = index.sentence_of(h.start)
+        if s is not None:
+            out.setdefault(s, []).append(h)
+    return out
+
+
+def _context(sent: int, by_sent: dict[int, list[Hit]], sentences: list[Sentence], back: int) -> Hit | None:
+    if by_sent.get(sent):
+        return by_sent[sent][0]
+    for k in range(sent - 1, max(-1, sent - back - 1), -1):
+        if by_sent.get(k) and (sentences[k].para == sentences[sent].para or k == sent - 1):
+            return by_sent[k][-1]
+    return None
+
+
+def finish(cands: list[Candidate], sentences: list[Sentence], sig: Signals, places: list[Place],
+           article_id: str, text: str) -> list[ExtractedEvent]:
+    index = SpanIndex(sentences)
+    claims = _by_sentence(_resolve_claims(sig.claims), index)
+    times = _by_sentence(sig.times, index)
+    lead = next((h for h in sig.times if (index.sentence_of(h.start) or 0) <= 2), None)
+    for c in cands:
+        h = _context(c.sentence, claims, sentences, 3)
+        if h is not None:
+            c.claimed_by, c.ev["claimed_by"] = h.value, (h.start, h.end)
+        t = _context(c.sentence, times, sentences, 3) or lead
+        if t is not None:
+            c.occurred, c.ev["occurred_at"] = t.value, (t.start, t.end)
+    merged: dict[tuple, Candidate] = {}
+    for c in sorted(cands, key=lambda c: c.order):
+        key = (c.type, c.weapon, c.place.normalized.lower())
+        if key not in merged:
+            merged[key] = c
+            continue
+        m = merged[key]
+        for f in ("count", "killed", "injured"):
+            v = getattr(c, f)
+            if v is not None and (getattr(m, f) is None or v > getattr(m, f)):
+                setattr(m, f, v)
+                m.ev[f] = c.ev.get(f)
+        if c.damage is not None and (m.damage is None or (c.damage and not m.damage)):
+            m.damage, m.ev["damage"] = c.damage, c.ev.get("damage")
+        for f, e in (("claimed_by", "claimed_by"), ("occurred", "occurred_at")):
+            if getattr(m, f) is None and getattr(c, f) is not None:
+                setattr(m, f, getattr(c, f))
+                m.ev[e] = c.ev.get(e)
+        for f in ("type", "weapon"):
+            if f not in m.ev and f in c.ev:
+                m.ev[f] = c.ev.get(f)
+    events = _absorb_coarse(list(merged.values()), places)
+    events = [c for c in events if not (c.type == "attack" and _has_outcome(c, events))]
+    pos = {id(p): i for i, p in enumerate(places)}
+    return [_to_event(c, pos, article_id, text) for c in events if id(c.place) in pos]
+
+
+def _absorb_coarse(events: list[Candidate], places: list[Place]) -> list[Candidate]:
+    """An oblast-level impact/debris event restated by finer places nearby is folded into them."""
+    oblasts = [p for p in places if p.level == "oblast"]
+    drop: set[int] = set()
+    for c in events:
+        if c.type not in ("impact", "debris_fall") or c.place.level != "oblast":
+            continue
+        name = c.place.normalized.lower()
+        finer = []
+        for d in events:
+            if d is c or d.type != c.type or d.weapon != c.weapon or RANK.get(d.place.level or "", 2) >= 4:
+                continue
+            anc = [a.normalized.lower() for a in ancestors(d.place) if a.level == "oblast"]
+            lo, hi = sorted((c.place.start, d.place.start))
+            between = any(lo < p.start < hi and p.normalized.lower() != name for p in oblasts)
+            if name in anc or (not anc and abs(d.sentence - c.sentence) <= 3 and not between):
+                finer.append(d)
+        if not finer:
+            continue
+        drop.add(id(c))
+        for d in finer:
+            for f in ("killed", "injured", "damage", "claimed_by") + (("count",) if len(finer) == 1 else ()):
+                if getattr(d, f) is None and getattr(c, f) is not None:
+                    setattr(d, f, getattr(c, f))
+                    if f in c.ev:
+                        d.ev[f] = c.ev[f]
+    return [c for c in events if id(c) not in drop]
+
+
+def _has_outcome(att: Candidate, cands) -> bool:
+    name = att.place.normalized.lower()
+    for c in cands:
+        if c.type == "attack":
+            continue
+        if c.place.normalized.lower() == name or any(a.normalized.lower() == name for a in ancestors(c.place)):
+            return True
+        close = 0 <= c.sentence - att.sentence <= 1
+        finer = RANK.get(att.place.level or "", -1) >= 3 and RANK.get(c.place.level or "", 9) < RANK[att.place.level]
+        if close and finer and c.place.parent is None:
+            return True
+    return False
+
+
+def _to_event(c: Candidate, pos: dict[int, int], article_id: str, text: str) -> ExtractedEvent:
+    ev = dict(c.ev)
+    ev["location"] = (c.place.start, c.place.end)
+    evidence = [Evidence(article_id=article_id, field=f, span=ev[f], text=text[ev[f][0]:ev[f][1]])
+                for f in FIELDS if f in ev and ev[f] is not None]
+    return ExtractedEvent(type=c.type, weapon=c.weapon, count=c.count, killed=c.killed, injured=c.injured,
+                          damage=c.damage, claimed_by=c.claimed_by, occurred=c.occurred,
+                          place=pos[id(c.place)], evidence=evidence)

@@ -1,0 +1,159 @@
+"""Article-wide scans for everything except places: event-type triggers, weapon words, number
+phrases, casualties (on a copy of the text whose number phrases are masked, so `{N}` patterns see
+one placeholder per number and the value is read back from the number's span), damage / no
+damage, claimants ("Governor X", "губернатор X" -> "Governor X" in Latin letters, ministries and
+air forces by their English names) and time cues. Each scan is one pass of a merged alternation;
+the results are `Hit`s sorted by position that the assembler buckets by sentence.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from services.extraction.nlp.numbers import NumberSpan
+from services.extraction.nlp.resources import NUM_MASK, NlpResources
+from services.extraction.nlp.text import Token, mask
+from services.extraction.nlp.timecues import find_times
+
+ZERO_MASK = "\ue001"
+EN_NAME_TITLE = re.compile(
+    r"(?P<name>[A-Z][a-z’'-]+(?:[ \t]+[A-Z][a-z’'-]+){1,2}),\s+(?:the\s+)?"
+    r"(?P<acting>acting\s+)?(?P<title>governor|mayor)\b")
+NAME_EN = re.compile(r"(?:\s+of\s+(?:the\s+)?[A-Z]\w+\s+(?:[Rr]egion|[Oo]blast))?,?\s+"
+                     r"(?P<name>[A-Z][\w’'-]+(?:[ \t]+[A-Z][\w’'-]+){0,2})")
+NAME_CYR = re.compile(r"(?:\s+[А-ЯЁІЇЄҐ]\w+\s+(?:област\w+|края|краю|региона|республики))?,?\s+"
+                      r"(?P<name>[А-ЯЁІЇЄҐ][\w’'-]+(?:[ \t]+[А-ЯЁІЇЄҐ][\w’'-]+){0,2})")
+HEAD_OF = re.compile(
+    r"(?:(?P<name1>[A-Z][a-z’'-]+[ \t]+[A-Z][a-z’'-]+),\s+(?:the\s+)?)?"
+    r"(?P<title>head|chief|governor)\s+of\s+(?:the\s+)?"
+    r"(?P<body>(?:[A-Z][\w’'-]*\s+){1,4}(?:Military\s+Administration|Administration|State\s+Administration))"
+    r"(?:,?\s+(?P<name2>[A-Z][a-z’'-]+[ \t]+[A-Z][a-z’'-]+))?")
+NOT_NAMES = {"Telegram", "Region", "Oblast", "The", "Said", "Reported", "On", "In"}
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    kind: str
+    start: int
+    end: int
+    value: Any = None
+
+
+@dataclass
+class Signals:
+    triggers: list[Hit] = field(default_factory=list)
+    weapons: list[Hit] = field(default_factory=list)
+    numbers: list[NumberSpan] = field(default_factory=list)
+    casualties: list[Hit] = field(default_factory=list)
+    damage: list[Hit] = field(default_factory=list)
+    claims: list[Hit] = field(default_factory=list)
+    times: list[Hit] = field(default_factory=list)
+
+
+def _at_words(pattern: re.Pattern, text: str, starts: list[int]) -> list[re.Match]:
+    """Like finditer, but only tried at word starts (every lexicon phrase starts a word): ~6x faster."""
+    out: list[re.Match] = []
+    last = -1
+    for a in starts:
+        if a < last:
+            continue
+        m = pattern.match(text, a)
+        if m is not None and m.end() > a:
+            out.append(m)
+            last = m.end()
+    return out
+
+
+def _grouped(pattern: re.Pattern, text: str, starts: list[int]) -> list[Hit]:
+    return [Hit(m.lastgroup or "", m.start(), m.end()) for m in _at_words(pattern, text, starts)]
+
+
+def _plain(pattern: re.Pattern | None, text: str, starts: list[int]) -> list[re.Match]:
+    return _at_words(pattern, text, starts) if pattern is not None else []
+
+
+def scan(res: NlpResources, text: str, tokens: list[Token], lang: str, published_at: datetime | None) -> Signals:
+    sig = Signals()
+    starts = [t.start for t in tokens if t.text[0].isalnum()]
+    sig.triggers = sorted(_grouped(res.triggers[lang], text, starts) + _grouped(res.aux_triggers[lang], text, starts),
+                          key=lambda h: (h.start, h.kind))
+    sig.weapons = _grouped(res.weapons[lang], text, starts)
+    sig.numbers = res.numbers.find(tokens, lang)
+    _casualties(res, text, lang, sig, starts)
+    _claims(res, text, lang, sig)
+    sig.times = [Hit("time", a, b, tw) for a, b, tw in find_times(res.time[lang], text, lang, published_at)]
+    return sig
+
+
+def _casualties(res: NlpResources, text: str, lang: str, sig: Signals, starts: list[int]) -> None:
+    pats = res.casualties[lang]
+    hits: list[Hit] = []
+    zero_spans = []
+    for kind, fields in (("zero", ("killed", "injured")), ("zero_killed", ("killed",)), ("zero_injured", ("injured",))):
+        for m in _plain(pats.get(kind), text, starts):
+            if any(a < m.end() and m.start() < b for a, b in zero_spans):
+                continue
+            zero_spans.append((m.start(), m.end()))
+            hits.extend(Hit(f, m.start(), m.end(), 0) for f in fields)
+    numbers = {n.start: n.value for n in sig.numbers if n.value is not None}
+    masked = mask(text, [(n.start, n.end) for n in sig.numbers if n.value is not None])
+    masked = mask(masked, zero_spans, ZERO_MASK)
+    for f in ("killed", "injured"):
+        for m in _plain(pats.get(f), masked, starts):
+            k = masked.find(NUM_MASK, m.start(), m.end())
+            if k >= 0 and k in numbers:
+                hits.append(Hit(f, m.start(), m.end(), numbers[k]))
+        for m in _plain(pats.get(f"one_{f}"), masked, starts):
+            hits.append(Hit(f, m.start(), m.end(), 1))
+    sig.casualties = sorted(hits, key=lambda h: (h.start, h.kind))
+    neg = [Hit("damage", m.start(), m.end(), False) for m in _plain(pats.get("no_damage"), text, starts)]
+    pos = [Hit("damage", m.start(), m.end(), True) for m in _plain(pats.get("damage"), text, starts)
+           if not any(h.start <= m.start() < h.end for h in neg)]
+    sig.damage = sorted(neg + pos, key=lambda h: h.start)
+
+
+def _claims(res: NlpResources, text: str, lang: str, sig: Signals) -> None:
+    g = res.claims[lang]
+    hits: list[Hit] = []
+    taken: list[tuple[int, int]] = []
+
+    def free(a: int, b: int) -> bool:
+        return not any(x < b and a < y for x, y in taken)
+
+    if lang == "en":
+        for m in HEAD_OF.finditer(text):
+            name = m.group("name1") or m.group("name2")
+            body = " ".join(m.group("body").split())
+            value = f"{name}, {m.group('title')} of {body}" if name else body
+            hits.append(Hit("named" if name else "body", m.start(), m.end(), value))
+            taken.append((m.start(), m.end()))
+        for m in EN_NAME_TITLE.finditer(text):
+            title = ("Acting " if m.group("acting") else "") + m.group("title").title()
+            if not free(m.start(), m.end()):
+                continue
+            hits.append(Hit("named", m.start(), m.end(), f"{title} {m.group('name')}"))
+            taken.append((m.start(), m.end()))
+    for pat, title in g.title_names:
+        for m in pat.finditer(text):
+            if not free(m.start(), m.end()):
+                continue
+            nm = (NAME_EN if lang == "en" else NAME_CYR).match(text, m.end())
+            ok_en = nm is not None and (len(nm.group("name").split()) > 1 or not nm.group("name").endswith("s"))
+            if nm and nm.group("name").split()[0] not in NOT_NAMES and (lang != "en" or ok_en):
+                words = tuple(w for w in nm.group("name").split() if w not in NOT_NAMES)
+                name = " ".join(words) if lang == "en" else res.morph.person_name(words, lang)
+                hits.append(Hit("named", m.start(), nm.end(), f"{title} {name}"))
+                taken.append((m.start(), nm.end()))
+    for pat, name in g.bodies:
+        for m in pat.finditer(text):
+            if free(m.start(), m.end()):
+                value = m.group().strip() if name == "@text" else name
+                hits.append(Hit("body", m.start(), m.end(), value))
+                taken.append((m.start(), m.end()))
+    for pat, title in g.bare:
+        for m in pat.finditer(text):
+            if free(m.start(), m.end()):
+                hits.append(Hit("bare", m.start(), m.end(), title))
+    sig.claims = sorted(hits, key=lambda h: h.start)

@@ -1,0 +1,188 @@
+"""Golden table: short hand-written reports (en/ru/uk) -> expected events, each event given as
+(type, weapon, count, killed, injured, normalized place). The order of events does not matter;
+the set must match exactly (no missing, no extra events)."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+E = tuple  # (type, weapon, count, killed, injured, place normalized)
+
+GOLDEN: list[tuple[str, str, str, list[E]]] = [
+    # ---------------- English ----------------
+    ("en-intercept-one", "en",
+     "Air defence systems shot down one drone over the Kursk region overnight, Governor Ivan Petrov said.",
+     [("interception", "uav", 1, None, None, "Kursk region")]),
+    ("en-intercept-article-one", "en",
+     "A Ukrainian UAV was intercepted over Belgorod. No one was injured.",
+     [("interception", "uav", 1, 0, 0, "Belgorod")]),
+    ("en-intercept-words", "en",
+     "Russian air defences destroyed twenty-two drones over the Bryansk Region.",
+     [("interception", "uav", 22, None, None, "Bryansk Region")]),
+    ("en-breakdown", "en",
+     "Air defence destroyed 45 drones: 20 over Bryansk, 15 over Kursk and 10 over Belgorod.",
+     [("interception", "uav", 20, None, None, "Bryansk"), ("interception", "uav", 15, None, None, "Kursk"),
+      ("interception", "uav", 10, None, None, "Belgorod")]),
+    ("en-joint-count", "en",
+     "Ten drones were shot down over Kursk and Oryol.",
+     [("interception", "uav", None, None, None, "Kursk"), ("interception", "uav", None, None, None, "Oryol")]),
+    ("en-vague", "en",
+     "Several drones were shot down over the Voronezh region.",
+     [("interception", "uav", None, None, None, "Voronezh region")]),
+    ("en-debris-street", "en",
+     "In the Central District of Tula, the wreckage of a drone fell onto Lenina Street, damaging houses 4 and 6. "
+     "Nobody was hurt.",
+     [("debris_fall", "uav", 1, 0, 0, "Lenina Street")]),
+    ("en-impact-killed", "en",
+     "A Russian drone hit a car in Kherson, killing two people and injuring three.",
+     [("impact", "uav", 1, 2, 3, "Kherson")]),
+    ("en-impact-missile", "en",
+     "A missile struck an industrial site in Dnipro. Four people were injured.",
+     [("impact", "missile", 1, None, 4, "Dnipro")]),
+    ("en-glide-bomb", "en",
+     "Russian forces dropped two guided aerial bombs on Kharkiv; the bombs hit a residential building.",
+     [("impact", "glide_bomb", 2, None, None, "Kharkiv")]),
+    ("en-shelling", "en",
+     "Russian troops shelled Nikopol with artillery, wounding one man.",
+     [("impact", "artillery", None, None, 1, "Nikopol")]),
+    ("en-attack-only", "en",
+     "Drones attacked the Tver region overnight, the governor said.",
+     [("attack", "uav", None, None, None, "Tver region")]),
+    ("en-district-list", "en",
+     "Drones were destroyed over the Chertkovsky, Millerovsky and Sholokhovsky districts of the Rostov region.",
+     [("interception", "uav", None, None, None, "Chertkovsky district"),
+      ("interception", "uav", None, None, None, "Millerovsky district"),
+      ("interception", "uav", None, None, None, "Sholokhovsky district")]),
+    ("en-including-list", "en",
+     "Air defence forces intercepted the drones in several districts, including Alpha, Beta, and Gamma.",
+     [("interception", "uav", None, None, None, "Alpha"), ("interception", "uav", None, None, None, "Beta"),
+      ("interception", "uav", None, None, None, "Gamma")]),
+    ("en-no-casualties", "en",
+     "A drone was shot down over the Lipetsk region. There were no casualties and no damage was recorded.",
+     [("interception", "uav", 1, 0, 0, "Lipetsk region")]),
+    ("en-intercept-and-debris", "en",
+     "A drone was shot down over Novy Oskol, and its debris fell on a private house, which caught fire.",
+     [("interception", "uav", 1, None, None, "Novy Oskol"), ("debris_fall", "uav", 1, None, None, "Novy Oskol")]),
+    ("en-missile-and-drones", "en",
+     "Over the Lviv region, air defence shot down 12 drones and 2 cruise missiles.",
+     [("interception", "uav", 12, None, None, "Lviv region"),
+      ("interception", "missile", 2, None, None, "Lviv region")]),
+    ("en-launch-area", "en",
+     "Drones launched from the Sumy region were shot down over Kursk.",
+     [("interception", "uav", None, None, None, "Kursk")]),
+    ("en-neg-industry", "en",
+     "The company plans to double drone production next year and opened a new factory in Kazan.",
+     []),
+    ("en-neg-policy", "en",
+     "Residents of the Belgorod region can apply for compensation for property damaged in drone attacks.",
+     []),
+    ("en-neg-national-total", "en",
+     "Overall, Ukrainian forces shot down 66 of 78 drones launched by Russia.",
+     []),
+    # ---------------- Russian ----------------
+    ("ru-intercept-one", "ru",
+     "Над Брянской областью дежурными средствами ПВО уничтожен один украинский беспилотник, сообщил губернатор.",
+     [("interception", "uav", 1, None, None, "Брянская область")]),
+    ("ru-number-words", "ru",
+     "Средства ПВО сбили двадцать два беспилотника над Курской областью.",
+     [("interception", "uav", 22, None, None, "Курская область")]),
+    ("ru-genitive-count", "ru",
+     "Над Воронежем перехвачено трёх беспилотников, пострадавших нет.",
+     [("interception", "uav", 3, 0, 0, "Воронеж")]),
+    ("ru-breakdown-dash", "ru",
+     "Дежурные средства ПВО уничтожили 45 БПЛА: 20 – над Брянской областью, 15 – над Курской областью, "
+     "10 – над Белгородской областью.",
+     [("interception", "uav", 20, None, None, "Брянская область"),
+      ("interception", "uav", 15, None, None, "Курская область"),
+      ("interception", "uav", 10, None, None, "Белгородская область")]),
+    ("ru-district-list-parent", "ru",
+     "Над Чертковским, Шолоховским и Миллеровским районами Ростовской области сбиты беспилотники.",
+     [("interception", "uav", None, None, None, "Чертковский район"),
+      ("interception", "uav", None, None, None, "Шолоховский район"),
+      ("interception", "uav", None, None, None, "Миллеровский район")]),
+    ("ru-debris-street", "ru",
+     "В Тракторозаводском районе Волгограда обломки БПЛА упали на улицу Ленина, повреждены два дома. "
+     "Пострадавших нет.",
+     [("debris_fall", "uav", None, 0, 0, "улица Ленина")]),
+    ("ru-impact-fall", "ru",
+     "В Курске беспилотник упал на крышу жилого дома, ранены два человека.",
+     [("impact", "uav", 1, None, 2, "Курск")]),
+    ("ru-impact-killed", "ru",
+     "В результате ракетного удара по Белгороду погибли три человека, ещё пятеро ранены.",
+     [("impact", "missile", None, 3, 5, "Белгород")]),
+    ("ru-glide-bomb", "ru",
+     "Противник сбросил две КАБ на Липцы, повреждены дома.",
+     [("impact", "glide_bomb", 2, None, None, "Липцы")]),
+    ("ru-shelling", "ru",
+     "ВСУ обстреляли Шебекино из РСЗО, ранен мужчина.",
+     [("impact", "artillery", None, None, 1, "Шебекино")]),
+    ("ru-attack-only", "ru",
+     "Беспилотники пытались атаковать Тулу.",
+     [("attack", "uav", None, None, None, "Тула")]),
+    ("ru-no-victims", "ru",
+     "Над Смоленском сбит беспилотник. Разрушений и пострадавших нет.",
+     [("interception", "uav", 1, 0, 0, "Смоленск")]),
+    ("ru-launch-area", "ru",
+     "Беспилотники, запущенные из Сумской области, сбиты над Курском.",
+     [("interception", "uav", None, None, None, "Курск")]),
+    ("ru-neg-production", "ru",
+     "Завод в Ижевске увеличил выпуск беспилотников в три раза, сообщила компания.",
+     []),
+    ("ru-neg-compensation", "ru",
+     "Жителям Белгородской области выплатят компенсации за жильё, пострадавшее при атаках беспилотников.",
+     []),
+    # ---------------- Ukrainian ----------------
+    ("uk-intercept-words", "uk",
+     "Сили ППО збили дванадцять ударних БпЛА над Київською областю.",
+     [("interception", "uav", 12, None, None, "Київська область")]),
+    ("uk-breakdown-region-nouns", "uk",
+     "Протягом ночі знищено 9 шахедів: 5 на Миколаївщині, 4 на Одещині.",
+     [("interception", "uav", 5, None, None, "Миколаївщина"), ("interception", "uav", 4, None, None, "Одещина")]),
+    ("uk-debris", "uk",
+     "У Солом'янському районі Києва уламки дрона впали на дах будинку, без загиблих і постраждалих.",
+     [("debris_fall", "uav", 1, 0, 0, "Солом'янський район")]),
+    ("uk-impact", "uk",
+     "Росіяни атакували Суми дроном, зафіксовано влучання в житловий будинок, поранено двох людей.",
+     [("impact", "uav", 1, None, 2, "Суми")]),
+    ("uk-impact-killed", "uk",
+     "Внаслідок ракетного удару по Одесі загинули троє людей.",
+     [("impact", "missile", None, 3, None, "Одеса")]),
+    ("uk-glide-bomb", "uk",
+     "Окупанти скинули три КАБ на Куп'янськ, пошкоджено будинки.",
+     [("impact", "glide_bomb", 3, None, None, "Куп'янськ")]),
+    ("uk-no-victims", "uk",
+     "Над Харковом збито два дрони. Постраждалих немає.",
+     [("interception", "uav", 2, 0, 0, "Харків")]),
+    ("uk-attack-only", "uk",
+     "Ворожі дрони атакували Житомир.",
+     [("attack", "uav", None, None, None, "Житомир")]),
+    ("uk-neg-policy", "uk",
+     "Уряд ухвалив програму компенсацій для власників житла, пошкодженого дронами у минулі роки.",
+     []),
+    ("ru-breakdown-territory", "ru",
+     "Дежурные средства ПВО уничтожили 16 беспилотников: 10 над территорией Брянской области и 6 над "
+     "Курской областью.",
+     [("interception", "uav", 10, None, None, "Брянская область"),
+      ("interception", "uav", 6, None, None, "Курская область")]),
+    ("en-breakdown-territory", "en",
+     "Air defence destroyed 12 drones: 7 over the territory of Tambov region and 5 over Lipetsk region.",
+     [("interception", "uav", 7, None, None, "Tambov"), ("interception", "uav", 5, None, None, "Lipetsk region")]),
+]
+
+
+def _key(e: E) -> tuple:
+    return tuple("" if v is None else v for v in e)
+
+
+@pytest.mark.parametrize("case_id,lang,text,expected", GOLDEN, ids=[g[0] for g in GOLDEN])
+def test_golden(extractor, case_id, lang, text, expected):
+    r = extractor.extract(article_id=case_id, text=text, title=None, language=lang,
+                          published_at=datetime(2025, 3, 14, 9, 0, tzinfo=UTC))
+    got = [(e.type, e.weapon, e.count, e.killed, e.injured, r.places[e.place].normalized) for e in r.events]
+    assert sorted(got, key=_key) == sorted(expected, key=_key)
+    for e in r.events:
+        for ev in e.evidence:
+            assert text[ev.span[0]:ev.span[1]] == ev.text
+    for p in r.places:
+        assert text[p.span[0]:p.span[1]] == p.text

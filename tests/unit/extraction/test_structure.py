@@ -1,0 +1,139 @@
+"""Behaviour beyond the golden table: place structure (lists, parents, streets and house
+numbers), claimants, time windows, evidence spans, language detection and determinism."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from services.extraction.nlp import PlaceLexicon, detect_language
+
+SEEDLIKE = (
+    "Governor Petr Ivanov said air defence systems neutralized one UAV over the Oryol Region. "
+    "No casualties or damage were reported.\n\n"
+    "According to Russian military reports, air defense forces destroyed the drones in several districts, "
+    "including Alpha, Beta, and Gamma.\n\n"
+    "In the Tractor Factory District of Volga, the wreckage of a UAV fell onto Lodygina Street, "
+    "striking houses numbered 12 and 13. No one was injured, but the buildings were damaged."
+)
+
+
+def _run(extractor, text, lang="en", published=None):
+    return extractor.extract(article_id="t", text=text, title=None, language=lang, published_at=published)
+
+
+def test_seedlike_structure(extractor):
+    r = _run(extractor, SEEDLIKE)
+    by_norm = {p.normalized: (i, p) for i, p in enumerate(r.places)}
+    first = r.events[0]
+    assert (first.type, first.count, first.killed, first.injured, first.damage) == ("interception", 1, 0, 0, False)
+    assert first.claimed_by == "Governor Petr Ivanov"
+    districts = [e for e in r.events if r.places[e.place].normalized in ("Alpha", "Beta", "Gamma")]
+    assert len(districts) == 3
+    assert all(r.places[e.place].level_hint == "district" and e.claimed_by == "Russian military" for e in districts)
+    street_i, street = by_norm["Lodygina Street"]
+    assert street.level_hint == "street" and street.street == "Lodygina" and street.house_numbers == ["12", "13"]
+    chain = []
+    k = street.parent
+    while k is not None:
+        chain.append(r.places[k].normalized)
+        k = r.places[k].parent
+    assert chain == ["Tractor Factory District", "Volga"]
+    debris = [e for e in r.events if e.type == "debris_fall"]
+    assert [(e.place, e.count, e.killed, e.injured, e.damage) for e in debris] == [(street_i, 1, 0, 0, True)]
+
+
+def test_evidence_spans_and_fields(extractor):
+    r = _run(extractor, SEEDLIKE)
+    for e in r.events:
+        fields = {ev.field for ev in e.evidence}
+        assert {"type", "location"} <= fields
+        for ev in e.evidence:
+            assert SEEDLIKE[ev.span[0]:ev.span[1]] == ev.text
+    assert {ev.field for ev in r.events[0].evidence} >= {"weapon", "count", "killed", "injured", "damage", "claimed_by"}
+
+
+def test_ru_parent_and_nominative(extractor):
+    text = "Над Чертковским и Миллеровским районами Ростовской области сбиты БПЛА."
+    r = _run(extractor, text, "ru")
+    norms = [p.normalized for p in r.places]
+    assert norms == ["Чертковский район", "Миллеровский район", "Ростовская область"]
+    assert [p.parent for p in r.places] == [2, 2, None]
+    assert [p.level_hint for p in r.places] == ["district", "district", "oblast"]
+
+
+def test_ru_street_house_numbers(extractor):
+    r = _run(extractor, "В Курске обломки беспилотника упали на ул. Садовая, д. 7 и 9.", "ru")
+    street = next(p for p in r.places if p.level_hint == "street")
+    assert street.text == "ул. Садовая" and street.house_numbers == ["7", "9"]
+    assert r.places[street.parent].normalized == "Курск"
+
+
+def test_claimant_russian_name_is_transliterated(extractor):
+    r = _run(extractor, "Губернатор Вячеслав Гладков сообщил, что над Белгородом сбит беспилотник.", "ru")
+    assert r.events and r.events[0].claimed_by == "Governor Vyacheslav Gladkov"
+
+
+def test_ministry_claimant(extractor):
+    r = _run(extractor, "Минобороны России сообщило, что над Курской областью уничтожены 5 БПЛА.", "ru")
+    assert [(e.count, e.claimed_by) for e in r.events] == [(5, "Russian Ministry of Defense")]
+
+
+def test_time_window_night_of(extractor):
+    pub = datetime(2025, 3, 14, 8, 0, tzinfo=UTC)
+    r = _run(extractor, "В ночь на 14 марта над Брянской областью сбиты 3 БПЛА.", "ru", pub)
+    occ = r.events[0].occurred
+    assert occ is not None and occ.precision == "night" and occ.text == "В ночь на 14 марта"
+    assert occ.start == datetime(2025, 3, 13, 18, 0, tzinfo=UTC) and occ.end == datetime(2025, 3, 14, 7, 0, tzinfo=UTC)
+
+
+def test_time_window_clock_msk(extractor):
+    pub = datetime(2025, 3, 14, 8, 0, tzinfo=UTC)
+    r = _run(extractor, "С 20:00 до 07:00 мск над Курской областью уничтожены 7 беспилотников.", "ru", pub)
+    occ = r.events[0].occurred
+    assert occ.precision == "window" and occ.start.hour == 20 and occ.start.day == 13 and occ.end.day == 14
+
+
+def test_no_time_cue_gives_none(extractor):
+    r = _run(extractor, "Over Kursk a drone was shot down.", "en", datetime(2025, 3, 14, tzinfo=UTC))
+    assert r.events and r.events[0].occurred is None
+
+
+def test_detect_language():
+    assert detect_language("Над Києвом збито дрони") == "uk"
+    assert detect_language("Над Курском сбит беспилотник") == "ru"
+    assert detect_language("A drone was shot down over Kursk") == "en"
+
+
+def test_language_detected_when_missing(extractor):
+    r = extractor.extract(article_id="x", text="Над Києвом збито два дрони.", title=None, language=None,
+                          published_at=None)
+    assert r.language == "uk" and len(r.events) == 1
+
+
+def test_deterministic(extractor):
+    a = _run(extractor, SEEDLIKE)
+    b = _run(extractor, SEEDLIKE)
+    assert a.model_dump() == b.model_dump()
+
+
+def test_empty_text_gives_no_events(extractor):
+    r = extractor.extract(article_id="e", text="", title="Drone shot down over Kursk", language="en", published_at=None)
+    assert r.events == [] and r.places == []
+
+
+class _Lexicon:
+    def level_of(self, surface: str, language: str):
+        return {"Shostka": "city", "Konotop": "city"}.get(surface)
+
+
+def test_place_lexicon_finds_bare_names(resources):
+    from services.extraction.nlp import Extractor
+
+    lex = _Lexicon()
+    assert isinstance(lex, PlaceLexicon)
+    text = "Shostka and Konotop were hit by Shahed drones overnight."
+    with_lex = Extractor(resources, places=lex).extract(article_id="l", text=text, title=None, language="en",
+                                                        published_at=None)
+    assert sorted(r.normalized for r in with_lex.places) == ["Konotop", "Shostka"]
+    assert {with_lex.places[e.place].normalized for e in with_lex.events} == {"Shostka", "Konotop"}
+    without = Extractor(resources).extract(article_id="l", text=text, title=None, language="en", published_at=None)
+    assert without.events == []
