@@ -165,8 +165,18 @@ def lexicon_rules(ctx: RuleContext, lexicon: Any) -> None:
             surface = ctx.text[toks[i].start:toks[hi - 1].end]
             level = _lexicon_level(ctx, lexicon, strip_poss(surface))
             if level is not None:
-                ctx.add(i, hi, ctx.norm_phrase(i, hi), level, "lexicon")
+                if not _demonym_use(ctx, hi):
+                    ctx.add(i, hi, ctx.norm_phrase(i, hi), level, "lexicon")
                 break
+
+
+def _demonym_use(ctx: RuleContext, hi: int) -> bool:
+    """A name right before an inhabitants noun ('Smolensk residents') names people, not a scene."""
+    if hi >= len(ctx.tokens):
+        return False
+    word = ctx.tokens[hi].low
+    people = ctx.g.people
+    return word in people or (ctx.lang != "en" and ctx.morph.lemma(word, ctx.lang) in people)
 
 
 def genitive_parents(ctx: RuleContext) -> None:

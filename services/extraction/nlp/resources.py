@@ -62,6 +62,7 @@ class PlaceGrammar:
     stop: frozenset[str]
     countries: frozenset[str]
     region_suffix: tuple[str, ...]
+    people: frozenset[str]
     house: re.Pattern
 
 
@@ -98,6 +99,7 @@ def _place_grammar(d: dict) -> PlaceGrammar:
         modifiers=frozenset(d.get("modifiers", [])), origin=frozenset(d.get("origin", [])),
         titles=frozenset(t.lower() for t in d.get("titles", [])), stop=frozenset(d.get("stop", [])),
         countries=frozenset(d.get("countries", [])), region_suffix=tuple(d.get("region_suffix", [])),
+        people=frozenset(d.get("people", [])),
         house=re.compile(rf"(?:\s*,\s*|\s*,?\s*[^.;:!?]{{0,40}}?(?<!\w)(?:{house})\s*)(?P<nums>{numlist})", FLAGS),
     )
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from services.extraction.nlp import PlaceLexicon, detect_language
 
 SEEDLIKE = (
@@ -122,7 +124,7 @@ def test_empty_text_gives_no_events(extractor):
 
 class _Lexicon:
     def level_of(self, surface: str, language: str):
-        return {"Shostka": "city", "Konotop": "city"}.get(surface)
+        return {"Shostka": "city", "Konotop": "city", "Tambov": "city"}.get(surface)
 
 
 def test_place_lexicon_finds_bare_names(resources):
@@ -137,3 +139,17 @@ def test_place_lexicon_finds_bare_names(resources):
     assert {with_lex.places[e.place].normalized for e in with_lex.events} == {"Shostka", "Konotop"}
     without = Extractor(resources).extract(article_id="l", text=text, title=None, language="en", published_at=None)
     assert without.events == []
+
+
+@pytest.mark.parametrize("text, place", [
+    ("Dear Tambov residents, air defence has destroyed one drone over the Tambov region. Nobody was hurt.",
+     "Tambov region"),
+    ("Tambov residents were told that one drone was destroyed over the Tambov region.", "Tambov region"),
+])
+def test_a_name_before_an_inhabitants_noun_is_not_an_incident_place(resources, text, place):
+    from services.extraction.nlp import Extractor
+
+    result = Extractor(resources, places=_Lexicon()).extract(article_id="d", text=text, title=None, language="en",
+                                                             published_at=None)
+    assert [result.places[e.place].text for e in result.events] == [place]
+    assert [(e.type, e.count) for e in result.events] == [("interception", 1)]
