@@ -87,6 +87,8 @@ class PlaceFinder:
                     rb is None and ra is not None and ra in (0, 1, 3)) or (ra is None and rb is not None and rb >= 3)
             elif GAP_COMMA.match(gap):
                 ok = rb is not None and ((ra is not None and rb > ra) or (ra is None and rb >= 3))
+            if not ok and GAP_OF.match(gap) and a.level == "district" and b.level == "city":
+                a.level, ok = "city_district", True  # "the Soviet District of Voronezh": a district of a city
             if ok:
                 a.parent = b
         groups: dict[int, Place] = {}
@@ -103,6 +105,9 @@ class PlaceFinder:
             before = [q for q in places[:i] if index.sentence_of(q.start) == s and q.level != "street"
                       and not q.origin and not q.title]
             if before:
+                # the finest container the text gives: drop places that contain another candidate
+                inner = {id(a) for q in before for a in ancestors(q)}
+                before = [q for q in before if id(q) not in inner] or before
                 known = [q for q in before if q.level in RANK]
                 p.parent = min(known, key=lambda q: (RANK[q.level], -q.start)) if known else before[-1]
 

@@ -124,7 +124,7 @@ def test_empty_text_gives_no_events(extractor):
 
 class _Lexicon:
     def level_of(self, surface: str, language: str):
-        return {"Shostka": "city", "Konotop": "city", "Tambov": "city"}.get(surface)
+        return {"Shostka": "city", "Konotop": "city", "Tambov": "city", "Voronezh": "city"}.get(surface)
 
 
 def test_place_lexicon_finds_bare_names(resources):
@@ -153,3 +153,17 @@ def test_a_name_before_an_inhabitants_noun_is_not_an_incident_place(resources, t
                                                              published_at=None)
     assert [result.places[e.place].text for e in result.events] == [place]
     assert [(e.type, e.count) for e in result.events] == [("interception", 1)]
+
+
+def test_a_district_of_a_city_contains_the_street_and_the_incident_is_placed_at_the_street(resources):
+    from services.extraction.nlp import Extractor
+
+    text = "In the Soviet District of Voronezh, debris of a drone fell on Koltsovskaya Street, damaging house 5."
+    result = Extractor(resources, places=_Lexicon()).extract(article_id="s", text=text, title=None,
+                                                             language="en", published_at=None)
+    by_text = {p.text: p for p in result.places}
+    district, street = by_text["Soviet District"], by_text["Koltsovskaya Street"]
+    assert district.level_hint == "city_district"
+    assert result.places[district.parent].text == "Voronezh"
+    assert result.places[street.parent] is district and street.house_numbers == ["5"]
+    assert [(e.type, result.places[e.place].text) for e in result.events] == [("debris_fall", "Koltsovskaya Street")]
