@@ -84,6 +84,16 @@ def pg_database() -> Iterator[str | None]:
         admin.dispose()
 
 
+def store_url(kind: str, folder: Path, pg_database: str | None) -> str:
+    """The store URL for `kind` (sqlite: a file in `folder`; postgresql: this session's database).
+    Skips the test when PostgreSQL is not reachable (outside CI)."""
+    if kind == "sqlite":
+        return f"sqlite:///{folder / 'store.db'}"
+    if pg_database is None:
+        pytest.skip("PostgreSQL is not reachable at 127.0.0.1:5432")
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{pg_database}"
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path, pg_database: str | None) -> Iterator[str]:
     """A migrated, empty store on SQLite or on PostgreSQL."""
@@ -92,12 +102,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, pg_database: str | No
     from services.storage.migrations import upgrade
     from shared.store.tables import metadata
 
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'store.db'}"
-    else:
-        if pg_database is None:
-            pytest.skip("PostgreSQL is not reachable at 127.0.0.1:5432")
-        url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{pg_database}"
+    url = store_url(request.param, tmp_path, pg_database)
     upgrade(url)
     yield url
     engine = create_engine(url)

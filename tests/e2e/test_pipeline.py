@@ -19,7 +19,7 @@ from shared.config import BaseServiceSettings, GazetteerSettings
 from shared.devstack import Stack
 from shared.kafka.broker import free_port
 from shared.topics import ARTICLES_RECEIVED
-from tests.conftest import PG_ADMIN_URL
+from tests.conftest import store_url
 from tests.kafka_helpers import create_topics, produce_raw
 
 pytestmark = pytest.mark.e2e
@@ -58,12 +58,7 @@ class Running:
 def running(request, kafka_bootstrap, tmp_path_factory, pg_database):
     data = tmp_path_factory.mktemp(f"stack-{request.param}")
     (data / "log").mkdir()
-    if request.param == "sqlite":
-        db_url = f"sqlite:///{data / 'store.db'}"
-    else:
-        if pg_database is None:
-            pytest.skip("PostgreSQL is not reachable")
-        db_url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{pg_database}"
+    db_url = store_url(request.param, data, pg_database)
     prefix = f"e2e{uuid.uuid4().hex[:8]}."
     index_path = ROOT / "var" / "gazetteer" / "index.pkl.gz"  # shared with make run: built once
     index = ensure_index(GazetteerSettings(_env_file=None, gazetteer_index_path=index_path))
