@@ -25,6 +25,7 @@ RANK = {"street": 0, "city_district": 1, "village": 2, "city": 2, "hromada": 3, 
         "oblast": 4, "country": 5}
 GAP_OF = re.compile(r"^\s+(?:of|in)\s+(?:the\s+)?$|^\s+(?:в|у|во)\s+$|"
                     r"^\s*,\s+(?:a|the)\s+(?:\w+\s+)?(?:village|town|city|settlement)\s+(?:in|of)\s+(?:the\s+)?$")
+TITLE_AFTER = {"governor", "mayor", "head", "губернатор", "мэр", "глава", "голова", "мер", "губернатора"}
 GAP_COMMA = re.compile(r"^\s*,\s*$|^\s*\(\s*$")
 GAP_SPACE = re.compile(r"^\s+$")
 HOUSE_NUM = re.compile(r"\d+(?:[a-zа-яё](?!\w))?(?:/\d+)?", re.IGNORECASE)
@@ -57,6 +58,11 @@ class PlaceFinder:
 
     @staticmethod
     def _flags(p: Place, tokens: list[Token], g) -> None:
+        # "Voronezh region governor X said": a title right after the place names its jurisdiction.
+        # (Only for titles of officials, not "... authorities said", where the place is often the scene.)
+        if p.th < len(tokens) and tokens[p.th].low in g.titles and tokens[p.th].low in TITLE_AFTER:
+            p.title = True
+            return
         k, seen = p.tl - 1, 0
         while k >= 0 and seen < 4 and tokens[k].text not in {".", "!", "?", ";"}:
             low = tokens[k].low

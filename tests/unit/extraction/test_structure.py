@@ -124,7 +124,8 @@ def test_empty_text_gives_no_events(extractor):
 
 class _Lexicon:
     def level_of(self, surface: str, language: str):
-        return {"Shostka": "city", "Konotop": "city", "Tambov": "city", "Voronezh": "city"}.get(surface)
+        known = {"Shostka", "Konotop", "Tambov", "Voronezh", "Kaluga"}
+        return "city" if surface in known else None
 
 
 def test_place_lexicon_finds_bare_names(resources):
@@ -167,3 +168,16 @@ def test_a_district_of_a_city_contains_the_street_and_the_incident_is_placed_at_
     assert result.places[district.parent].text == "Voronezh"
     assert result.places[street.parent] is district and street.house_numbers == ["5"]
     assert [(e.type, result.places[e.place].text) for e in result.events] == [("debris_fall", "Koltsovskaya Street")]
+
+
+def test_a_place_right_before_an_officials_title_is_the_jurisdiction_not_the_scene(resources):
+    from services.extraction.nlp import Extractor
+
+    text = ("Kaluga region governor Vladislav Shapsha wrote that fragments of a downed drone fell on Mira Street "
+            "in Kaluga, damaging two cars. One person was injured.")
+    result = Extractor(resources, places=_Lexicon()).extract(article_id="g", text=text, title=None,
+                                                             language="en", published_at=None)
+    debris = [e for e in result.events if e.type == "debris_fall"]
+    assert [result.places[e.place].text for e in debris] == ["Mira Street"]
+    assert (debris[0].injured, debris[0].damage) == (1, True)
+    assert "Kaluga region" not in {result.places[e.place].text for e in result.events}
