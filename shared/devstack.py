@@ -146,17 +146,20 @@ def run(samples_dir: Path) -> int:
         created = asyncio.run(ensure_topics(settings.model_copy(update={"kafka_bootstrap_servers": bootstrap}),
                                             ALL_TOPICS))
         print(f"topics ready ({len(created)} created)", flush=True)
+        from services.gateway.settings import GatewaySettings
         from services.geocoding.index import ensure_index
+        from services.ingestion.settings import IngestionSettings
         from services.storage.migrations import upgrade
 
         print("gazetteer index: " + str(ensure_index(settings)), flush=True)
-        database_url = env.get("DATABASE_URL", "sqlite:///var/dronewatch.db")
+        gateway_settings, ingestion_settings = GatewaySettings(), IngestionSettings()
+        database_url = gateway_settings.database_url
         upgrade(database_url)
         print(f"store migrated: {database_url.split('@')[-1]}", flush=True)
         for name in SERVICES:
             stack.start_service(name)
-        ingest = f"http://{env.get('INGESTION_HOST', '127.0.0.1')}:{env.get('INGESTION_PORT', '8001')}"
-        gateway = f"http://{env.get('GATEWAY_HOST', '127.0.0.1')}:{env.get('GATEWAY_PORT', '8000')}"
+        ingest = f"http://{ingestion_settings.ingestion_host}:{ingestion_settings.ingestion_port}"
+        gateway = f"http://{gateway_settings.gateway_host}:{gateway_settings.gateway_port}"
         wait_until(lambda: _get(f"{gateway}/readyz")[0] == 200, "the gateway", stack)
         wait_until(lambda: _get(f"{ingest}/readyz")[0] == 200, "ingestion", stack)
         wait_until(lambda: workers_joined(stack), "the workers to join their groups", stack)

@@ -46,8 +46,10 @@ def make_producer(settings: BaseServiceSettings, service: str) -> AIOKafkaProduc
     )
 
 
-def make_consumer(settings: BaseServiceSettings, service: str, topics: Iterable[Topic]) -> AIOKafkaConsumer:
-    consumer = AIOKafkaConsumer(
+def make_consumer(settings: BaseServiceSettings, service: str) -> AIOKafkaConsumer:
+    """A group consumer (group = topic prefix + service name) that never auto-commits; the runner
+    subscribes it."""
+    return AIOKafkaConsumer(
         client_id=f"{settings.kafka_client_id_prefix}-{service}",
         group_id=f"{settings.kafka_topic_prefix}{service}",
         enable_auto_commit=False,
@@ -58,7 +60,6 @@ def make_consumer(settings: BaseServiceSettings, service: str, topics: Iterable[
         fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
         **_common(settings),
     )
-    return consumer
 
 
 async def ensure_topics(settings: BaseServiceSettings, topics: Iterable[Topic], timeout_s: float = 30.0) -> list[str]:

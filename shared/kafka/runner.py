@@ -126,7 +126,7 @@ class Runner:
         transient fault that does not pass, on the DLQ limit, and on a failed delivery."""
         self._producer = make_producer(self.settings, self.service)
         await self._producer.start()
-        self._consumer = make_consumer(self.settings, self.service, [s.topic for s in self.subscriptions.values()])
+        self._consumer = make_consumer(self.settings, self.service)
         try:
             self._consumer.subscribe(list(self.subscriptions), listener=_Rebalance(self))
             await self._consumer.start()

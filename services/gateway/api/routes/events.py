@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Query
 from services.gateway.api.deps import ConnDep, SettingsDep
 from services.gateway.queries import BadCursor, EventFilter, get_event, list_events
 from services.gateway.schemas import EventsPage, Problem
+from shared.messages import IncidentEvent
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 
@@ -64,7 +65,7 @@ def search_events(
     return EventsPage(items=items, next_cursor=next_cursor)
 
 
-@router.get("/{event_id}", responses={404: {"model": Problem}})
+@router.get("/{event_id}", response_model=IncidentEvent, responses={404: {"model": Problem}})
 def read_event(event_id: str, conn: ConnDep) -> dict:
     """One event by id."""
     event = get_event(conn, event_id)
