@@ -42,6 +42,11 @@ class BaseServiceSettings(BaseSettings):
     kafka_sasl_username: str | None = None
     kafka_sasl_password: SecretStr | None = None
 
+    # Workers' /healthz, /readyz and /metrics (the HTTP services serve them on their own port).
+    # Unset: no ops endpoint; 0: any free port (logged).
+    ops_host: str = "127.0.0.1"
+    ops_port: int | None = None
+
     # Dead letters: stop instead of dead-lettering everything after a bad deploy.
     dlq_max_consecutive: int = 100
     # Transient faults (database down, broker unreachable) are retried this long, then the

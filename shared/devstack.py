@@ -37,9 +37,10 @@ class Stack:
     def log_path(self, name: str) -> Path:
         return self.data_dir / "log" / f"{name}.log"
 
-    def start_service(self, name: str) -> None:
+    def start_service(self, name: str, extra_env: dict[str, str] | None = None) -> None:
         log = open(self.log_path(name), "ab")  # noqa: SIM115 - owned by the child
-        self.procs[name] = subprocess.Popen([sys.executable, "-m", f"services.{name}"], env=self.env,
+        env = {**self.env, **(extra_env or {})}
+        self.procs[name] = subprocess.Popen([sys.executable, "-m", f"services.{name}"], env=env,
                                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def dead(self) -> list[str]:
@@ -92,8 +93,9 @@ def wait_until(check, what: str, stack: Stack, timeout_s: float = 120.0) -> None
     raise TimeoutError(f"timed out waiting for {what}")
 
 
-def workers_joined(stack: Stack) -> bool:
-    return all(b"runner started" in stack.log_path(n).read_bytes() for n in ("storage", "geocoding", "extraction"))
+def ready(urls: list[str]) -> bool:
+    """Every URL answers 200 (each service's /readyz: a worker is ready once it joined its group)."""
+    return all(_get(url)[0] == 200 for url in urls)
 
 
 def feed_samples(samples_dir: Path, ingest: str, gateway: str) -> None:
@@ -146,10 +148,13 @@ def run(samples_dir: Path) -> int:
         created = asyncio.run(ensure_topics(settings.model_copy(update={"kafka_bootstrap_servers": bootstrap}),
                                             ALL_TOPICS))
         print(f"topics ready ({len(created)} created)", flush=True)
+        from services.extraction.settings import ExtractionSettings
         from services.gateway.settings import GatewaySettings
         from services.geocoding.index import ensure_index
+        from services.geocoding.settings import GeocodingSettings
         from services.ingestion.settings import IngestionSettings
         from services.storage.migrations import upgrade
+        from services.storage.settings import StorageSettings
 
         print("gazetteer index: " + str(ensure_index(settings)), flush=True)
         gateway_settings, ingestion_settings = GatewaySettings(), IngestionSettings()
@@ -160,13 +165,15 @@ def run(samples_dir: Path) -> int:
             stack.start_service(name)
         ingest = f"http://{ingestion_settings.ingestion_host}:{ingestion_settings.ingestion_port}"
         gateway = f"http://{gateway_settings.gateway_host}:{gateway_settings.gateway_port}"
-        wait_until(lambda: _get(f"{gateway}/readyz")[0] == 200, "the gateway", stack)
-        wait_until(lambda: _get(f"{ingest}/readyz")[0] == 200, "ingestion", stack)
-        wait_until(lambda: workers_joined(stack), "the workers to join their groups", stack)
+        workers = [f"http://{s.ops_host}:{s.ops_port}"
+                   for s in (StorageSettings(), GeocodingSettings(), ExtractionSettings()) if s.ops_port]
+        wait_until(lambda: ready([f"{gateway}/readyz", f"{ingest}/readyz"]), "the HTTP services", stack)
+        wait_until(lambda: ready([f"{w}/readyz" for w in workers]), "the workers to join their groups", stack)
         print("feeding sample reports:", flush=True)
         feed_samples(samples_dir, ingest, gateway)
         print(f"\ndronewatch is running.\n  ingestion  {ingest}/v1/articles   (docs {ingest}/docs)\n"
               f"  gateway    {gateway}/v1/events     (docs {gateway}/docs)\n"
+              f"  metrics    {ingest}/metrics, {gateway}/metrics, " + ", ".join(f"{w}/metrics" for w in workers) + "\n"
               f"  logs       {data_dir / 'log'}/\nCtrl-C stops everything.", flush=True)
         while not stopping:
             if dead := stack.dead():

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from shared.config import BaseServiceSettings
 from shared.kafka.runner import Runner, run_until_signalled
 from shared.logging import setup_logging
+from shared.ops import OpsServer
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,15 @@ def run_worker(settings: BaseServiceSettings, build_runner: Callable[[BaseServic
     SIGTERM/SIGINT."""
 
     async def _main() -> None:
-        await run_until_signalled(build_runner(settings))
+        runner = build_runner(settings)
+        ops = None
+        if settings.ops_port is not None:
+            ops = OpsServer(settings.ops_host, settings.ops_port, runner.metrics, lambda: runner.ready)
+            await ops.start()
+        try:
+            await run_until_signalled(runner)
+        finally:
+            if ops:
+                await ops.stop()
 
     asyncio.run(_main())

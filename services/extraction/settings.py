@@ -6,5 +6,6 @@ from shared.config import GazetteerSettings
 
 class ExtractionSettings(GazetteerSettings):
     service_name: str = "extraction"
+    ops_port: int | None = 9102
     # Use the gazetteer's names to spot bare place names ("in Kursk") as well as described ones.
     extraction_use_gazetteer: bool = True

@@ -6,3 +6,4 @@ from shared.config import GazetteerSettings
 
 class GeocodingSettings(GazetteerSettings):
     service_name: str = "geocoding"
+    ops_port: int | None = 9103

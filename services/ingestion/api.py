@@ -15,7 +15,9 @@ from services.ingestion.handlers import Outbox, Publisher, accept, relay_once, t
 from services.ingestion.schemas import ArticleAccepted, ArticleIn, BatchIn, BatchItemResult, BatchResult
 from services.ingestion.settings import IngestionSettings
 from shared.http import BodyLimit, describe_validation, install_error_handlers
+from shared.http_metrics import install_metrics
 from shared.kafka.publisher import KafkaPublisher
+from shared.metrics import ServiceMetrics
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,7 @@ def create_app(settings: IngestionSettings, *, outbox: Outbox | None = None,
     app = FastAPI(title="dronewatch ingestion", version="1", lifespan=lifespan,
                   description="Accepts reports (news articles, Telegram posts) for the pipeline.")
     install_error_handlers(app)
+    install_metrics(app, ServiceMetrics("ingestion"))
 
     @app.post("/v1/articles", status_code=202, response_model=ArticleAccepted,
               responses={200: {"model": ArticleAccepted, "description": "Already seen (same id or same text)"},

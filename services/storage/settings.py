@@ -6,4 +6,5 @@ from shared.config import DatabaseSettings
 
 class StorageSettings(DatabaseSettings):
     service_name: str = "storage"
+    ops_port: int | None = 9101
     storage_migrate_on_start: bool = True

@@ -39,6 +39,7 @@ from shared.kafka.clients import make_consumer, make_producer, topic_name
 from shared.kafka.errors import DlqLimitExceeded, RejectMessage, TransientError
 from shared.kafka.serde import decode, encode, headers_for
 from shared.messages import Message
+from shared.metrics import ServiceMetrics
 from shared.topics import DLQ_FOR_SERVICE, Topic, topic_for_model
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,7 @@ class Runner:
         subscriptions: Sequence[Subscription],
         *,
         on_close: Sequence[Callable[[], Any]] = (),
+        metrics: ServiceMetrics | None = None,
     ) -> None:
         self.settings = settings
         self.service = service
@@ -112,7 +114,9 @@ class Runner:
         self.on_close = on_close
         self.dlq = DLQ_FOR_SERVICE.get(service)
         self.stats = RunnerStats()
+        self.metrics = metrics or ServiceMetrics(service)
         self.started = asyncio.Event()
+        self.stopped = False
         self._acked: dict[TopicPartition, int] = {}  # next offset to commit, outputs acknowledged
         self._since_commit = 0
         self._last_commit = time.monotonic()
@@ -139,7 +143,13 @@ class Runner:
                 await self._maybe_commit()
             await self._commit()
         finally:
+            self.stopped = True
             await self._shutdown()
+
+    @property
+    def ready(self) -> bool:
+        """Joined its group and not stopping: what /readyz reports."""
+        return self.started.is_set() and not self.stopped
 
     async def _shutdown(self) -> None:
         for client in (self._consumer, self._producer):
@@ -157,21 +167,29 @@ class Runner:
     # --- processing ------------------------------------------------------------------------
     async def _process_batch(self, batch: dict[TopicPartition, list[Any]], stop: asyncio.Event) -> None:
         deliveries: list[asyncio.Future[Any]] = []
+        produced: dict[str, int] = {}
         done: dict[TopicPartition, int] = {}
+        m, svc = self.metrics, self.service
         for tp, records in batch.items():
             for record in records:
                 self.stats.consumed += 1
-                outputs, reason = await self._handle(record, stop)
+                m.consumed.labels(svc, record.topic).inc()
+                with m.processing.labels(svc, record.topic).time():
+                    outputs, reason = await self._handle(record, stop)
                 if reason is not None:
                     await self._dead_letter(record, reason)
                 else:
                     self._consecutive_dlq = 0
                     for out in outputs:
-                        deliveries.append(await self._send(out))
+                        topic, future = await self._send(out)
+                        deliveries.append(future)
+                        produced[topic] = produced.get(topic, 0) + 1
                 done[tp] = record.offset + 1
         if deliveries:
             await asyncio.gather(*deliveries)  # raises if the broker did not take an output
             self.stats.produced += len(deliveries)
+            for topic, n in produced.items():
+                m.produced.labels(svc, topic).inc(n)
         self._acked.update(done)
         self._since_commit += sum(len(r) for r in batch.values())
 
@@ -195,6 +213,7 @@ class Runner:
                 return (), str(err)
             except TransientError as err:
                 self.stats.transient_retries += 1
+                self.metrics.errors.labels(self.service, "transient").inc()
                 self.stats.last_error = repr(err)
                 if time.monotonic() + delay > deadline or stop.is_set():
                     log.error("transient fault did not pass; stopping without commit",
@@ -207,15 +226,19 @@ class Runner:
                     pass
                 delay = min(delay * 2, 10.0)
             except Exception as err:  # noqa: BLE001 - a failure on this message: dead-letter it
+                self.metrics.errors.labels(self.service, "handler").inc()
                 log.exception("handler failed; dead-lettering", extra=ctx)
                 return (), f"{type(err).__name__}: {err}"
 
-    async def _send(self, message: Message) -> asyncio.Future[Any]:
+    async def _send(self, message: Message) -> tuple[str, asyncio.Future[Any]]:
         topic = topic_name(self.settings, topic_for_model(type(message)))
-        return await self._producer.send(topic, encode(message), key=message.key.encode(), headers=headers_for(message))
+        future = await self._producer.send(topic, encode(message), key=message.key.encode(),
+                                           headers=headers_for(message))
+        return topic, future
 
     async def _dead_letter(self, record: Any, reason: str) -> None:
         self.stats.dead_lettered += 1
+        self.metrics.dead_lettered.labels(self.service, record.topic).inc()
         self._consecutive_dlq += 1
         extra = {"topic": record.topic, "partition": record.partition, "offset": record.offset,
                  "key": _text(record.key), "reason": reason}
@@ -240,6 +263,18 @@ class Runner:
                or time.monotonic() - self._last_commit >= self.settings.kafka_commit_every_s)
         if due and self._acked:
             await self._commit()
+            await self._record_lag()
+
+    async def _record_lag(self) -> None:
+        for tp in list(self._consumer.assignment()):
+            high = self._consumer.highwater(tp)
+            if high is None:
+                continue
+            try:
+                position = await self._consumer.position(tp)
+            except (KafkaError, AssertionError):  # revoked meanwhile
+                continue
+            self.metrics.lag.labels(self.service, tp.topic, str(tp.partition)).set(max(0, high - position))
 
     async def _commit(self, only: set[TopicPartition] | None = None) -> None:
         offsets = {tp: off for tp, off in self._acked.items() if only is None or tp in only}

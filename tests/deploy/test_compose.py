@@ -49,7 +49,7 @@ def test_infrastructure_uses_official_images_with_volumes_and_healthchecks(compo
     services = compose["services"]
     assert services["kafka"]["image"].startswith("apache/kafka:")
     assert services["postgres"]["image"].startswith("postgres:")
-    for name in ("kafka", "postgres", "ingestion", "gateway"):
+    for name in ("kafka", "postgres", *WORKERS):
         assert "healthcheck" in services[name], name
     assert {"kafka-data", "postgres-data"} <= set(compose["volumes"])
 

@@ -25,11 +25,13 @@ from tests.kafka_helpers import create_topics, produce_raw
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("storage", "geocoding", "extraction", "gateway", "ingestion")
+WORKERS = ("storage", "geocoding", "extraction")
 
 
 class Running:
     def __init__(self, stack: Stack, ingest: str, gateway: str, settings: BaseServiceSettings) -> None:
         self.stack, self.ingest, self.gateway, self.settings = stack, ingest, gateway, settings
+        self.ops: dict[str, str] = {}
 
     def post(self, body: dict) -> httpx.Response:
         return httpx.post(f"{self.ingest}/v1/articles", json=body, timeout=10)
@@ -72,12 +74,13 @@ def running(request, kafka_bootstrap, tmp_path_factory, pg_database):
            "INGESTION_PORT": str(ingest_port), "GATEWAY_PORT": str(gateway_port), "DATA_DIR": str(data),
            "LOG_FORMAT": "text", "STORAGE_MIGRATE_ON_START": "false"}
     stack = Stack(data_dir=data, env=env)
+    ops = {name: f"http://127.0.0.1:{free_port()}" for name in WORKERS}
     for name in SERVICES:
-        stack.start_service(name)
+        stack.start_service(name, {"OPS_PORT": ops[name].rsplit(":", 1)[1]} if name in ops else None)
     running = Running(stack, f"http://127.0.0.1:{ingest_port}", f"http://127.0.0.1:{gateway_port}", settings)
+    running.ops = ops
     try:
-        _wait(lambda: _ok(f"{running.gateway}/readyz") and _ok(f"{running.ingest}/readyz"), stack)
-        _wait(lambda: all(b"runner started" in stack.log_path(n).read_bytes() for n in SERVICES[:3]), stack)
+        _wait(lambda: all(_ok(f"{url}/readyz") for url in (running.gateway, running.ingest, *ops.values())), stack)
         yield running
     finally:
         stack.stop()
@@ -159,3 +162,20 @@ def test_an_article_no_stage_can_process_shows_failed_with_the_reason(running):
     doc = running.article(article_id)
     assert doc["status"] == "failed"
     assert doc["error"].startswith("extraction:") and "schema_version" in doc["error"]
+
+
+def test_every_service_reports_health_and_metrics(running):
+    body = {"text": f"Air defence destroyed a drone over Tula region. Report {uuid.uuid4().hex}."}
+    article_id = running.post(body).json()["id"]
+    running.article(article_id)
+    for name, url in {**running.ops, "gateway": running.gateway, "ingestion": running.ingest}.items():
+        assert httpx.get(f"{url}/healthz", timeout=5).status_code == 200, name
+        assert httpx.get(f"{url}/readyz", timeout=5).status_code == 200, name
+    metrics = {name: httpx.get(f"{url}/metrics", timeout=5).text for name, url in running.ops.items()}
+    for name in WORKERS:
+        assert f'dronewatch_messages_consumed_total{{service="{name}"' in metrics[name]
+        assert f'dronewatch_processing_seconds_count{{service="{name}"' in metrics[name]
+    assert 'dronewatch_messages_produced_total{service="extraction"' in metrics["extraction"]
+    assert "dronewatch_consumer_lag{" in metrics["storage"]
+    gateway = httpx.get(f"{running.gateway}/metrics", timeout=5).text
+    assert 'route="/v1/articles/{article_id}",service="gateway",status="200"' in gateway

@@ -10,6 +10,8 @@ from sqlalchemy import Engine, create_engine
 from services.gateway.api.routes import articles, events, health
 from services.gateway.settings import GatewaySettings
 from shared.http import install_error_handlers
+from shared.http_metrics import install_metrics
+from shared.metrics import ServiceMetrics
 
 
 def make_read_engine(url: str) -> Engine:
@@ -33,6 +35,7 @@ def create_app(settings: GatewaySettings, *, engine: Engine | None = None) -> Fa
     app = FastAPI(title="dronewatch gateway", version="1", lifespan=lifespan,
                   description="Query geolocated drone and missile incident events.")
     install_error_handlers(app)
+    install_metrics(app, ServiceMetrics("gateway"))
 
     app.include_router(health.router)
     app.include_router(articles.router)
