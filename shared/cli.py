@@ -17,6 +17,17 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("migrate", help="bring DATABASE_URL's schema to the newest version")
     gaz = sub.add_parser("gazetteer", help="build the gazetteer index (GAZETTEER_INDEX_PATH)")
     gaz.add_argument("--rebuild", action="store_true", help="rebuild even if the index exists")
+    subs = sub.add_parser("subscribe", help="follow the public event topic: JSON lines of the events that match")
+    subs.add_argument("--admin1", action="append", default=[], help="ISO 3166-2 code, e.g. RU-ROS (repeatable)")
+    subs.add_argument("--country", action="append", default=[], help="ISO 3166-1 alpha-2, e.g. UA (repeatable)")
+    subs.add_argument("--type", action="append", default=[], dest="types",
+                      choices=["interception", "attack", "impact", "debris_fall"])
+    subs.add_argument("--weapon", action="append", default=[], dest="weapons",
+                      choices=["uav", "missile", "glide_bomb", "artillery", "unknown"])
+    subs.add_argument("--from-beginning", action="store_true", help="replay what the topic still holds")
+    subs.add_argument("--group", help="join this consumer group and commit, so a restart resumes")
+    subs.add_argument("--max-events", type=int, help="stop after printing this many")
+    subs.add_argument("--idle-timeout", type=float, help="stop after this many seconds without records")
     schemas = sub.add_parser("schemas", help="export every topic's JSON Schema")
     schemas.add_argument("--out", type=Path, default=Path("deploy/schemas"))
     args = parser.parse_args(argv)
@@ -49,6 +60,14 @@ def main(argv: list[str] | None = None) -> int:
         logging.basicConfig(level="INFO", format="%(asctime)s %(message)s")
         print(ensure_index(GazetteerSettings(), rebuild=args.rebuild))
         return 0
+    if args.command == "subscribe":
+        from shared.kafka.subscribe import EventFilter, run_subscribe
+
+        flt = EventFilter(admin1=frozenset(c.upper() for c in args.admin1),
+                          country=frozenset(c.upper() for c in args.country),
+                          types=frozenset(args.types), weapons=frozenset(args.weapons))
+        return run_subscribe(flt, from_beginning=args.from_beginning, group=args.group,
+                             max_events=args.max_events, idle_timeout_s=args.idle_timeout)
     if args.command == "schemas":
         from shared.schemas import export_schemas
 

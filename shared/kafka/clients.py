@@ -18,7 +18,8 @@ def topic_name(settings: BaseServiceSettings, topic: Topic) -> str:
     return f"{settings.kafka_topic_prefix}{topic.name}"
 
 
-def _common(settings: BaseServiceSettings) -> dict[str, object]:
+def connection_options(settings: BaseServiceSettings) -> dict[str, object]:
+    """Bootstrap servers, timeouts and security settings every client shares."""
     out: dict[str, object] = {
         "bootstrap_servers": settings.kafka_bootstrap_servers,
         "request_timeout_ms": settings.kafka_request_timeout_ms,
@@ -42,7 +43,7 @@ def make_producer(settings: BaseServiceSettings, service: str) -> AIOKafkaProduc
         linger_ms=settings.kafka_linger_ms,
         compression_type="lz4",
         enable_idempotence=False,
-        **_common(settings),
+        **connection_options(settings),
     )
 
 
@@ -58,14 +59,14 @@ def make_consumer(settings: BaseServiceSettings, service: str) -> AIOKafkaConsum
         heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
         max_poll_interval_ms=settings.kafka_max_poll_interval_ms,
         fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
-        **_common(settings),
+        **connection_options(settings),
     )
 
 
 async def ensure_topics(settings: BaseServiceSettings, topics: Iterable[Topic], timeout_s: float = 30.0) -> list[str]:
     """Create the topics that do not exist yet, with the catalogue's partitions and configs.
     Idempotent. Returns the names created."""
-    admin = AIOKafkaAdminClient(client_id=f"{settings.kafka_client_id_prefix}-admin", **_common(settings))
+    admin = AIOKafkaAdminClient(client_id=f"{settings.kafka_client_id_prefix}-admin", **connection_options(settings))
     await asyncio.wait_for(admin.start(), timeout_s)
     try:
         existing = set(await admin.list_topics())

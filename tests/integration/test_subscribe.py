@@ -1,0 +1,39 @@
+"""`dronewatch subscribe` against the real local broker: JSON lines of exactly the events that
+pass the filters, from the public topic."""
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from shared.kafka.serde import encode
+from shared.kafka.subscribe import EventFilter, subscribe
+from shared.messages import Location
+from shared.topics import EVENTS_GEOCODED
+from tests.builders import make_event, make_events_geocoded
+from tests.kafka_helpers import create_topics, produce_raw
+
+pytestmark = pytest.mark.integration
+
+KHARKIV = Location(mention="Kharkiv", name="Kharkiv", country_code="UA", admin1_code="UA-63", admin1="Kharkiv Oblast",
+                   lat=49.99, lon=36.23, precision="city", confidence=0.9)
+
+
+async def test_subscribe_prints_the_matching_events_as_json_lines(settings_factory):
+    settings = settings_factory()
+    await create_topics(settings)
+    first = make_events_geocoded("a-1", [make_event("a-1", id="e-smo"),
+                                         make_event("a-1", id="e-kh-impact", type="impact", location=KHARKIV)])
+    second = make_events_geocoded("a-2", [make_event("a-2", id="e-kh-uav", location=KHARKIV)])
+    await produce_raw(settings, EVENTS_GEOCODED, [(b"a-1", encode(first)), (b"a-2", encode(second)),
+                                                  (b"junk", b"not a message")])
+    out = io.StringIO()
+    printed = await subscribe(settings, EventFilter(admin1=frozenset({"UA-63"}), types=frozenset({"interception"})),
+                              from_beginning=True, idle_timeout_s=2.0, out=out)
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert printed == 1 and [e["id"] for e in lines] == ["e-kh-uav"]
+    assert lines[0]["location"]["admin1_code"] == "UA-63" and lines[0]["article_id"] == "a-2"
+
+    everything = io.StringIO()
+    assert await subscribe(settings, EventFilter(), from_beginning=True, max_events=3, out=everything) == 3
