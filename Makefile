@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksu
 PYTEST := $(BIN)/python -m pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-unit test-integration test-e2e lint fmt schemas lock gazetteer clean
+.PHONY: help install run test test-unit test-integration test-e2e eval bench bench-extract lint fmt schemas lock gazetteer clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -34,8 +34,16 @@ test-integration: install ## the runner against the local broker; store and gate
 test-e2e: install ## the five services as processes over the local broker
 	$(PYTEST) -q tests/e2e
 
+eval: install ## extraction + geocoding in-process on tests/corpus: P/R/F1 per field and language (EVAL_ARGS=--show-errors)
+	$(BIN)/python -m services.extraction.evaluation --corpus tests/corpus $(EVAL_ARGS)
+
+bench: bench-extract ## all benchmarks
+
+bench-extract: install ## extraction throughput, latency and peak memory on ~3 KB reports, one core
+	$(BIN)/python -m bench.extract --n 300 --size 3000
+
 lint: install ## ruff
-	$(BIN)/ruff check shared services tests
+	$(BIN)/ruff check shared services tests bench
 
 fmt: install ## ruff format + import order
 	$(BIN)/ruff check --fix --select I shared services tests
