@@ -109,7 +109,7 @@ class Assembler:
                 and len(local_counts(self.text, s_places, _in(sig.numbers, s), [])) >= 2:
             types, weapons, _ = self.last_types  # "Of them, 5 over A, 2 over B" after the total
         elif not (weapons or context or (recent and strong)):
-            types = {}
+            types = self._consequence(types, s, s_places) if recent else {}
         if not inherited:
             self.header = (types, weapons) if types and self.text[s.start:s.end].rstrip().endswith(":") else None
         if not types:
@@ -117,7 +117,7 @@ class Assembler:
                 self._attach(self.last_event_sent, cas, dmg)
             return
         if types.keys() == {"impact"} and not weapons and not context and recent and not s_places:
-            self._attach(self.last_event_sent, cas, dmg)
+            self._attach(self.last_event_sent, cas, dmg, outcome=types["impact"][0])
             return
         pool = self._pool(s, s_places)
         if not pool:
@@ -134,6 +134,8 @@ class Assembler:
                 for p in places:
                     c = Candidate(t, wclass, p, s.idx, (s.idx, types[t][0].start))
                     c.ev["type"] = (types[t][0].start, types[t][0].end)
+                    c.weak = t == "impact" and not any(h.kind == "impact" for h in types[t])
+                    c.soft = p.title or p.container
                     if whits:
                         c.ev["weapon"] = (whits[0].start, whits[0].end)
                     if breakdown or id(p) in counts:
@@ -182,10 +184,22 @@ class Assembler:
                 out[t] = [min(pool, key=lambda p: min(abs(h.start - p.start) for h in types[t]))]
         return out
 
-    def _attach(self, sent: int | None, cas: list[Hit], dmg: list[Hit]) -> None:
+    def _consequence(self, types: dict[str, list[Hit]], s: Sentence, s_places: list[Place]) -> dict[str, list[Hit]]:
+        """Consequences only (fire, damage, casualties; no weapon) right after an event, at a place
+        of their own ("the blaze started in the X district"): the same incident there - debris
+        when the event was a debris fall, else an impact."""
+        if types.keys() != {"impact"} or not [p for p in s_places if not p.origin and not p.title]:
+            return {}
+        prev = {c.type for c in self.cands if c.sentence == self.last_event_sent}
+        return {"debris_fall" if "debris_fall" in prev else "impact": types["impact"]}
+
+    def _attach(self, sent: int | None, cas: list[Hit], dmg: list[Hit], outcome: Hit | None = None) -> None:
         if sent is None:
             return
         targets = [c for c in self.cands if c.sentence == sent]
+        if outcome is not None and targets and all(c.type == "attack" for c in targets):
+            for c in targets:  # "drones attacked X. A hit was recorded.": the attack had an outcome there
+                c.type, c.ev["type"] = "impact", (outcome.start, outcome.end)
         for h in cas:
             for c in targets:
                 cur = getattr(c, h.kind)

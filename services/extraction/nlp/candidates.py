@@ -40,6 +40,8 @@ class Candidate:
     damage: bool | None = None
     claimed_by: str | None = None
     occurred: object | None = None
+    weak: bool = False  # an impact known only from its consequences (fire, damage, casualties)
+    soft: bool = False  # placed at an official's jurisdiction or at a container the text then itemises
     ev: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
@@ -95,6 +97,14 @@ def local_counts(text: str, pool: list[Place], numbers: list[NumberSpan], weapon
         after = [n for n in numbers if n.start >= p.end and n.value is not None and n.start - p.end < 6]
         if after and RIGHT_GAP.match(text[p.end:after[0].start]):
             out[id(p)] = after[0]
+    for p in pool:  # "над A и B перехватили по десять": a distributive number after its places
+        nxt = next((n for n in numbers if n.start >= p.end), None)
+        if id(p) in out or nxt is None or nxt.value is None or nxt.start - p.end > 90:
+            continue
+        between = [q for q in pool if p.end <= q.start < nxt.start]
+        if DISTRIB.search(text[max(0, nxt.start - 8):nxt.start]) and not re.search(r"[;:]", text[p.end:nxt.start]) \
+                and all(q.group is not None and q.group == p.group for q in between):
+            out[id(p)] = nxt
     return out
 
 

@@ -1,9 +1,11 @@
 """Finishing: claimants and time windows for each candidate (its sentence first, else the same
 paragraph up to three sentences back; "the governor" refers back to the last named governor),
 one event per (type, weapon, place) with the place compared by its normalised name (a place
-named twice is one place), `attack` events dropped where the same place, a place inside it, or a
-finer place in the same or next sentence has an outcome, events without a place dropped, and the
-conversion to `ExtractedEvent` with one `Evidence` per filled field.
+named twice is one place; an unnamed weapon joins the named one of the same type and place), events
+at an official's jurisdiction or an itemised container folded into the same-type events named right
+after them, a consequence-only oblast impact folded into the finer debris fall, `attack` events
+dropped where the same place, a place inside it, or a finer place in the same or next sentence has
+an outcome, events without a place dropped, and the conversion to `ExtractedEvent` with one `Evidence` per filled field.
 """
 from __future__ import annotations
 
@@ -62,10 +64,14 @@ def finish(cands: list[Candidate], sentences: list[Sentence], sig: Signals, plac
         t = _context(c.sentence, times, sentences, 3) or lead
         if t is not None:
             c.occurred, c.ev["occurred_at"] = t.value, (t.start, t.end)
+    known = {(c.type, c.place.normalized.lower()): c.weapon for c in cands if c.weapon != "unknown"}
     merged: dict[tuple, Candidate] = {}
     for c in sorted(cands, key=lambda c: c.order):
-        key = (c.type, c.weapon, c.place.normalized.lower())
+        # an unnamed weapon ("air targets", a bare "аппарат") at a place where the same type has a named one is that one
+        weapon = known.get((c.type, c.place.normalized.lower()), c.weapon) if c.weapon == "unknown" else c.weapon
+        key = (c.type, weapon, c.place.normalized.lower())
         if key not in merged:
+            c.weapon = weapon
             merged[key] = c
             continue
         m = merged[key]
@@ -94,28 +100,39 @@ def _absorb_coarse(events: list[Candidate], places: list[Place]) -> list[Candida
     oblasts = [p for p in places if p.level == "oblast"]
     drop: set[int] = set()
     for c in events:
+        if c.soft:  # a jurisdiction or container event restated at the places named right after it
+            finer = [d for d in events if d is not c and not d.soft and d.type == c.type and d.weapon == c.weapon
+                     and 0 <= d.sentence - c.sentence <= 2]
+            _fold(c, finer, drop)
+            continue
         if c.type not in ("impact", "debris_fall") or c.place.level != "oblast":
             continue
         name = c.place.normalized.lower()
         finer = []
         for d in events:
-            if d is c or d.type != c.type or d.weapon != c.weapon or RANK.get(d.place.level or "", 2) >= 4:
+            same = d.type == c.type or (c.weak and d.type == "debris_fall")  # a fire there was the debris' doing
+            if d is c or not same or d.weapon != c.weapon or RANK.get(d.place.level or "", 2) >= 4:
                 continue
             anc = [a.normalized.lower() for a in ancestors(d.place) if a.level == "oblast"]
             lo, hi = sorted((c.place.start, d.place.start))
-            between = any(lo < p.start < hi and p.normalized.lower() != name for p in oblasts)
+            between = any(lo < p.start < hi and p.normalized.lower().split()[0] != name.split()[0] for p in oblasts)
             if name in anc or (not anc and abs(d.sentence - c.sentence) <= 3 and not between):
                 finer.append(d)
-        if not finer:
-            continue
-        drop.add(id(c))
-        for d in finer:
-            for f in ("killed", "injured", "damage", "claimed_by") + (("count",) if len(finer) == 1 else ()):
-                if getattr(d, f) is None and getattr(c, f) is not None:
-                    setattr(d, f, getattr(c, f))
-                    if f in c.ev:
-                        d.ev[f] = c.ev[f]
+        _fold(c, finer, drop)
     return [c for c in events if id(c) not in drop]
+
+
+def _fold(c: Candidate, finer: list[Candidate], drop: set[int]) -> None:
+    """Drop `c` in favour of `finer`, which inherit the fields they lack."""
+    if not finer:
+        return
+    drop.add(id(c))
+    for d in finer:
+        for f in ("killed", "injured", "damage", "claimed_by") + (("count",) if len(finer) == 1 else ()):
+            if getattr(d, f) is None and getattr(c, f) is not None:
+                setattr(d, f, getattr(c, f))
+                if f in c.ev:
+                    d.ev[f] = c.ev[f]
 
 
 def _has_outcome(att: Candidate, cands) -> bool:

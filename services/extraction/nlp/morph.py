@@ -56,6 +56,19 @@ class Morph:
         nouns = [p for p in self.parse(word.lower(), lang) if p.tag.POS == "NOUN"]
         return bool(nouns) and not any("plur" in p.tag.grammemes or "Fixd" in p.tag.grammemes for p in nouns)
 
+    def could_be_place(self, word: str, lang: str) -> bool:
+        """False for a pronoun or numeral, a word with neither a noun nor an adjective reading
+        ("Больше"), or one whose noun readings are all people's names: such a capitalised word is
+        not a bare place name."""
+        parses = self.parse(word.lower(), lang)[:4]
+        if not parses or not all(p.is_known for p in parses):
+            return True
+        if any(p.tag.POS in {"NPRO", "NUMR"} for p in parses):
+            return False
+        if any("Geox" in p.tag.grammemes or p.tag.POS == "ADJF" for p in parses):
+            return True
+        return any(p.tag.POS == "NOUN" and not (PERSON_TAGS & set(p.tag.grammemes)) for p in parses)
+
     def is_noun_or_adj(self, word: str, lang: str) -> bool:
         return any(p.tag.POS in {"NOUN", "ADJF"} for p in self.parse(word, lang)[:3])
 

@@ -22,6 +22,15 @@ class NumberSpan:
     tok_hi: int
 
 
+def _clock(tokens: list[Token], i: int) -> bool:
+    """Token i starts "HH:MM" (or "HH.MM" with two-digit minutes), written without spaces."""
+    if i + 2 >= len(tokens):
+        return False
+    a, sep, b = tokens[i], tokens[i + 1], tokens[i + 2]
+    return (sep.text == ":" or (sep.text == "." and len(b.text) == 2)) and b.text.isdigit() and len(b.text) == 2 \
+        and len(a.text) <= 2 and int(a.text) < 24 and a.end == sep.start and sep.end == b.start
+
+
 class NumberFinder:
     def __init__(self, tables: dict, morph: Morph):
         self._morph = morph
@@ -53,6 +62,9 @@ class NumberFinder:
         prefixes = self._prefixes.get(lang, set())
         while i < n:
             tok = tokens[i]
+            if tok.text.isdigit() and _clock(tokens, i):
+                i += 3  # "06:30", "20.00": a time of day, not a quantity
+                continue
             if tok.text.isdigit():
                 value, j = int(tok.text), i + 1
                 if j + 1 < n and tokens[j].text in {",", "."} and tokens[j + 1].text.isdigit() \

@@ -6,11 +6,13 @@ a `group` so that a distributive count or a parent can be spread over them.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from services.extraction.nlp.place_rules import ARTICLES, CONJ, RuleContext, strip_poss
 
 SETTLEMENT = {"city", "village"}
+SENTENCE_OPENERS = {".", "!", "?", ":", "\"", "»"}
 SKIP_AFTER_DESC = {"military", "administration", "council", "court", "hall", "police", "state", "prosecutor's"}
 
 
@@ -146,6 +148,8 @@ def preposition_rules(ctx: RuleContext, lexicon: Any) -> None:
                 break  # "in Bryansk region": the descriptor rule owns it
             if not en and not all(ctx.morph.is_noun_or_adj(w, ctx.lang) for w in ctx.words(lo, hi)):
                 break
+            if _demonym_use(ctx, hi):
+                break
             norm = ctx.norm_phrase(lo, hi)
             surface = ctx.text[toks[lo].start:toks[hi - 1].end]
             ctx.add(lo, hi, norm, _bare_level(ctx, norm, strip_poss(surface), lexicon), "bare", grp)
@@ -165,9 +169,25 @@ def lexicon_rules(ctx: RuleContext, lexicon: Any) -> None:
             surface = ctx.text[toks[i].start:toks[hi - 1].end]
             level = _lexicon_level(ctx, lexicon, strip_poss(surface))
             if level is not None:
-                if not _demonym_use(ctx, hi):
+                if not _demonym_use(ctx, hi) and not _common_word(ctx, i, hi):
                     ctx.add(i, hi, ctx.norm_phrase(i, hi), level, "lexicon")
                 break
+
+
+def _common_word(ctx: RuleContext, i: int, hi: int) -> bool:
+    """A bare capitalised word that is an ordinary word, not a name: in ru/uk a pronoun, numeral,
+    adjective or first name ("Цієї", "Больше", "Сім", "Юрий"); in English a sentence-initial word
+    that the text also uses in lower case ("Enemy drones ... the enemy")."""
+    if hi - i != 1:
+        return False
+    word = ctx.tokens[i].text
+    if word.lower() in ctx.g.titles:
+        return True  # "Мер Києва": an official's title
+    if ctx.lang != "en":
+        return ctx.morph.lemma(word, ctx.lang) in ctx.g.nationality or not ctx.morph.could_be_place(word, ctx.lang)
+    prev = ctx.tokens[i - 1] if i > 0 else None
+    initial = prev is None or prev.text in SENTENCE_OPENERS or "\n" in ctx.text[prev.end:ctx.tokens[i].start]
+    return initial and re.search(rf"(?<!\w){re.escape(word.lower())}(?!\w)", ctx.text) is not None
 
 
 def _demonym_use(ctx: RuleContext, hi: int) -> bool:

@@ -31,6 +31,7 @@ class Place:
     houses: list[str] = field(default_factory=list)
     origin: bool = False
     title: bool = False
+    container: bool = False  # "в четырех районах Ростовской области": the area the text then itemises
     group: int | None = None
     kind: str = "bare"
     tl: int = 0
@@ -49,6 +50,7 @@ class RuleContext:
         self.text, self.tokens, self.g, self.lang, self.morph = text, tokens, g, lang, morph
         self.used = [False] * len(tokens)
         self._desc: dict[int, str | None] = {}
+        self._name: dict[int, bool] = {}
         self.places: list[Place] = []
         self._group = 0
 
@@ -89,15 +91,21 @@ class RuleContext:
         return lemma if lemma in g.descriptors else None
 
     def is_name(self, i: int) -> bool:
-        if i < 0 or i >= len(self.tokens):
+        if i < 0 or i >= len(self.tokens) or self.used[i]:
             return False
-        tok = self.tokens[i]
-        if not (tok.is_word and tok.is_cap) or tok.is_acronym or self.used[i]:
+        ok = self._name.get(i)
+        if ok is None:
+            ok = self._name[i] = self._name_like(self.tokens[i]) and self.desc_lemma(i) is None
+        return ok
+
+    def _name_like(self, tok: Token) -> bool:
+        if not (tok.is_word and tok.is_cap) or tok.is_acronym:
             return False
         base = strip_poss(tok.text)
-        if base in self.g.stop or base in self.g.countries:
+        if base in self.g.stop or base in self.g.countries or base.split("-")[0] in self.g.stop:
             return False
-        return self.desc_lemma(i) is None
+        # "Україну", "России": a country in any case
+        return self.lang == "en" or self.morph.lemma(base.lower(), self.lang).capitalize() not in self.g.countries
 
     def run_right(self, i: int, limit: int = 3) -> int:
         j = i

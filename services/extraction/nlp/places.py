@@ -30,7 +30,7 @@ GAP_COMMA = re.compile(r"^\s*,\s*$|^\s*\(\s*$")
 GAP_SPACE = re.compile(r"^\s+$")
 HOUSE_NUM = re.compile(r"\d+(?:[a-zа-яё](?!\w))?(?:/\d+)?", re.IGNORECASE)
 SKIP_BACK = {"the", "a", "of", "direction", "directions", "side", "territory", "стороны", "территории",
-             "направления", "боку", "напрямку", "території", "со", "с", "з", "із"}
+             "направления", "боку", "напрямку", "території", "со", "с", "з", "із", "area", "района", "району"}
 
 
 class PlaceFinder:
@@ -48,6 +48,7 @@ class PlaceFinder:
         places = sorted(ctx.places, key=lambda p: (p.start, p.end))
         for p in places:
             self._flags(p, tokens, g)
+            p.container = p.level == "oblast" and self._after_plural_descriptor(p, tokens, lang)
         self._link(text, places, SpanIndex(sentences))
         for p in places:
             if p.level == "street":
@@ -72,9 +73,24 @@ class PlaceFinder:
             if low in g.titles or tokens[k].text in g.titles:
                 p.title = True
                 return
+            if low in g.prepositions and low not in g.origin and low not in SKIP_BACK:
+                return  # "з району A, над B": the launch area ends where another place phrase starts
             if low not in SKIP_BACK:
                 seen += 1
             k -= 1
+
+    def _after_plural_descriptor(self, p: Place, tokens: list[Token], lang: str) -> bool:
+        """ "in four districts of the X region", "в четырех районах X области"."""
+        k = p.tl - 1
+        while k >= 0 and tokens[k].low in ("of", "the"):
+            k -= 1
+        if k < 0 or not tokens[k].is_word:
+            return False
+        g, low = self._res.places[lang], tokens[k].low
+        if lang == "en":
+            return low in g.plural
+        parses = self._res.morph.parse(low, lang)
+        return bool(parses) and parses[0].normal_form in g.descriptors and "plur" in parses[0].tag.grammemes
 
     @staticmethod
     def _link(text: str, places: list[Place], index: SpanIndex) -> None:

@@ -63,6 +63,7 @@ class PlaceGrammar:
     countries: frozenset[str]
     region_suffix: tuple[str, ...]
     people: frozenset[str]
+    nationality: frozenset[str]
     house: re.Pattern
 
 
@@ -99,7 +100,7 @@ def _place_grammar(d: dict) -> PlaceGrammar:
         modifiers=frozenset(d.get("modifiers", [])), origin=frozenset(d.get("origin", [])),
         titles=frozenset(t.lower() for t in d.get("titles", [])), stop=frozenset(d.get("stop", [])),
         countries=frozenset(d.get("countries", [])), region_suffix=tuple(d.get("region_suffix", [])),
-        people=frozenset(d.get("people", [])),
+        people=frozenset(d.get("people", []) + d.get("name_uses", [])), nationality=frozenset(d.get("nationality", [])),
         house=re.compile(rf"(?:\s*,\s*|\s*,?\s*[^.;:!?]{{0,40}}?(?<!\w)(?:{house})\s*)(?P<nums>{numlist})", FLAGS),
     )
 

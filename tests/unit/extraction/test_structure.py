@@ -124,7 +124,8 @@ def test_empty_text_gives_no_events(extractor):
 
 class _Lexicon:
     def level_of(self, surface: str, language: str):
-        known = {"Shostka", "Konotop", "Tambov", "Voronezh", "Kaluga"}
+        known = {"Shostka", "Konotop", "Tambov", "Voronezh", "Kaluga", "Enemy", "Moscow", "Больше", "Цієї", "Сім",
+                 "Украинский", "Мер", "Юрий", "Курск", "Курська"}
         return "city" if surface in known else None
 
 
@@ -181,3 +182,25 @@ def test_a_place_right_before_an_officials_title_is_the_jurisdiction_not_the_sce
     assert [result.places[e.place].text for e in debris] == ["Mira Street"]
     assert (debris[0].injured, debris[0].damage) == (1, True)
     assert "Kaluga region" not in {result.places[e.place].text for e in result.events}
+
+
+@pytest.mark.parametrize("lang, text, places", [
+    # sentence-initial ordinary words, titles and first names that a gazetteer also knows as villages
+    ("en", "Enemy drones struck Kaluga. The enemy used Shahed drones.", ["Kaluga"]),
+    ("ru", "Больше всего беспилотников сбито над Курском.", ["Курск"]),
+    ("uk", "Цієї ночі над Київщиною збито дрон.", ["Київщина"]),
+    ("uk", "Сім дронів збито над Київщиною.", ["Київщина"]),
+    ("ru", "Украинский беспилотник упал в Курске.", ["Курск"]),
+    ("uk", "Мер Києва повідомив, що уламки дрона впали в Оболонському районі.", ["Оболонський район"]),
+    ("ru", "Юрий Иванов сообщил, что над Курском сбит беспилотник.", ["Курск"]),
+    # a launch area after an area noun ("з району X") is not a scene; the next place phrase is
+    ("uk", "Ворог запустив дрони з району Курська, над Сумщиною збито три дрони.", ["Сумщина"]),
+    # a name used for a time zone is not a scene
+    ("en", "A drone was shot down over Kaluga at 06:30 Moscow time.", ["Kaluga"]),
+])
+def test_ordinary_words_known_to_the_gazetteer_are_not_incident_places(resources, lang, text, places):
+    from services.extraction.nlp import Extractor
+
+    result = Extractor(resources, places=_Lexicon()).extract(article_id="w", text=text, title=None, language=lang,
+                                                             published_at=None)
+    assert sorted({result.places[e.place].normalized for e in result.events}) == places
