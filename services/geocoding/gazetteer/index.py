@@ -61,6 +61,21 @@ class Gazetteer:
         self._blocks: dict[str, list[str]] = payload["blocks"]
         self._a1keys: dict[str, list[str]] = payload["a1keys"]
         self._a1_eid = {e[A1]: i for i, e in enumerate(self.entries) if e[LEVEL] == "admin1"}
+        # sources per entry (rich index only); "minor" = a village known only from a national list, which
+        # level_of does not treat as a known bare name (surnames like 'Bogomaz' are also village names)
+        self._sources: list[str] | None = payload.get("entry_sources")
+        self._minor = bytearray(len(self.entries))
+        if self._sources:
+            major: dict[str, bool] = {}
+            for i, (e, src) in enumerate(zip(self.entries, self._sources, strict=True)):
+                if src not in major:
+                    major[src] = bool({"embedded", "hflabs_city", "geonames_places"} & set(src.split("+")))
+                if e[LEVEL] == "city" and not major[src]:
+                    self._minor[i] = 1
+
+    def sources_of(self, eid: int) -> tuple[str, ...]:
+        """The sources an entry was built from ('embedded' for the default index)."""
+        return tuple(self._sources[eid].split("+")) if self._sources else ("embedded",)
 
     def a1_entry(self, iso: str) -> int | None:
         return self._a1_eid.get(iso)
@@ -146,6 +161,8 @@ class Gazetteer:
         if not surface or len(surface.strip()) < 3:
             return None
         cands, lvl, _tail = self.candidates(surface, language)
+        if self._sources and lvl not in ("village", "city"):
+            cands = {e: v for e, v in cands.items() if not self._minor[e]}
         if not cands:
             return None
         allowed = HINT_LEVELS.get(lvl or "", ())

@@ -91,11 +91,15 @@ class GazetteerGeocoder:
         # votes: which admin1 / city each mention most likely refers to (for the others' context)
         votes_a1: list[dict[str, float]] = []
         votes_city: list[dict[int, float]] = []
-        for cands, *_ in info:
+        for pm, (cands, word_lvl, *_) in zip(places, info, strict=True):
             va, vc = defaultdict(float), defaultdict(float)
             if cands:
-                top = max(q for q, _ in cands.values())
-                best = [e for e, (q, _) in cands.items() if q >= top - 0.03]
+                # vote with the candidates that fit the mention's level ('Сумській області' is the oblast,
+                # not the villages called Sumska) when there are any
+                allowed = HINT_LEVELS.get(pm.level_hint or _WORD_HINT.get(word_lvl or "") or "", ())
+                pool = {e: v for e, v in cands.items() if self.g.entries[e][LEVEL] in allowed} or cands
+                top = max(q for q, _ in pool.values())
+                best = [e for e, (q, _) in pool.items() if q >= top - 0.03]
                 for e in best:
                     ent = self.g.entries[e]
                     if ent[A1]:
@@ -243,6 +247,8 @@ class GazetteerGeocoder:
                 reason += "; district centre unknown, using the oblast capital"
         if lvl == "admin2" and e[CITY]:
             reason += f"; centre {e[CITY]}"
+        if "ocha_hromada_centroid" in g.sources_of(eid):
+            reason += "; approximate coordinates (centroid of its hromada)"
         if lat is None:
             prec = None
         return Location(

@@ -20,9 +20,10 @@ def test_build_stats(built_index):
     assert stats.build_seconds > 0 and stats.keys > 10000
 
 
-def test_extra_sources_not_yet(tmp_path):
-    with pytest.raises(NotImplementedError):
-        build_index(tmp_path / "x.pkl.gz", extra_sources=tmp_path)
+def test_extra_sources_must_be_a_folder(tmp_path):
+    # the importers themselves are tested in test_extra_sources.py
+    with pytest.raises(FileNotFoundError):
+        build_index(tmp_path / "x.pkl.gz", extra_sources=tmp_path / "missing")
 
 
 def test_load_is_fast(built_index):

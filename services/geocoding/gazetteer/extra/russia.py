@@ -1,0 +1,295 @@
+"""Russian national sources: regions (HFLabs region table, joined to ISO codes), towns (HFLabs city table,
+with raion-centre markers), all 155k settlements (settlements_ru: region, municipality, population,
+coordinates), and OSM municipal districts (index: centroids and bounding boxes; GeoJSON: polygons).
+Each municipality is matched to an existing admin2 entry by name key inside its region (or becomes a new
+one); its administrative centre is the HFLabs raion centre, else the most populous town named after the
+district (the municipality's own or, for a district centred on a separate urban okrug, one inside the
+district's OSM bounding box), else the municipality's most populous settlement that lies inside the
+district's box; districts without settlements fall back to the OSM centroid. Towns that still lack a
+district get one by point-in-polygon.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from pathlib import Path
+
+from rapidfuzz import fuzz, process
+
+from ..build import A1, CITY, LAT, LEVEL, LON, NAME, PARENT, POP, _name_match
+from . import files
+from .geo import PolygonLayer
+from .merge import Registry, display, district_display, key
+
+BOX_MARGIN = 0.05  # degrees around an OSM district box when checking that a centre lies in it
+
+
+class RegionNames:
+    """Cyrillic/English region name -> ISO 3166-2 code (admin1 names of the index + HFLabs)."""
+
+    def __init__(self, b, a1_eid: dict[str, int], folder: Path):
+        self.table: dict[str, str] = {}
+        for iso, eid in a1_eid.items():
+            for n in b.names[eid]:
+                if (k := key(n)) and k not in self.table:
+                    self.table[k] = iso
+        self.used = False
+        for p in files.find(folder, "hflabs_region*.csv"):
+            self.used = True
+            for row in files.table(p):
+                for n in (row.get("name"), row.get("name_with_type"), row.get("geoname_name")):
+                    if n and (k := key(n)) and row.get("iso_code"):
+                        self.table[k] = row["iso_code"]
+
+    def iso(self, name: str) -> str | None:
+        k = key(name or "")
+        if not k:
+            return None
+        return self.table.get(k) or self.table.get(k.split()[0] if " " in k else "")
+
+
+def _in_box(box, lat, lon) -> bool:
+    return box is None or (
+        box[0] - BOX_MARGIN <= lat <= box[2] + BOX_MARGIN and box[1] - BOX_MARGIN <= lon <= box[3] + BOX_MARGIN
+    )
+
+
+def load(b, reg: Registry, ctx: dict, folder: Path, say) -> list[str]:
+    used: list[str] = []
+    regions = RegionNames(b, ctx["a1_eid"], folder)
+    if regions.used:
+        used.append("HFLabs region.csv (CC BY-SA 4.0)")
+    a2_of: dict[tuple[str, str], list[int]] = {}
+    n_new_a2 = 0
+
+    def admin2s(iso: str, muni: str, source: str) -> list[int]:
+        """Every admin2 entry of the region named like the municipality (GeoNames keeps some twice)."""
+        nonlocal n_new_a2
+        ck = (iso, muni)
+        if ck in a2_of:
+            return a2_of[ck]
+        hits = reg.lookup(iso, "admin2", muni)
+        m = re.match(r"(?i)^\s*(город|г\.?)\s+(.+)$", muni)
+        if not hits and m:
+            hits = reg.lookup(iso, "admin2", m.group(2))
+        for eid in hits:
+            reg.merge(eid, source, [muni])
+        if not hits:
+            a1e = ctx["a1_eid"].get(iso)
+            name = district_display(muni, "RU")
+            cyr = muni if m or re.search(r"(?i)район|округ", muni) else f"{muni} район"
+            hits = [reg.add(source, "admin2", name, b.entries[a1e][2] if a1e is not None else "RU", iso,
+                            a2=name, parent=a1e, aliases=[muni, cyr])]
+            n_new_a2 += 1
+        a2_of[ck] = hits
+        return hits
+
+    # OSM district index: boxes and centroids (Regions layer), city districts (Cities layer)
+    box: dict[int, tuple] = {}
+    centroid: dict[int, tuple[float, float]] = {}
+    osm_eid: dict[tuple[str, str], int] = {}
+    n_osm = n_cd = 0
+    for p in files.find(folder, "osm_municipal_districts_ru*.index.tsv"):
+        used.append(f"{p.name} (OSM, ODbL)")
+        for row in files.table(p):
+            lat, lon = float(row["centroid_lat"]), float(row["centroid_lon"])
+            bb = tuple(float(row[c]) for c in ("min_lat", "min_lon", "max_lat", "max_lon"))
+            if row["layer"] == "Cities":
+                n_cd += _city_district(b, reg, row, lat, lon)
+                continue
+            iso = regions.iso(row["region_ru"])
+            if not iso:
+                continue
+            eids = admin2s(iso, row["district"], "osm_districts")
+            osm_eid[(row["region_ru"], row["district"])] = eids[0]
+            for eid in eids:
+                box[eid] = bb
+                centroid[eid] = (lat, lon)
+            n_osm += 1
+        say(f"{p.name}: {n_osm} districts, {n_cd} city districts")
+    # HFLabs towns: merge with GeoNames towns, remember raion centres
+    raion_centre: dict[tuple[str, str], int] = {}
+    for p in files.find(folder, "hflabs_city*.csv"):
+        used.append("HFLabs city.csv (CC BY-SA 4.0)")
+        n = 0
+        for row in files.table(p):
+            iso = regions.iso(row["region"]) or regions.iso(f"{row['region']} {row['region_type']}")
+            name = row["city"] or row["settlement"]
+            if not iso or not name or not row["geo_lat"]:
+                continue
+            lat, lon = float(row["geo_lat"]), float(row["geo_lon"])
+            pop = int(float(row["population"] or 0))
+            eid = reg.near(iso, "city", [name], lat, lon, 15.0)
+            if eid is None:
+                eid = reg.add("hflabs_city", "city", display(name), "RU" if iso.startswith("RU") else "UA", iso,
+                              city=display(name), lat=lat, lon=lon, pop=pop, parent=ctx["a1_eid"].get(iso),
+                              aliases=[name])
+            else:
+                reg.merge(eid, "hflabs_city", [name], pop=pop)
+            if row["area"] and row["capital_marker"] in ("1", "3"):
+                raion_centre[(iso, key(row["area"]) or "")] = eid
+            n += 1
+        say(f"{p.name}: {n} towns, {len(raion_centre)} marked raion centres")
+    # settlements: every village, its municipality and population
+    members: dict[int, list[int]] = defaultdict(list)
+    towns: dict[str, list[int]] = defaultdict(list)
+    for p in files.find(folder, "settlements_ru*.csv*"):
+        used.append(f"{p.name} (settlements, licence unclear)")
+        n_new = n_merged = 0
+        for row in files.table(p):
+            iso = regions.iso(row["region"])
+            if not iso or not row["latitude_dd"] or not row["settlement"]:
+                continue
+            lat, lon = float(row["latitude_dd"]), float(row["longitude_dd"])
+            pop = int(row["population"] or 0)
+            a2s = admin2s(iso, row["municipality"], "settlements_ru") if row["municipality"] else []
+            a2 = a2s[0] if a2s else None
+            name = row["settlement"]
+            eid = reg.near(iso, "city", [name], lat, lon, 12.0, skip_source="settlements_ru")
+            if eid is None:
+                shown = display(name)
+                eid = reg.add("settlements_ru", "city", shown, "UA" if iso.startswith("UA") else "RU", iso,
+                              city=shown, lat=lat, lon=lon, pop=pop, parent=ctx["a1_eid"].get(iso), aliases=[name])
+                n_new += 1
+            else:
+                reg.merge(eid, "settlements_ru", [name], pop=pop)
+                n_merged += 1
+            e = b.entries[eid]
+            if a2 is not None:
+                if e[PARENT] is None or b.entries[e[PARENT]][LEVEL] != "admin2":
+                    reg.set_parent(eid, a2)
+                for a in a2s:
+                    members[a].append(eid)
+            if e[POP] >= 1000:
+                towns[iso].append(eid)
+        say(f"{p.name}: {n_new} new settlements, {n_merged} merged with known towns, {n_new_a2} new districts")
+    # administrative centres of districts
+    n_centre = 0
+    for a2, mem in members.items():
+        pick = _centre(b, a2, mem, towns, raion_centre, box.get(a2))
+        if pick is not None:
+            c = b.entries[pick]
+            a = b.entries[a2]
+            a[LAT], a[LON], a[CITY] = c[LAT], c[LON], c[NAME]
+            a[POP] = max(a[POP], sum(b.entries[m][POP] for m in mem))
+            b.srcs[a2].add("settlements_ru")
+            n_centre += 1
+            if b.srcs[a2] <= {"settlements_ru", "osm_districts"} and key(c[NAME]) == key(a[NAME]):
+                # a municipality named exactly like its town ('Жуковский') is the town's urban okrug
+                a[NAME] = a[4] = f"{c[NAME]} Urban Okrug"
+                for m in mem:
+                    if b.entries[m][PARENT] == a2:
+                        b.entries[m][4] = a[NAME]
+    n_osm_c = 0
+    for eid, (lat, lon) in centroid.items():  # districts without settlements: OSM centroid
+        if b.entries[eid][LAT] is None:
+            b.entries[eid][LAT], b.entries[eid][LON] = lat, lon
+            n_osm_c += 1
+    if members or centroid:
+        n_fill = _fill_missing(b, towns)
+        say(f"district centres from settlements: {n_centre}; OSM centroids: {n_osm_c}; by name: {n_fill}")
+    # point-in-polygon: towns without a district
+    for p in files.find(folder, "osm_municipal_districts_ru*.geojson*"):
+        used.append(f"{p.name} (OSM, ODbL)")
+        layer = PolygonLayer()
+        for f in files.geojson_features(p):
+            pr = f.get("properties") or {}
+            eid = osm_eid.get((pr.get("region_ru"), pr.get("district")))
+            if eid is not None and pr.get("source_layer") != "Cities":
+                layer.add(eid, files.rings(f.get("geometry")))
+        n_pip = 0
+        for eid, e in enumerate(b.entries):
+            if e[LEVEL] != "city" or e[LAT] is None or (e[A1] or "")[:3] != "RU-":
+                continue
+            if e[PARENT] is not None and b.entries[e[PARENT]][LEVEL] == "admin2":
+                continue
+            hit = [d for d in layer.locate(e[LAT], e[LON]) if b.entries[d][A1] == e[A1]]
+            if hit:
+                reg.set_parent(eid, hit[0])
+                b.srcs[eid].add("osm_pip")
+                n_pip += 1
+        say(f"{p.name}: {len(layer)} polygons, {n_pip} towns given a district by point-in-polygon")
+    return used
+
+
+def _centre(b, a2: int, mem: list[int], towns, raion_centre, bb) -> int | None:
+    e = b.entries[a2]
+    k = key(e[NAME]) or ""
+    rc = raion_centre.get((e[A1], k))
+    if rc is None:
+        for n in b.names[a2]:
+            if (rc := raion_centre.get((e[A1], key(n) or ""))) is not None:
+                break
+    if rc is not None and _in_box(bb, b.entries[rc][LAT], b.entries[rc][LON]):
+        return rc
+    stems = {s for n in b.names[a2] if (s := key(n))}
+    near = [t for t in towns.get(e[A1], ()) if bb is not None and _in_box(bb, b.entries[t][LAT], b.entries[t][LON])]
+    pool = set(mem) | set(near)
+    named = [c for c in pool if any(_name_match(s, key(b.entries[c][NAME]) or "") >= 2 for s in stems)]
+    named = [c for c in named if _in_box(bb, b.entries[c][LAT], b.entries[c][LON])]
+    if named:
+        return max(named, key=lambda c: b.entries[c][POP])
+    ranked = sorted(mem, key=lambda c: -b.entries[c][POP])
+    for c in ranked:
+        if _in_box(bb, b.entries[c][LAT], b.entries[c][LON]):
+            return c
+    return None if bb is not None else (ranked[0] if ranked else None)
+
+
+def _city_district(b, reg: Registry, row: dict, lat: float, lon: float) -> int:
+    """An OSM city district (Moscow, St Petersburg, Kazan, Sevastopol) under its city."""
+    cities = reg.anywhere("city", row["region_ru"])
+    if not cities:
+        return 0
+    c = max(cities, key=lambda i: b.entries[i][POP])
+    ce = b.entries[c]
+    hits = [d for d in reg.lookup(ce[A1], "city_district", row["district"]) if b.entries[d][PARENT] == c]
+    if hits:
+        reg.merge(hits[0], "osm_districts", [row["district"]], lat=lat, lon=lon)
+        return 1
+    name = district_display(row["district"], "RU")
+    reg.add("osm_districts", "city_district", name, ce[2], ce[A1], a2=ce[4], city=ce[NAME], lat=lat, lon=lon,
+            pop=ce[POP] // 50, parent=c, aliases=[row["district"]])
+    return 1
+
+
+def _fill_missing(b, towns: dict[str, list[int]]) -> int:
+    """Russian districts still without coordinates ('Allaikhovsky Ulus', duplicates with other suffixes):
+    take a located district of the region sharing the first name word, else the town named after it."""
+    first: dict[tuple[str, str], int] = {}
+    todo = []
+    for eid, e in enumerate(b.entries):
+        if e[LEVEL] != "admin2" or not (e[A1] or "").startswith("RU-"):
+            continue
+        if e[LAT] is None:
+            todo.append(eid)
+            continue
+        for n in b.names[eid]:
+            if k := key(n):
+                first.setdefault((e[A1], k.split()[0]), eid)
+    n = 0
+    for eid in todo:
+        e = b.entries[eid]
+        ks = [k.split()[0] for nm in b.names[eid] if (k := key(nm))]
+        src = next((first[(e[A1], k)] for k in ks if (e[A1], k) in first), None)
+        if src is None:  # spelling variants ('Belyovsky' ~ 'Белёвский'): close first words in the region
+            pool = {k2: v for (a1, k2), v in first.items() if a1 == e[A1]}
+            for k in ks:
+                hit = process.extractOne(k, list(pool), scorer=fuzz.ratio, score_cutoff=85) if len(k) >= 5 else None
+                if hit:
+                    src = pool[hit[0]]
+                    break
+        if src is None:  # 'Gorodskoye Poseleniye Baymak': a word of the name is a town of the region
+            words = {w for nm in b.names[eid] if (k := key(nm)) for w in k.split() if len(w) >= 4}
+            named = [t for t in towns.get(e[A1], ()) if (key(b.entries[t][NAME]) or "") in words]
+            src = max(named, key=lambda t: b.entries[t][POP]) if named else None
+        if src is None:
+            named = [t for t in towns.get(e[A1], ()) if any(_name_match(k, key(b.entries[t][NAME]) or "") >= 2
+                                                           for k in ks)]
+            src = max(named, key=lambda t: b.entries[t][POP]) if named else None
+        if src is not None:
+            c = b.entries[src]
+            e[LAT], e[LON], e[CITY] = c[LAT], c[LON], c[CITY] if c[LEVEL] == "admin2" else c[NAME]
+            n += 1
+    return n
