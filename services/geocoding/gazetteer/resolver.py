@@ -203,6 +203,10 @@ class GazetteerGeocoder:
                 s += 0.15
             if ent[LEVEL] == "city" and ctx_city.get(e) and parent_eid is None:
                 s += 0.02
+            if ent[LEVEL] == "city" and parent_eid is None and ent[POP] > 10_000:
+                # A bare name is the prominent city, not a same-named village that merely lies in a
+                # region the report also names ('Belgorod' beside 'Bryansk region').
+                s += 0.1 * (math.log10(ent[POP]) - 4.0)
             scored.append((s, e, notes))
         scored.sort(key=lambda x: -x[0])
         best_s, eid, notes = scored[0]

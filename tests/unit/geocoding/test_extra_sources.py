@@ -176,3 +176,15 @@ def test_rich_resolve_never_raises(rich):
     odd = [PlaceMention(text="", span=(0, 0), normalized=""),
            PlaceMention(text="Zzqxv", span=(1, 6), normalized="Zzqxv")]
     assert len(rich[1].resolve(odd, language="en")) == 2
+
+
+def test_a_bare_big_city_beats_a_same_named_village_in_a_region_the_report_names(rich):
+    _g, geo, _stats, _lines = rich
+    text = "Drones were shot down over Bryansk region; debris also fell in Kursk and Belgorod."
+    places = []
+    for word, level in (("Bryansk region", "oblast"), ("Kursk", None), ("Belgorod", None)):
+        start = text.index(word)
+        places.append(PlaceMention(text=word, span=(start, start + len(word)), normalized=word, level_hint=level))
+    locations = geo.resolve(places, language="en", text=text)
+    assert [loc.admin1_code for loc in locations] == ["RU-BRY", "RU-KRS", "RU-BEL"]
+    assert locations[2].precision == "city" and 50.4 < locations[2].lat < 50.8
