@@ -37,11 +37,13 @@ class Stack:
     def log_path(self, name: str) -> Path:
         return self.data_dir / "log" / f"{name}.log"
 
-    def start_service(self, name: str, extra_env: dict[str, str] | None = None) -> None:
-        log = open(self.log_path(name), "ab")  # noqa: SIM115 - owned by the child
+    def start_service(self, name: str, extra_env: dict[str, str] | None = None, key: str | None = None) -> None:
+        """Start `python -m services.<name>`; `key` names this instance when a service runs several."""
+        key = key or name
+        log = open(self.log_path(key), "ab")  # noqa: SIM115 - owned by the child
         env = {**self.env, **(extra_env or {})}
-        self.procs[name] = subprocess.Popen([sys.executable, "-m", f"services.{name}"], env=env,
-                                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.procs[key] = subprocess.Popen([sys.executable, "-m", f"services.{name}"], env=env,
+                                           stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def dead(self) -> list[str]:
         return [n for n, p in self.procs.items() if p.poll() is not None]

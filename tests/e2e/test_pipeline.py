@@ -5,104 +5,25 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
 import uuid
-from pathlib import Path
 
 import httpx
 import pytest
 
-from services.geocoding.index import ensure_index
-from services.storage.migrations import upgrade
-from shared.config import BaseServiceSettings, GazetteerSettings
-from shared.devstack import Stack
-from shared.kafka.broker import free_port
 from shared.topics import ARTICLES_RECEIVED
 from tests.conftest import store_url
-from tests.kafka_helpers import create_topics, produce_raw
+from tests.e2e.stack import WORKERS, running_stack
+from tests.kafka_helpers import produce_raw
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("storage", "geocoding", "extraction", "gateway", "ingestion")
-WORKERS = ("storage", "geocoding", "extraction")
-
-
-class Running:
-    def __init__(self, stack: Stack, ingest: str, gateway: str, settings: BaseServiceSettings) -> None:
-        self.stack, self.ingest, self.gateway, self.settings = stack, ingest, gateway, settings
-        self.ops: dict[str, str] = {}
-
-    def post(self, body: dict) -> httpx.Response:
-        return httpx.post(f"{self.ingest}/v1/articles", json=body, timeout=10)
-
-    def article(self, article_id: str, timeout_s: float = 30.0) -> dict:
-        """The article once processed or failed (fails the test if it stays pending)."""
-        deadline = time.monotonic() + timeout_s
-        doc: dict = {}
-        while time.monotonic() < deadline:
-            resp = httpx.get(f"{self.gateway}/v1/articles/{article_id}", timeout=5)
-            if resp.status_code == 200:
-                doc = resp.json()
-                if doc["status"] in ("processed", "failed"):
-                    return doc
-            time.sleep(0.1)
-        raise AssertionError(f"{article_id} still {doc.get('status', 'unknown')} after {timeout_s}s; "
-                             f"logs in {self.stack.data_dir / 'log'}")
-
-    def events(self, **params: str) -> list[dict]:
-        resp = httpx.get(f"{self.gateway}/v1/events", params=params, timeout=5)
-        assert resp.status_code == 200, resp.text
-        return resp.json()["items"]
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def running(request, kafka_bootstrap, tmp_path_factory, pg_database):
     data = tmp_path_factory.mktemp(f"stack-{request.param}")
-    (data / "log").mkdir()
-    db_url = store_url(request.param, data, pg_database)
-    prefix = f"e2e{uuid.uuid4().hex[:8]}."
-    index_path = ROOT / "var" / "gazetteer" / "index.pkl.gz"  # shared with make run: built once
-    index = ensure_index(GazetteerSettings(_env_file=None, gazetteer_index_path=index_path))
-    upgrade(db_url)
-    settings = BaseServiceSettings(_env_file=None, kafka_bootstrap_servers=kafka_bootstrap, kafka_topic_prefix=prefix)
-    asyncio.run(create_topics(settings))
-    ingest_port, gateway_port = free_port(), free_port()
-    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "KAFKA_TOPIC_PREFIX": prefix,
-           "KAFKA_SESSION_TIMEOUT_MS": "2000", "KAFKA_HEARTBEAT_INTERVAL_MS": "200", "DATABASE_URL": db_url,
-           "INGESTION_DB_URL": f"sqlite:///{data / 'ingestion.db'}", "GAZETTEER_INDEX_PATH": str(index),
-           "INGESTION_PORT": str(ingest_port), "GATEWAY_PORT": str(gateway_port), "DATA_DIR": str(data),
-           "LOG_FORMAT": "text", "STORAGE_MIGRATE_ON_START": "false"}
-    stack = Stack(data_dir=data, env=env)
-    ops = {name: f"http://127.0.0.1:{free_port()}" for name in WORKERS}
-    for name in SERVICES:
-        stack.start_service(name, {"OPS_PORT": ops[name].rsplit(":", 1)[1]} if name in ops else None)
-    running = Running(stack, f"http://127.0.0.1:{ingest_port}", f"http://127.0.0.1:{gateway_port}", settings)
-    running.ops = ops
-    try:
-        _wait(lambda: all(_ok(f"{url}/readyz") for url in (running.gateway, running.ingest, *ops.values())), stack)
-        yield running
-    finally:
-        stack.stop()
-
-
-def _ok(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def _wait(check, stack: Stack, timeout_s: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if dead := stack.dead():
-            logs = "\n".join(stack.log_path(n).read_text()[-3000:] for n in dead)
-            raise AssertionError(f"{dead} exited during start-up:\n{logs}")
-        if check():
-            return
-        time.sleep(0.2)
-    raise AssertionError("the stack did not become ready in time")
+    with running_stack(kafka_bootstrap, data, store_url(request.param, data, pg_database)) as stack:
+        yield stack
 
 
 def test_a_report_posted_over_http_comes_back_as_a_geolocated_event(running):
