@@ -103,3 +103,12 @@ def test_docker_compose_config_validates_the_file():
         if made:
             dot_env.unlink()
     assert result.returncode == 0, result.stderr
+
+
+def test_readme_documents_every_setting():
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("## Configuration"):]
+    table = table[:table.index("\n## ", 5)]
+    documented = set(re.findall(r"`([A-Z][A-Z0-9_]+)`", table))
+    missing = (setting_names() | COMPOSE_ONLY | DEVSTACK_ONLY) - documented
+    assert not missing, f"README's configuration table lacks {sorted(missing)}"
