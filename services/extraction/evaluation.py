@@ -26,6 +26,9 @@ Matching rules (one report at a time):
   nulls included (weapon is never null, so its P/R repeat the event row; read its acc).
 - `admin1`: the distinct admin1 codes of a report's events, gold vs predicted. `fine place`: the
   distinct places finer than admin1 (gold by level, predicted by resolved precision), matched by name.
+- Geocoding by gold level (admin1, admin2, city, city_district, street, other): of the gold events, the
+  share paired with a prediction of the same type in the right admin1, and the share whose place also
+  matches by the rule above; the same for the report's distinct gold places against its predicted places.
 """
 from __future__ import annotations
 
@@ -41,7 +44,8 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
-FIELDS = ("weapon", "count", "killed", "injured", "damage", "claimed_by")
+from services.extraction.evaluation_report import FIELDS, Tally, brief, format_summary, level_summary
+
 FINE_LEVELS = {"admin2", "city", "city_district", "street", "other"}
 COARSE_PRECISION = {None, "country", "admin1"}
 A1_EQUIV = {"RU-CR": "UA-43", "RU-SEV": "UA-40"}
@@ -74,8 +78,8 @@ class Pipeline:
         from shared.config import GazetteerSettings
 
         settings = GazetteerSettings(_env_file=None, **({"gazetteer_index_path": index_path} if index_path else {}))
-        try:
-            gazetteer = Gazetteer.load(ensure_index(settings))
+        try:  # an index named explicitly is read as it is (never rebuilt from other sources)
+            gazetteer = Gazetteer.load(index_path if index_path and index_path.exists() else ensure_index(settings))
         except ValueError:  # an index of an older format: rebuild it
             gazetteer = Gazetteer.load(ensure_index(settings, rebuild=True))
         self.extractor = Extractor(load_resources(), places=gazetteer)
@@ -174,27 +178,6 @@ def field_equal(name: str, gold, pred) -> bool:
 
 # ---------------------------------------------------------------- scoring
 
-class Tally:
-    def __init__(self):
-        self.c: dict[str, Counter] = defaultdict(Counter)
-
-    def add(self, metric: str, tp: int, n_pred: int, n_gold: int, agree: int = 0, n_pairs: int = 0):
-        self.c[metric].update(tp=tp, pred=n_pred, gold=n_gold, agree=agree, pairs=n_pairs)
-
-    def summary(self) -> dict:
-        out = {}
-        for metric, c in self.c.items():
-            p = c["tp"] / c["pred"] if c["pred"] else 0.0
-            r = c["tp"] / c["gold"] if c["gold"] else 0.0
-            f = 2 * p * r / (p + r) if p + r else 0.0
-            row = {"precision": round(p, 3), "recall": round(r, 3), "f1": round(f, 3),
-                   "tp": c["tp"], "pred": c["pred"], "gold": c["gold"]}
-            if c["pairs"]:
-                row["acc"] = round(c["agree"] / c["pairs"], 3)
-            out[metric] = row
-        return out
-
-
 def _fine_places(events: list[dict], gold: bool) -> list[dict]:
     seen, out = set(), []
     for e in events:
@@ -207,16 +190,34 @@ def _fine_places(events: list[dict], gold: bool) -> list[dict]:
     return out
 
 
-def _brief(e: dict) -> str:
-    loc = e["location"]
-    level = loc.get("level") or loc.get("precision")
-    where = f"{loc.get('mention')!r}->{loc.get('name')} [{loc.get('admin1_code')} {level}]"
-    vals = " ".join(f"{f}={e.get(f)}" for f in FIELDS[1:] if e.get(f) is not None)
-    return f"{e['type']}/{e['weapon']} @ {where} {vals}".rstrip()
+def score_levels(gold: list[dict], pred: list[dict], levels: dict[str, Counter]) -> None:
+    """Geocoding per gold level. Events: gold events paired with a prediction of the same type in the
+    same admin1 (`a1`), and of those the ones whose fine place matches too (`fine`). Places: the
+    report's distinct gold places against its distinct predicted places, at admin1 and fine."""
+    a1_pairs = assign(gold, pred, admin1_only=True)
+    for gi, pi in a1_pairs:
+        c = levels[gold[gi]["location"].get("level") or "admin1"]
+        c["ev_a1"] += 1
+        c["ev_fine"] += place_matches(gold[gi]["location"], pred[pi]["location"])
+    for g in gold:
+        levels[g["location"].get("level") or "admin1"]["ev"] += 1
+    gp = {(_a1(g["location"].get("admin1_code")), name_key(g["location"]["name"])): g for g in gold}
+    gplaces = [{"type": "", "weapon": "", "location": g["location"]} for g in gp.values()]
+    pplaces = [{"type": "", "weapon": "", "location": p["location"]} for p in pred]
+    hit_a1 = {gi for gi, _ in assign(gplaces, pplaces, admin1_only=True)}
+    hit_fine = {gi for gi, _ in assign(gplaces, pplaces)}
+    for gi, g in enumerate(gplaces):
+        c = levels[g["location"].get("level") or "admin1"]
+        c["pl"] += 1
+        c["pl_a1"] += gi in hit_a1
+        c["pl_fine"] += gi in hit_fine
 
 
-def score_case(case: dict, pred: list[dict], tally: Tally, confusion: Counter, errors: list) -> None:
+def score_case(case: dict, pred: list[dict], tally: Tally, confusion: Counter, errors: list,
+               levels: dict[str, Counter] | None = None) -> None:
     gold = case["events"]
+    if levels is not None:
+        score_levels(gold, pred, levels)
     pairs = assign(gold, pred)
     tally.add("event", len(pairs), len(pred), len(gold))
     tally.add("event@admin1", len(assign(gold, pred, admin1_only=True)), len(pred), len(gold))
@@ -241,8 +242,8 @@ def score_case(case: dict, pred: list[dict], tally: Tally, confusion: Counter, e
     confusion.update(("(spurious)", p["type"]) for i, p in enumerate(pred) if i not in matched_p)
     # errors
     strict_g, strict_p = {gi for gi, _ in pairs}, {pi for _, pi in pairs}
-    errs = [f"missed   {_brief(g)}" for i, g in enumerate(gold) if i not in strict_g]
-    errs += [f"spurious {_brief(p)}" for i, p in enumerate(pred) if i not in strict_p]
+    errs = [f"missed   {brief(g)}" for i, g in enumerate(gold) if i not in strict_g]
+    errs += [f"spurious {brief(p)}" for i, p in enumerate(pred) if i not in strict_p]
     for gi, pi in pairs:
         bad = [f"{f}: gold={gold[gi][f]!r} pred={pred[pi].get(f)!r}" for f in FIELDS
                if not field_equal(f, gold[gi][f], pred[pi].get(f))]
@@ -255,6 +256,7 @@ def score_case(case: dict, pred: list[dict], tally: Tally, confusion: Counter, e
 def evaluate(cases: Iterable[dict], predict: Predict) -> dict:
     tallies: dict[str, Tally] = defaultdict(Tally)
     confusion: Counter = Counter()
+    levels: dict[str, Counter] = defaultdict(Counter)
     errors: list[dict] = []
     n = Counter()
     for case in cases:
@@ -262,35 +264,14 @@ def evaluate(cases: Iterable[dict], predict: Predict) -> dict:
         for key in (case["language"], "all"):
             n[key] += 1
         tmp = Tally()
-        score_case(case, pred, tmp, confusion, errors)
+        score_case(case, pred, tmp, confusion, errors, levels)
         for key in (case["language"], "all"):
             for metric, c in tmp.c.items():
                 tallies[key].c[metric].update(c)
     languages = sorted(k for k in tallies if k != "all") + ["all"]
     return {"cases": dict(n), "metrics": {k: tallies[k].summary() for k in languages if k in tallies},
             "confusion": [{"gold": g, "pred": p, "n": c} for (g, p), c in sorted(confusion.items())],
-            "errors": errors}
-
-
-# ---------------------------------------------------------------- report
-
-def format_summary(summary: dict, show_errors: bool = False) -> str:
-    lines = [f"cases: {summary['cases']}"]
-    for lang, metrics in summary["metrics"].items():
-        lines.append(f"\n[{lang}]  {'metric':<13}{'P':>7}{'R':>7}{'F1':>7}{'tp':>6}{'pred':>6}{'gold':>6}{'acc':>7}")
-        for metric, m in metrics.items():
-            acc = f"{m['acc']:>7.3f}" if "acc" in m else ""
-            lines.append(f"      {metric:<13}{m['precision']:>7.3f}{m['recall']:>7.3f}{m['f1']:>7.3f}"
-                         f"{m['tp']:>6}{m['pred']:>6}{m['gold']:>6}{acc}")
-    lines.append("\nevent types (gold -> predicted, paired on place only):")
-    for row in summary["confusion"]:
-        lines.append(f"  {row['gold']:<13} -> {row['pred']:<13} {row['n']}")
-    if show_errors:
-        lines.append(f"\nerrors ({len(summary['errors'])} reports):")
-        for case in summary["errors"]:
-            lines.append(f"- {case['id']} ({case['language']})")
-            lines.extend(f"    {e}" for e in case["errors"])
-    return "\n".join(lines)
+            "geocoding_by_level": level_summary(levels), "errors": errors}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -298,7 +279,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="folder of *.jsonl (or one file)")
     ap.add_argument("--show-errors", action="store_true", help="list missed/spurious events and wrong fields")
     ap.add_argument("--json", type=Path, help="also write the summary (with errors) as JSON here")
-    ap.add_argument("--index", type=Path, help="gazetteer index path (default: GAZETTEER_INDEX_PATH's default)")
+    ap.add_argument("--index", type=Path,
+                    help="gazetteer index file, read as it is if it exists (default: built from GAZETTEER_*)")
     args = ap.parse_args(argv)
     cases = load_corpus(args.corpus)
     summary = evaluate(cases, Pipeline(args.index))

@@ -1,10 +1,11 @@
 """Where the gazetteer index lives and how it gets there: built once from the embedded default
 (plus GAZETTEER_EXTRA_SOURCES, if set) into a temporary file and moved into place atomically, so
 several processes starting together never read a half-written index. A small JSON file beside the
-index records what it was built from; when the configured sources differ, the index is rebuilt
-instead of silently serving the old one."""
+index records what it was built from (its format, the extra sources and a digest of our own tables);
+when they differ, the index is rebuilt instead of silently serving the old one."""
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -18,9 +19,20 @@ log = logging.getLogger(__name__)
 FORMAT = 1  # bump when the index layout changes
 
 
+DATA_DIR = Path(__file__).parent / "gazetteer" / "data"
+
+
+def _data_digest() -> str:
+    """A digest of our own tables (gazetteer/data/*.tsv): editing them rebuilds the index."""
+    h = hashlib.sha256()
+    for f in sorted(DATA_DIR.glob("*.tsv")):
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def _wanted(settings: GazetteerSettings) -> dict[str, object]:
     extra = settings.gazetteer_extra_sources
-    return {"format": FORMAT, "extra_sources": str(extra.resolve()) if extra else None}
+    return {"format": FORMAT, "extra_sources": str(extra.resolve()) if extra else None, "data": _data_digest()}
 
 
 def _meta_path(path: Path) -> Path:

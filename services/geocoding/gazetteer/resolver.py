@@ -16,8 +16,8 @@ from shared.messages.events import Location, PlaceMention
 
 from .build import A1, A2, CC, CITY, GID, LAT, LEVEL, LON, NAME, PARENT, POP
 from .index import HINT_LEVELS, LEVEL_PRIOR, Gazetteer
-from .normalize import fold, segments, split_descriptors
-from .streets import street_name
+from .normalize import fold, is_cyrillic, read_romanize, segments, split_descriptors
+from .streets import street_location
 
 _WORD_HINT = {
     "oblast": "oblast",
@@ -141,7 +141,7 @@ class GazetteerGeocoder:
         cands = dict(cands)
         hint = pm.level_hint or _WORD_HINT.get(word_lvl or "")
         if hint == "street" or pm.street:
-            return self._street(i, pm, places, out), None
+            return street_location(i, pm, places, out), None
         g = self.g
         ctx_a1, ctx_city = context
         # inline parent ("Калининском районе Донецка", "district of Kharkiv")
@@ -170,6 +170,8 @@ class GazetteerGeocoder:
                     if cands.get(e, (0,))[0] < v[0]:
                         cands[e] = v
         if not cands:
+            if parent_eid is not None:
+                return self._via_parent(pm, parent_eid, f"no gazetteer entry matches '{surface}'"), None
             return Location(
                 mention=pm.text, span=pm.span, reason=f"no gazetteer entry matches '{surface}'"
             ), None
@@ -210,6 +212,10 @@ class GazetteerGeocoder:
             scored.append((s, e, notes))
         scored.sort(key=lambda x: -x[0])
         best_s, eid, notes = scored[0]
+        if parent_eid is not None and cands[eid][0] < 0.9 and not self._inside(g.entries[eid], eid, parent_eid):
+            # only a loose match, and outside the place the text puts it in: trust the text's parent
+            why = f"only a loose match ({g.entries[eid][NAME]}) outside {g.entries[parent_eid][NAME]}"
+            return self._via_parent(pm, parent_eid, why), None
         be = g.entries[eid]
         # rivals: other places (the same point at another level, e.g. a city and its urban okrug, is no rival)
         rivals = [
@@ -272,47 +278,14 @@ class GazetteerGeocoder:
             geonames_id=e[GID],
         )
 
-    def _street(self, i: int, pm: PlaceMention, places: list[PlaceMention], out) -> Location:
-        street = street_name(pm.street or pm.normalized or pm.text)
-        order = []
-        if pm.parent is not None and 0 <= pm.parent < len(out):
-            order.append(pm.parent)
-        rank = {"city_district": 0, "street": 0, "city": 1, "admin2": 2, "admin1": 3}
-        others = [
-            j
-            for j in range(len(out))
-            if j != i and out[j] is not None and out[j].precision and rank.get(out[j].precision, 9) <= 2
-        ]
-        others.sort(
-            key=lambda j: (
-                places[j].span[0] > pm.span[0],
-                abs(places[j].span[0] - pm.span[0]),
-                rank.get(out[j].precision, 9),
-            )
-        )
-        order += others
-        for j in order:
-            p = out[j]
-            if p is None or p.precision is None or p.precision in ("country", "sea"):
-                continue
-            base_name = p.name.split(", ", 1)[1] if p.street and ", " in p.name else p.name
-            return p.model_copy(
-                update={
-                    "mention": pm.text,
-                    "span": pm.span,
-                    "name": f"{street}, {base_name}",
-                    "street": street,
-                    "house_numbers": list(pm.house_numbers),
-                    "confidence": round(p.confidence * 0.9, 3),
-                    "reason": f"street has no coordinates; using the {p.precision} coordinates of "
-                    f"{p.name} (mention {j})",
-                }
-            )
-        return Location(
-            mention=pm.text,
-            span=pm.span,
-            name=street,
-            street=street,
-            house_numbers=list(pm.house_numbers),
-            reason="street without a resolvable city or district in the report",
-        )
+    def _via_parent(self, pm: PlaceMention, parent_eid: int, why: str) -> Location:
+        """A settlement the gazetteer does not know, inside a parent the text names ('Strelkovka in the
+        Zhukovsky district'): keep its name, use the parent's coordinates, and say so."""
+        loc = self._location(pm, parent_eid, 0.5, f"{why}; using the enclosing {self.g.entries[parent_eid][NAME]}")
+        raw = (pm.normalized or pm.text).strip()
+        name = read_romanize(raw) if is_cyrillic(raw) else raw
+        name = f"{name[:1].upper()}{name[1:]}"
+        if loc.precision in (None, "country", "sea") or not name:
+            return loc
+        return loc.model_copy(update={"name": name, "city": name, "geonames_id": None,
+                                      "admin2": loc.admin2 or (loc.name if loc.precision == "admin2" else None)})

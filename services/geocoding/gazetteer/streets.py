@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from shared.messages.events import Location, PlaceMention
+
 from .normalize import is_cyrillic, read_romanize
 
 _STREET_TYPES = [
@@ -38,4 +40,52 @@ def street_name(raw: str) -> str:
         raw.strip()
         if re.search(r"(street|avenue|boulevard|lane|highway|square)\b", raw, re.I)
         else f"{s} {kind}"
+    )
+
+
+def street_location(i: int, pm: PlaceMention, places: list[PlaceMention], out: list) -> Location:
+    """A street mention at the finest already-resolved place of the report that encloses it: its parent,
+else the nearest preceding city or district (the coordinates say which level they belong to)."""
+    street = street_name(pm.street or pm.normalized or pm.text)
+    order = []
+    if pm.parent is not None and 0 <= pm.parent < len(out):
+        order.append(pm.parent)
+    rank = {"city_district": 0, "street": 0, "city": 1, "admin2": 2, "admin1": 3}
+    others = [
+        j
+        for j in range(len(out))
+        if j != i and out[j] is not None and out[j].precision and rank.get(out[j].precision, 9) <= 2
+    ]
+    others.sort(
+        key=lambda j: (
+            places[j].span[0] > pm.span[0],
+            abs(places[j].span[0] - pm.span[0]),
+            rank.get(out[j].precision, 9),
+        )
+    )
+    order += others
+    for j in order:
+        p = out[j]
+        if p is None or p.precision is None or p.precision in ("country", "sea"):
+            continue
+        base_name = p.name.split(", ", 1)[1] if p.street and ", " in p.name else p.name
+        return p.model_copy(
+            update={
+                "mention": pm.text,
+                "span": pm.span,
+                "name": f"{street}, {base_name}",
+                "street": street,
+                "house_numbers": list(pm.house_numbers),
+                "confidence": round(p.confidence * 0.9, 3),
+                "reason": f"street has no coordinates; using the {p.precision} coordinates of "
+                f"{p.name} (mention {j})",
+            }
+        )
+    return Location(
+        mention=pm.text,
+        span=pm.span,
+        name=street,
+        street=street,
+        house_numbers=list(pm.house_numbers),
+        reason="street without a resolvable city or district in the report",
     )

@@ -103,7 +103,7 @@ CASES = [
         "en-left-bank",
         "en",
         [("Voronezh", "city"), ("Left Bank district", "district", 0)],
-        dict(admin1_code="RU-VOR", precision="city", name="Levoberezhny District, Voronezh"),
+        dict(admin1_code="RU-VOR", precision="city_district", name="Levoberezhny District, Voronezh"),
     ),
     (
         "en-soviet",
@@ -121,7 +121,7 @@ CASES = [
         "en-inline-parent",
         "en",
         [("Slobidskyi district of Kharkiv", "city_district")],
-        dict(admin1_code="UA-63", precision="city", name="Slobidskyi District, Kharkiv"),
+        dict(admin1_code="UA-63", precision="city_district", name="Slobidskyi District, Kharkiv"),
     ),
     (
         "en-ambiguous-context",
@@ -230,7 +230,7 @@ CASES = [
         "uk-apostrophe-district",
         "uk",
         [("у Києві", "city"), ("Солом'янському районі", "district")],
-        dict(admin1_code="UA-30", precision="city", name="Solomianskyi District, Kyiv"),
+        dict(admin1_code="UA-30", precision="city_district", name="Solomianskyi District, Kyiv"),
     ),
     (
         "uk-apostrophe-variant",
