@@ -22,7 +22,7 @@ from services.extraction.nlp.candidates import (
 from services.extraction.nlp.place_rules import Place
 from services.extraction.nlp.places import ancestors
 from services.extraction.nlp.signals import Hit, Signals
-from services.extraction.nlp.text import Sentence, Token
+from services.extraction.nlp.text import Sentence, SpanIndex, Token
 
 STRIKE_WORD = re.compile(r"удар|атак|обстр", re.IGNORECASE)
 
@@ -33,6 +33,10 @@ def before_number(nums: list, w: Hit) -> bool:
 
 
 _STARTS: dict[int, list[int]] = {}
+
+
+def _or(value, default):
+    return default if value is None else value
 
 
 def _in(items: list, s: Sentence) -> list:
@@ -55,7 +59,8 @@ class Assembler:
 
     def run(self) -> list[Candidate]:
         _STARTS.clear()
-        self._place_sent = {id(p): self._find_sent(p) for p in self.places}
+        index = SpanIndex(self.sentences)
+        self._place_sent = {id(p): _or(index.sentence_of(p.start), -1) for p in self.places}
         self._tok_starts = [t.start for t in self.tokens]
         try:
             for s in self.sentences:
@@ -84,16 +89,13 @@ class Assembler:
     def _sent_of(self, p: Place) -> int:
         return self._place_sent.get(id(p), -1)
 
-    def _find_sent(self, p: Place) -> int:
-        for s in self.sentences:
-            if s.start <= p.start < s.end:
-                return s.idx
-        return -1
-
     def _sentence(self, s: Sentence) -> None:
         sig = self.sig
         trig, weap = _in(sig.triggers, s), _in(sig.weapons, s)
         cas, dmg = _in(sig.casualties, s), _in(sig.damage, s)
+        if not (trig or weap or cas or dmg or self.header is not None or
+                (self.last_types is not None and s.idx - self.last_types[2] <= 4)):
+            return  # no signal and nothing to inherit: the full rules below would do nothing either
         s_places = _in(self.places, s)
         trig = [h for h in trig if not any(p.start <= h.start < p.end for p in s_places)]
         types = type_triggers(trig, weap, cas, dmg)

@@ -48,7 +48,7 @@ class Candidate:
 def type_triggers(trig: list[Hit], weapons: list[Hit], casualties: list[Hit],
                   damage: list[Hit]) -> dict[str, list[Hit]]:
     """Type -> trigger hits for one sentence (after the disambiguation rules above)."""
-    if any(h.kind == "negative" for h in trig):
+    if not (trig or casualties or damage) or any(h.kind == "negative" for h in trig):
         return {}
     by: dict[str, list[Hit]] = {}
     for h in trig:

@@ -34,6 +34,7 @@ def _clock(tokens: list[Token], i: int) -> bool:
 class NumberFinder:
     def __init__(self, tables: dict, morph: Morph):
         self._morph = morph
+        self._memo: dict[tuple[str, str], tuple[str, int | None] | None] = {}
         self._values = {lang: {k.replace("’", "'"): v for k, v in t["values"].items()} for lang, t in tables.items()}
         self._mult = {lang: t.get("multipliers", {}) for lang, t in tables.items()}
         self._vague = {lang: set(t.get("vague", [])) for lang, t in tables.items()}
@@ -43,7 +44,18 @@ class NumberFinder:
         }
 
     def word_value(self, word: str, lang: str) -> tuple[str, int | None] | None:
-        """('num', value) | ('mult', factor) | ('vague', None) | None."""
+        """('num', value) | ('mult', factor) | ('vague', None) | None (memoised per word)."""
+        key = (word, lang)
+        try:
+            return self._memo[key]
+        except KeyError:
+            pass
+        if len(self._memo) > 100_000:
+            self._memo.clear()
+        value = self._memo[key] = self._word_value(word, lang)
+        return value
+
+    def _word_value(self, word: str, lang: str) -> tuple[str, int | None] | None:
         low = word.lower().replace("’", "'").replace("ʼ", "'")
         if low[:2] not in self._prefixes.get(lang, ()):
             return None
@@ -85,6 +97,9 @@ class NumberFinder:
                 i = j
                 continue
             if tok.is_word and tok.low[:2] in prefixes:
+                if (lang != "en" or "-" not in tok.text) and self.word_value(tok.text, lang) is None:
+                    i += 1  # not a number word: `_words` would return None
+                    continue
                 span = self._words(tokens, i, lang)
                 if span is not None:
                     out.append(span)

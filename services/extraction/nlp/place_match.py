@@ -158,13 +158,14 @@ def preposition_rules(ctx: RuleContext, lexicon: Any) -> None:
 def lexicon_rules(ctx: RuleContext, lexicon: Any) -> None:
     if lexicon is None:
         return
-    toks = ctx.tokens
-    for i in range(len(toks)):
-        if not ctx.is_name(i):
+    toks, n = ctx.tokens, len(ctx.tokens)
+    names, used = ctx.name_flags(), ctx.used  # is_name(k) == names[k] and not used[k]
+    for i in range(n):
+        if used[i] or not names[i]:
             continue
         for width in (3, 2, 1):
             hi = i + width
-            if hi > len(toks) or not all(ctx.is_name(k) or toks[k].text == "-" for k in range(i, hi)):
+            if hi > n or not all((names[k] and not used[k]) or toks[k].text == "-" for k in range(i, hi)):
                 continue
             surface = ctx.text[toks[i].start:toks[hi - 1].end]
             level = _lexicon_level(ctx, lexicon, strip_poss(surface))

@@ -15,6 +15,7 @@ from services.extraction.nlp.morph import Morph
 from services.extraction.nlp.resources import PlaceGrammar
 from services.extraction.nlp.text import Token
 
+_UNSET = object()
 CONJ = {"and", "or", "и", "или", "і", "та", "й", "чи"}
 ARTICLES = {"the"}
 
@@ -49,8 +50,8 @@ class RuleContext:
     def __init__(self, text: str, tokens: list[Token], g: PlaceGrammar, lang: str, morph: Morph):
         self.text, self.tokens, self.g, self.lang, self.morph = text, tokens, g, lang, morph
         self.used = [False] * len(tokens)
-        self._desc: dict[int, str | None] = {}
-        self._name: dict[int, bool] = {}
+        self._desc: list[str | None] | None = None  # per token, computed on first use
+        self._names: list[bool] | None = None
         self.places: list[Place] = []
         self._group = 0
 
@@ -71,9 +72,25 @@ class RuleContext:
 
     def desc_lemma(self, i: int) -> str | None:
         """The descriptor lemma if token i is a place descriptor ("области" -> "область")."""
-        if i not in self._desc:
-            self._desc[i] = self._desc_lemma(i)
-        return self._desc[i]
+        desc = self._desc
+        if desc is None:
+            desc = self._desc = self._all_desc()
+        return desc[i] if 0 <= i < len(desc) else self._desc_lemma(i)
+
+    def _all_desc(self) -> list[str | None]:
+        """`_desc_lemma` of every token, with its common cases inlined."""
+        g, memo, en = self.g, self.g.memo, self.lang == "en"
+        out: list[str | None] = []
+        for i, tok in enumerate(self.tokens):
+            low = tok.low
+            if not tok.is_word:
+                out.append(None)
+            elif en:
+                out.append(g.plural.get(low, low) if (low in g.descriptors or low in g.plural) else None)
+            else:
+                v = memo.get(("desc", low), _UNSET) if low not in g.abbrev else _UNSET
+                out.append(self._desc_lemma(i) if v is _UNSET else v)
+        return out
 
     def _desc_lemma(self, i: int) -> str | None:
         tok = self.tokens[i]
@@ -87,18 +104,42 @@ class RuleContext:
             if low in g.descriptors or (nxt is not None and nxt.text == "." and nxt.start == tok.end):
                 return g.abbrev[low]
             return None
-        lemma = self.morph.lemma(low, self.lang)
-        return lemma if lemma in g.descriptors else None
+        key = ("desc", low)  # a function of the word alone: memoised on the grammar
+        memo = self.g.memo
+        if key not in memo:
+            if len(memo) > 200_000:
+                memo.clear()
+            lemma = self.morph.lemma(low, self.lang)
+            memo[key] = lemma if lemma in g.descriptors else None
+        return memo[key]
 
     def is_name(self, i: int) -> bool:
         if i < 0 or i >= len(self.tokens) or self.used[i]:
             return False
-        ok = self._name.get(i)
-        if ok is None:
-            ok = self._name[i] = self._name_like(self.tokens[i]) and self.desc_lemma(i) is None
-        return ok
+        return self.name_flags()[i]
+
+    def name_flags(self) -> list[bool]:
+        """`is_name` for every token, ignoring `used` (callers check that themselves)."""
+        if self._names is None:
+            if self._desc is None:
+                self._desc = self._all_desc()
+            desc = self._desc
+            self._names = [tok.is_cap and self._name_like(tok) and desc[k] is None for k, tok in enumerate(self.tokens)]
+        return self._names
 
     def _name_like(self, tok: Token) -> bool:
+        if not (tok.is_word and tok.is_cap):
+            return False
+        key = ("name", tok.text)  # a function of the word alone: memoised on the grammar
+        memo = self.g.memo
+        ok = memo.get(key)
+        if ok is None:
+            if len(memo) > 200_000:
+                memo.clear()
+            ok = memo[key] = self._name_like_word(tok)
+        return ok
+
+    def _name_like_word(self, tok: Token) -> bool:
         if not (tok.is_word and tok.is_cap) or tok.is_acronym:
             return False
         base = strip_poss(tok.text)

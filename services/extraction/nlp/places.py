@@ -33,10 +33,34 @@ SKIP_BACK = {"the", "a", "of", "direction", "directions", "side", "territory", "
              "направления", "боку", "напрямку", "території", "со", "с", "з", "із", "area", "района", "району"}
 
 
+class MemoLexicon:
+    """A `PlaceLexicon` with its answers memoised per (surface, language): the same names come up in
+    report after report, and a gazetteer look-up costs tens of microseconds. The lexicon must not
+    change while the extractor uses it (build a new `Extractor` for a reloaded gazetteer)."""
+
+    __slots__ = ("_lexicon", "_memo")
+
+    def __init__(self, lexicon: Any):
+        self._lexicon = lexicon
+        self._memo: dict[tuple[str, str], Any] = {}
+
+    def level_of(self, surface: str, language: str):
+        key = (surface, language)
+        try:
+            return self._memo[key]
+        except KeyError:
+            pass
+        value = self._lexicon.level_of(surface, language)  # errors propagate and are not memoised
+        if len(self._memo) >= 200_000:
+            self._memo.clear()
+        self._memo[key] = value
+        return value
+
+
 class PlaceFinder:
     def __init__(self, resources: NlpResources, lexicon: Any = None):
         self._res = resources
-        self._lexicon = lexicon
+        self._lexicon = MemoLexicon(lexicon) if lexicon is not None else None
 
     def find(self, text: str, tokens: list[Token], sentences: list[Sentence], lang: str) -> list[Place]:
         g = self._res.places[lang]

@@ -7,7 +7,7 @@ analyzers for ru and uk); nothing here runs at import time.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -65,6 +65,8 @@ class PlaceGrammar:
     people: frozenset[str]
     nationality: frozenset[str]
     house: re.Pattern
+    # per-word answers of the place rules that depend only on the word (and this grammar): see place_rules
+    memo: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
 
 @dataclass(frozen=True)

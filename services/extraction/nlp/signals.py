@@ -2,8 +2,9 @@
 phrases, casualties (on a copy of the text whose number phrases are masked, so `{N}` patterns see
 one placeholder per number and the value is read back from the number's span), damage / no
 damage, claimants ("Governor X", "губернатор X" -> "Governor X" in Latin letters, ministries and
-air forces by their English names) and time cues. Each scan is one pass of a merged alternation;
-the results are `Hit`s sorted by position that the assembler buckets by sentence.
+air forces by their English names) and time cues. Each scan is one pass of a merged alternation,
+tried only where `prefilter.py` says it can match (same results, less time); the results are `Hit`s
+sorted by position that the assembler buckets by sentence.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from services.extraction.nlp.numbers import NumberSpan
+from services.extraction.nlp.prefilter import Starts, prefiltered
 from services.extraction.nlp.resources import NUM_MASK, NlpResources
 from services.extraction.nlp.text import Token, mask
 from services.extraction.nlp.timecues import find_times
@@ -52,69 +54,64 @@ class Signals:
     times: list[Hit] = field(default_factory=list)
 
 
-def _at_words(pattern: re.Pattern, text: str, starts: list[int]) -> list[re.Match]:
-    """Like finditer, but only tried at word starts (every lexicon phrase starts a word): ~6x faster."""
-    out: list[re.Match] = []
-    last = -1
-    for a in starts:
-        if a < last:
-            continue
-        m = pattern.match(text, a)
-        if m is not None and m.end() > a:
-            out.append(m)
-            last = m.end()
-    return out
+def _at_words(pattern: re.Pattern, starts: Starts) -> list[re.Match]:
+    """Like finditer, but only tried at word starts (every lexicon phrase starts a word), and only at
+    those whose first two characters can start a match (see `prefilter.py`)."""
+    return prefiltered(pattern).at(starts)
 
 
-def _grouped(pattern: re.Pattern, text: str, starts: list[int]) -> list[Hit]:
-    return [Hit(m.lastgroup or "", m.start(), m.end()) for m in _at_words(pattern, text, starts)]
+def _grouped(pattern: re.Pattern, starts: Starts) -> list[Hit]:
+    return [Hit(m.lastgroup or "", m.start(), m.end()) for m in _at_words(pattern, starts)]
 
 
-def _plain(pattern: re.Pattern | None, text: str, starts: list[int]) -> list[re.Match]:
-    return _at_words(pattern, text, starts) if pattern is not None else []
+def _plain(pattern: re.Pattern | None, starts: Starts) -> list[re.Match]:
+    return _at_words(pattern, starts) if pattern is not None else []
 
 
 def scan(res: NlpResources, text: str, tokens: list[Token], lang: str, published_at: datetime | None) -> Signals:
     sig = Signals()
-    starts = [t.start for t in tokens if t.text[0].isalnum()]
-    sig.triggers = sorted(_grouped(res.triggers[lang], text, starts) + _grouped(res.aux_triggers[lang], text, starts),
+    offsets = [t.start for t in tokens if t.text[0].isalnum()]
+    starts = Starts(text, offsets)
+    sig.triggers = sorted(_grouped(res.triggers[lang], starts) + _grouped(res.aux_triggers[lang], starts),
                           key=lambda h: (h.start, h.kind))
-    sig.weapons = _grouped(res.weapons[lang], text, starts)
+    sig.weapons = _grouped(res.weapons[lang], starts)
     sig.numbers = res.numbers.find(tokens, lang)
     _casualties(res, text, lang, sig, starts)
-    _claims(res, text, lang, sig)
-    sig.times = [Hit("time", a, b, tw) for a, b, tw in find_times(res.time[lang], text, lang, published_at)]
+    _claims(res, text, lang, sig, starts)
+    sig.times = [Hit("time", a, b, tw) for a, b, tw in find_times(res.time[lang], text, lang, published_at,
+                                                                   starts.finditer)]
     return sig
 
 
-def _casualties(res: NlpResources, text: str, lang: str, sig: Signals, starts: list[int]) -> None:
+def _casualties(res: NlpResources, text: str, lang: str, sig: Signals, starts: Starts) -> None:
     pats = res.casualties[lang]
     hits: list[Hit] = []
     zero_spans = []
     for kind, fields in (("zero", ("killed", "injured")), ("zero_killed", ("killed",)), ("zero_injured", ("injured",))):
-        for m in _plain(pats.get(kind), text, starts):
+        for m in _plain(pats.get(kind), starts):
             if any(a < m.end() and m.start() < b for a, b in zero_spans):
                 continue
             zero_spans.append((m.start(), m.end()))
             hits.extend(Hit(f, m.start(), m.end(), 0) for f in fields)
     numbers = {n.start: n.value for n in sig.numbers if n.value is not None}
-    masked = mask(text, [(n.start, n.end) for n in sig.numbers if n.value is not None])
-    masked = mask(masked, zero_spans, ZERO_MASK)
+    num_spans = [(n.start, n.end) for n in sig.numbers if n.value is not None]
+    masked = mask(mask(text, num_spans), zero_spans, ZERO_MASK)
+    masked_starts = starts if masked == text else starts.remasked(masked, num_spans + zero_spans)
     for f in ("killed", "injured"):
-        for m in _plain(pats.get(f), masked, starts):
+        for m in _plain(pats.get(f), masked_starts):
             k = masked.find(NUM_MASK, m.start(), m.end())
             if k >= 0 and k in numbers:
                 hits.append(Hit(f, m.start(), m.end(), numbers[k]))
-        for m in _plain(pats.get(f"one_{f}"), masked, starts):
+        for m in _plain(pats.get(f"one_{f}"), masked_starts):
             hits.append(Hit(f, m.start(), m.end(), 1))
     sig.casualties = sorted(hits, key=lambda h: (h.start, h.kind))
-    neg = [Hit("damage", m.start(), m.end(), False) for m in _plain(pats.get("no_damage"), text, starts)]
-    pos = [Hit("damage", m.start(), m.end(), True) for m in _plain(pats.get("damage"), text, starts)
+    neg = [Hit("damage", m.start(), m.end(), False) for m in _plain(pats.get("no_damage"), starts)]
+    pos = [Hit("damage", m.start(), m.end(), True) for m in _plain(pats.get("damage"), starts)
            if not any(h.start <= m.start() < h.end for h in neg)]
     sig.damage = sorted(neg + pos, key=lambda h: h.start)
 
 
-def _claims(res: NlpResources, text: str, lang: str, sig: Signals) -> None:
+def _claims(res: NlpResources, text: str, lang: str, sig: Signals, ws: Starts) -> None:
     g = res.claims[lang]
     hits: list[Hit] = []
     taken: list[tuple[int, int]] = []
@@ -123,20 +120,20 @@ def _claims(res: NlpResources, text: str, lang: str, sig: Signals) -> None:
         return not any(x < b and a < y for x, y in taken)
 
     if lang == "en":
-        for m in HEAD_OF.finditer(text):
+        for m in ws.finditer(HEAD_OF):
             name = m.group("name1") or m.group("name2")
             body = " ".join(m.group("body").split())
             value = f"{name}, {m.group('title')} of {body}" if name else body
             hits.append(Hit("named" if name else "body", m.start(), m.end(), value))
             taken.append((m.start(), m.end()))
-        for m in EN_NAME_TITLE.finditer(text):
+        for m in ws.finditer(EN_NAME_TITLE):
             title = ("Acting " if m.group("acting") else "") + m.group("title").title()
             if not free(m.start(), m.end()):
                 continue
             hits.append(Hit("named", m.start(), m.end(), f"{title} {m.group('name')}"))
             taken.append((m.start(), m.end()))
     for pat, title in g.title_names:
-        for m in pat.finditer(text):
+        for m in ws.finditer(pat):
             if not free(m.start(), m.end()):
                 continue
             nm = (NAME_EN if lang == "en" else NAME_CYR).match(text, m.end())
@@ -147,13 +144,13 @@ def _claims(res: NlpResources, text: str, lang: str, sig: Signals) -> None:
                 hits.append(Hit("named", m.start(), nm.end(), f"{title} {name}"))
                 taken.append((m.start(), nm.end()))
     for pat, name in g.bodies:
-        for m in pat.finditer(text):
+        for m in ws.finditer(pat):
             if free(m.start(), m.end()):
                 value = m.group().strip() if name == "@text" else name
                 hits.append(Hit("body", m.start(), m.end(), value))
                 taken.append((m.start(), m.end()))
     for pat, title in g.bare:
-        for m in pat.finditer(text):
+        for m in ws.finditer(pat):
             if free(m.start(), m.end()):
                 hits.append(Hit("bare", m.start(), m.end(), title))
     sig.claims = sorted(hits, key=lambda h: h.start)

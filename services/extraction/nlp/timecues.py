@@ -6,6 +6,8 @@ span but no start/end. Deliberately simple for the first version.
 """
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
@@ -27,8 +29,10 @@ def _night(day: date, tz) -> tuple[datetime, datetime]:
     return (datetime.combine(day - timedelta(days=1), NIGHT_START, tz), datetime.combine(day, NIGHT_END, tz))
 
 
-def find_times(cfg: dict[str, Any], text: str, lang: str,
-               published: datetime | None) -> list[tuple[int, int, TimeWindow]]:
+def find_times(cfg: dict[str, Any], text: str, lang: str, published: datetime | None,
+               finditer: Callable[[re.Pattern], Iterable[re.Match]] | None = None) -> list[tuple[int, int, TimeWindow]]:
+    """`finditer(pattern)` runs a pattern over `text` (default: `pattern.finditer(text)`)."""
+    find = finditer or (lambda p: p.finditer(text))
     out: list[tuple[int, int, TimeWindow]] = []
     taken: list[tuple[int, int]] = []
     tz = published.tzinfo if published is not None else None
@@ -41,7 +45,7 @@ def find_times(cfg: dict[str, Any], text: str, lang: str,
         out.append((a, b, TimeWindow(text=text[a:b], span=(a, b), **kw)))
 
     for pat in cfg["window_re"]:
-        for m in pat.finditer(text):
+        for m in find(pat):
             zone = MSK if m.groupdict().get("msk") else tz
             start = end = None
             if pub_day is not None:
@@ -52,7 +56,7 @@ def find_times(cfg: dict[str, Any], text: str, lang: str,
                     start = datetime.combine(sday, time(h1, m1), zone)
             add(m.start(), m.end(), start=start, end=end, precision="window")
     for pat in cfg["night_of_re"]:
-        for m in pat.finditer(text):
+        for m in find(pat):
             month = _month(cfg["months"], m.group("month"))
             if month is None:
                 continue
@@ -65,7 +69,7 @@ def find_times(cfg: dict[str, Any], text: str, lang: str,
                     pass
             add(m.start(), m.end(), start=start, end=end, precision="night")
     if cfg["night_re"] is not None:
-        for m in cfg["night_re"].finditer(text):
+        for m in find(cfg["night_re"]):
             start, end = _night(pub_day, tz) if pub_day is not None else (None, None)
             add(m.start(), m.end(), start=start, end=end, precision="night")
     return sorted(out, key=lambda x: x[0])
