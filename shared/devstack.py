@@ -85,7 +85,8 @@ def wait_until(check, what: str, stack: Stack, timeout_s: float = 120.0) -> None
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if dead := stack.dead():
-            raise RuntimeError(f"{', '.join(dead)} exited while waiting for {what}; see {stack.log_path(dead[0])}")
+            tails = "\n".join(f"--- {stack.log_path(n)} (last lines)\n{_tail(stack.log_path(n))}" for n in dead)
+            raise RuntimeError(f"{', '.join(dead)} exited while waiting for {what}\n{tails}")
         try:
             if check():
                 return
@@ -93,6 +94,13 @@ def wait_until(check, what: str, stack: Stack, timeout_s: float = 120.0) -> None
             pass
         time.sleep(0.2)
     raise TimeoutError(f"timed out waiting for {what}")
+
+
+def _tail(path: Path, chars: int = 3000) -> str:
+    try:
+        return path.read_text(errors="replace")[-chars:]
+    except OSError:
+        return "(no log)"
 
 
 def ready(urls: list[str]) -> bool:

@@ -16,7 +16,7 @@ import httpx
 from services.geocoding.index import ensure_index
 from services.storage.migrations import upgrade
 from shared.config import BaseServiceSettings, GazetteerSettings
-from shared.devstack import Stack
+from shared.devstack import Stack, ready, wait_until
 from shared.kafka.broker import free_port
 from tests.kafka_helpers import create_topics
 
@@ -82,26 +82,9 @@ def running_stack(kafka_bootstrap: str, data: Path, db_url: str,
         stack.start_service(name)
     running = Running(stack, f"http://127.0.0.1:{ingest_port}", f"http://127.0.0.1:{gateway_port}", settings, ops)
     try:
-        _wait(lambda: all(_ok(f"{url}/readyz") for url in (running.gateway, running.ingest, *ops.values())), stack)
+        urls = [f"{url}/readyz" for url in (running.gateway, running.ingest, *ops.values())]
+        wait_until(lambda: ready(urls), "the stack to become ready", stack, timeout_s=90)
         yield running
     finally:
         stack.stop()
 
-
-def _ok(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def _wait(check, stack: Stack, timeout_s: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if dead := stack.dead():
-            logs = "\n".join(stack.log_path(n).read_text()[-3000:] for n in dead)
-            raise AssertionError(f"{dead} exited during start-up:\n{logs}")
-        if check():
-            return
-        time.sleep(0.2)
-    raise AssertionError("the stack did not become ready in time")
