@@ -1,0 +1,85 @@
+"""Operators' path for schema changes: storage replicas that start together, or storage next to
+`dronewatch migrate`, all run the migrations against one database. They must not race."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+
+from tests.conftest import PG_ADMIN_URL
+
+pytestmark = pytest.mark.integration
+
+MIGRATE = "from services.storage.migrations import upgrade; import sys; upgrade(sys.argv[1])"
+
+
+def _heads() -> set[str]:
+    from alembic.script import ScriptDirectory
+
+    from services.storage.migrations import alembic_config
+
+    return set(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+
+
+def _fresh_pg_database() -> str:
+    name = f"dronewatch_mig_{uuid.uuid4().hex[:8]}"
+    try:
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+    except Exception as err:  # noqa: BLE001
+        pytest.skip(f"PostgreSQL is not reachable: {err}")
+    return name
+
+
+def _drop(name: str) -> None:
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _run_together(url: str, n: int) -> list[subprocess.CompletedProcess[str]]:
+    procs = [subprocess.Popen([sys.executable, "-c", MIGRATE, url], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(n)]
+    results = []
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        results.append(subprocess.CompletedProcess(p.args, p.returncode, out, err))
+    return results
+
+
+def _check_at_head(url: str) -> None:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        versions = {r[0] for r in conn.execute(text("SELECT version_num FROM alembic_version"))}
+        tables = set(inspect(conn).get_table_names())
+    engine.dispose()
+    assert versions == _heads()
+    assert {"articles", "events"} <= tables
+
+
+def test_storage_replicas_migrating_one_postgres_database_at_once_all_succeed() -> None:
+    name = _fresh_pg_database()
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        results = _run_together(url, 3)
+        assert [r.returncode for r in results] == [0, 0, 0], [r.stderr[-2000:] for r in results]
+        _check_at_head(url)
+        # an upgrade of a database already at head is a no-op, not an error
+        again = _run_together(url, 1)[0]
+        assert again.returncode == 0, again.stderr[-2000:]
+    finally:
+        _drop(name)
+
+
+def test_sqlite_store_migrates_from_nothing_to_head(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    results = _run_together(url, 1)
+    assert results[0].returncode == 0, results[0].stderr[-2000:]
+    _check_at_head(url)
