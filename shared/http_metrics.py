@@ -16,7 +16,12 @@ def install_metrics(app: FastAPI, metrics: ServiceMetrics) -> None:
     @app.middleware("http")
     async def _count(request: Request, call_next: Any) -> Response:
         started = time.perf_counter()
-        response = await call_next(request)
+        in_progress = metrics.requests_in_progress.labels(metrics.service)
+        in_progress.inc()
+        try:
+            response = await call_next(request)
+        finally:
+            in_progress.dec()
         route = _template(request)
         metrics.requests.labels(metrics.service, route, str(response.status_code)).inc()
         metrics.request_seconds.labels(metrics.service, route).observe(time.perf_counter() - started)

@@ -31,6 +31,8 @@ class ServiceMetrics:
                                 registry=r)
         self.request_seconds = Histogram("dronewatch_http_request_seconds", "HTTP request latency",
                                          ["service", "route"], buckets=LATENCY_BUCKETS, registry=r)
+        self.requests_in_progress = Gauge("dronewatch_http_requests_in_progress", "HTTP requests being served",
+                                          ["service"], registry=r)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
