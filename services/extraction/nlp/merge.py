@@ -1,5 +1,6 @@
 """Finishing: claimants and time windows for each candidate (its sentence first, else the same
-paragraph up to three sentences back; "the governor" refers back to the last named governor),
+paragraph up to three sentences back, else the next sentence of the paragraph for claimants; "the
+governor" refers back to the last named governor, and stands alone when none was named),
 one event per (type, weapon, place) with the place compared by its normalised name (a place
 named twice is one place; an unnamed weapon joins the named one of the same type and place), events
 at an official's jurisdiction or an itemised container folded into the same-type events named right
@@ -26,10 +27,12 @@ def _resolve_claims(claims: list[Hit]) -> list[Hit]:
         if h.kind == "named":
             last_named[h.value.split(" ")[0] if not h.value.startswith("Acting") else "Governor"] = h.value
             out.append(h)
-        elif h.kind == "body":
+        elif h.kind in ("body", "speaker"):
             out.append(h)
         elif h.value in last_named:
             out.append(Hit("named", h.start, h.end, last_named[h.value]))
+        else:
+            out.append(Hit("body", h.start, h.end, h.value))  # "the governor said": no name given
     return out
 
 
@@ -42,12 +45,19 @@ def _by_sentence(hits: list[Hit], index: SpanIndex) -> dict[int, list[Hit]]:
     return out
 
 
-def _context(sent: int, by_sent: dict[int, list[Hit]], sentences: list[Sentence], back: int) -> Hit | None:
+def _context(sent: int, by_sent: dict[int, list[Hit]], sentences: list[Sentence], back: int,
+             ahead: int = 0) -> Hit | None:
+    """The hit in the sentence itself, else the nearest one up to `back` sentences before (same
+    paragraph, or the sentence right before), else up to `ahead` sentences after in the same
+    paragraph ("A house was damaged. No one was hurt, the governor said.")."""
     if by_sent.get(sent):
         return by_sent[sent][0]
     for k in range(sent - 1, max(-1, sent - back - 1), -1):
         if by_sent.get(k) and (sentences[k].para == sentences[sent].para or k == sent - 1):
             return by_sent[k][-1]
+    for k in range(sent + 1, min(len(sentences), sent + ahead + 1)):
+        if by_sent.get(k) and sentences[k].para == sentences[sent].para:
+            return by_sent[k][0]
     return None
 
 
@@ -58,7 +68,7 @@ def finish(cands: list[Candidate], sentences: list[Sentence], sig: Signals, plac
     times = _by_sentence(sig.times, index)
     lead = next((h for h in sig.times if (index.sentence_of(h.start) or 0) <= 2), None)
     for c in cands:
-        h = _context(c.sentence, claims, sentences, 3)
+        h = _context(c.sentence, claims, sentences, 3, ahead=1)
         if h is not None:
             c.claimed_by, c.ev["claimed_by"] = h.value, (h.start, h.end)
         t = _context(c.sentence, times, sentences, 3) or lead

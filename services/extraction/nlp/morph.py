@@ -27,9 +27,12 @@ def _cap_like(src: str, word: str) -> str:
 
 
 class Morph:
-    def __init__(self, translit: dict[str, str]):
+    def __init__(self, translit: dict[str, str], translit_uk: dict[str, dict[str, str]] | None = None):
         self._an = {"ru": pymorphy3.MorphAnalyzer(lang="ru"), "uk": pymorphy3.MorphAnalyzer(lang="uk")}
         self._translit = translit
+        uk = translit_uk or {}
+        self._translit_uk = {**translit, **uk.get("letters", {})}
+        self._translit_uk_initial = uk.get("initial", {})
         self.parse = lru_cache(maxsize=200_000)(self._parse)
         self.lemma = lru_cache(maxsize=200_000)(self._lemma)
         self.nominative_phrase = lru_cache(maxsize=50_000)(self._nominative_phrase)
@@ -154,11 +157,17 @@ class Morph:
                     (p for p in parses if p.tag.POS == "NOUN" and "anim" in p.tag.grammemes), None)
                 if p is not None:
                     norm = p.normal_form
-            out.append(self.transliterate(norm).capitalize())
+            out.append(self.transliterate(norm, lang).capitalize())
         return " ".join(out)
 
-    def transliterate(self, s: str) -> str:
+    def transliterate(self, s: str, lang: str = "ru") -> str:
+        """News-style romanisation; Ukrainian follows the national system ("Олег Мельник" ->
+        "oleh melnyk", "Юрій" -> "yurii")."""
         low = s.lower()
         if not any("а" <= c <= "я" or c in "ёіїєґ" for c in low):
             return s
-        return "".join(self._translit.get(c, c) for c in low)
+        if lang != "uk":
+            return "".join(self._translit.get(c, c) for c in low)
+        table, initial = self._translit_uk, self._translit_uk_initial
+        return "".join(initial.get(c, table.get(c, c)) if i == 0 or not low[i - 1].isalpha() else table.get(c, c)
+                       for i, c in enumerate(low))

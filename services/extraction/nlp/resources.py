@@ -75,6 +75,8 @@ class ClaimGrammar:
     titles: re.Pattern | None
     title_names: list[tuple[re.Pattern, str]]
     bare: list[tuple[re.Pattern, str]]
+    speakers: tuple[re.Pattern, ...] = ()  # groups `b<i>` (a body, value speaker_values[i]) or `name`
+    speaker_values: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -107,19 +109,47 @@ def _place_grammar(d: dict) -> PlaceGrammar:
     )
 
 
-def _claim_grammar(d: dict) -> ClaimGrammar:
+CAPITAL = {"en": "A-Z", "ru": "А-ЯЁ", "uk": "А-ЯІЇЄҐ"}
+
+
+def _cased(pattern: str) -> str:
+    """Speaker patterns are matched ignoring case, except their capital-letter classes ("[A-Z]"),
+    which still mean a capitalised word."""
+    return re.sub(r"\[(A-Z|А-ЯЁ|А-ЯІЇЄҐ)\]", r"(?-i:[\1])", pattern)
+
+
+def _speakers(d: dict, lang: str) -> tuple[tuple[re.Pattern, ...], tuple[str, ...]]:
+    """"<verb> <source>" and "<source> <verb>" patterns: the source is a listed body or a run of one
+    to three capitalised words (validated as a person's name by the scanner)."""
+    sp = d.get("speakers") or {}
+    if not sp:
+        return (), ()
+    values = tuple(sp.get("bodies", {}).values())
+    body = "|".join(f"(?P<b{i}>{_cased(k)})" for i, k in enumerate(sp.get("bodies", {})))
+    up = CAPITAL[lang]
+    name = rf"(?P<name>(?-i:[{up}][\w’'-]+(?:[ \t]+[{up}][\w’'-]+){{0,2}}))"
+    who = rf"(?:the\s+)?(?:{body}|{name})(?!\w)"
+    pats = [rf"\b(?:{_alt(sp['before'])})\s+{who}"] if sp.get("before") else []
+    if sp.get("after"):
+        pats.append(rf"(?<!\w){who},?\s+(?:{_alt(sp['after'])})\b")
+    return tuple(re.compile(p, FLAGS) for p in pats), values
+
+
+def _claim_grammar(d: dict, lang: str) -> ClaimGrammar:
     bodies = [(re.compile(rf"\b(?:{k})(?!\w)", re.UNICODE), v) for k, v in d.get("bodies", {}).items()]
     titles = d.get("titles", {}) or {}
     title_names = [(re.compile(rf"\b{k}(?!\w)", FLAGS), v) for k, v in titles.items()]
     bare = [(re.compile(rf"\b{k}(?!\w)", FLAGS), v) for k, v in (d.get("bare_titles") or {}).items()]
-    return ClaimGrammar(bodies, re.compile(_alt(list(titles)), FLAGS) if titles else None, title_names, bare)
+    speakers, values = _speakers(d, lang)
+    return ClaimGrammar(bodies, re.compile(_alt(list(titles)), FLAGS) if titles else None, title_names, bare,
+                        speakers, values)
 
 
 def load_resources() -> NlpResources:
     """Load every lexicon and the pymorphy3 analyzers (ru, uk). Call once per process."""
     trig, weap, cas = _load("triggers.yaml"), _load("weapons.yaml"), _load("casualties.yaml")
     places, claims, times, nums = _load("places.yaml"), _load("claims.yaml"), _load("time.yaml"), _load("numbers.yaml")
-    morph = Morph(translit=claims.get("translit", {}))
+    morph = Morph(translit=claims.get("translit", {}), translit_uk=claims.get("translit_uk", {}))
     return NlpResources(
         morph=morph,
         numbers=NumberFinder(nums, morph),
@@ -128,7 +158,7 @@ def load_resources() -> NlpResources:
         weapons={lang: _grouped(weap[lang]) for lang in LANGS},
         casualties={lang: {k: _plain(v or []) for k, v in cas[lang].items()} for lang in LANGS},
         places={lang: _place_grammar(places[lang]) for lang in LANGS},
-        claims={lang: _claim_grammar(claims[lang]) for lang in LANGS},
+        claims={lang: _claim_grammar(claims[lang], lang) for lang in LANGS},
         time={lang: {**times[lang], "night_re": _plain(times[lang].get("night", [])),
                      "night_of_re": [re.compile(p, FLAGS) for p in times[lang].get("night_of", [])],
                      "window_re": [re.compile(p, FLAGS) for p in times[lang].get("window", [])]}

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from services.extraction.nlp.morph import PERSON_TAGS
 from services.extraction.nlp.numbers import NumberSpan
 from services.extraction.nlp.prefilter import Starts, prefiltered
-from services.extraction.nlp.resources import NUM_MASK, NlpResources
+from services.extraction.nlp.resources import NUM_MASK, ClaimGrammar, NlpResources
 from services.extraction.nlp.text import Token, mask
 from services.extraction.nlp.timecues import find_times
 
@@ -32,7 +33,9 @@ HEAD_OF = re.compile(
     r"(?P<title>head|chief|governor)\s+of\s+(?:the\s+)?"
     r"(?P<body>(?:[A-Z][\w’'-]*\s+){1,4}(?:Military\s+Administration|Administration|State\s+Administration))"
     r"(?:,?\s+(?P<name2>[A-Z][a-z’'-]+[ \t]+[A-Z][a-z’'-]+))?")
-NOT_NAMES = {"Telegram", "Region", "Oblast", "The", "Said", "Reported", "On", "In"}
+NOT_NAMES = {"Telegram", "Region", "Oblast", "The", "Said", "Reported", "On", "In", "He", "She", "They", "It", "We",
+             "This", "That", "Officials", "Sources", "Police", "Authorities", "Monday", "Tuesday", "Wednesday",
+             "Thursday", "Friday", "Saturday", "Sunday"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,4 +156,43 @@ def _claims(res: NlpResources, text: str, lang: str, sig: Signals, ws: Starts) -
         for m in ws.finditer(pat):
             if free(m.start(), m.end()):
                 hits.append(Hit("bare", m.start(), m.end(), title))
+    for pat in g.speakers:
+        for m in ws.finditer(pat):
+            hit = _speaker(res, g, m, lang)
+            if hit is not None and free(hit.start, hit.end):
+                hits.append(hit)
+                taken.append((hit.start, hit.end))
     sig.claims = sorted(hits, key=lambda h: h.start)
+
+
+LEADING = re.compile(r"^(?:the|в|у)\s+", re.IGNORECASE)
+
+
+def _speaker(res: NlpResources, g: ClaimGrammar, m: re.Match, lang: str) -> Hit | None:
+    """The source at a reporting verb: a listed body, or a capitalised run that reads as a person's
+    name (English: not a country or a stop word; Russian, Ukrainian: morphology knows one of the
+    words as a given name or surname, or the single word as an animate noun)."""
+    for key, value in m.groupdict().items():
+        if value and key != "name":
+            text = value
+            v = g.speaker_values[int(key[1:])]
+            if v == "@text":
+                v = LEADING.sub("", " ".join(text.split()))
+            elif v == "@channel":
+                v = "Telegram channel " + text.split()[-1]
+            return Hit("speaker", m.start(key), m.end(key), v)
+    words = tuple(m.group("name").split())
+    if any(w in NOT_NAMES for w in words) or words[0] in res.places[lang].countries:
+        return None
+    if lang == "en":
+        return Hit("speaker", m.start("name"), m.end("name"), " ".join(words))
+    parses = [res.morph.parse(w, lang) for w in words]
+    person = any(PERSON_TAGS & set(p.tag.grammemes) for ps in parses for p in ps)
+    if len(words) == 1:
+        first = parses[0][0] if parses[0] else None
+        person = person or (first is not None and first.tag.POS == "NOUN" and "anim" in first.tag.grammemes)
+        if first is not None and "Geox" in first.tag.grammemes:
+            return None
+    if not person:
+        return None
+    return Hit("speaker", m.start("name"), m.end("name"), res.morph.person_name(words, lang))
