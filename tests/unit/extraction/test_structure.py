@@ -204,3 +204,10 @@ def test_ordinary_words_known_to_the_gazetteer_are_not_incident_places(resources
     result = Extractor(resources, places=_Lexicon()).extract(article_id="w", text=text, title=None, language=lang,
                                                              published_at=None)
     assert sorted({result.places[e.place].normalized for e in result.events}) == places
+
+
+@pytest.mark.parametrize("adjective", ["Belarusian", "Iranian", "Polish"])
+def test_english_nationality_adjectives_are_not_places(extractor, adjective):
+    r = _run(extractor, f"A drone attacked a fuel depot in the {adjective} border area near Gomel.")
+    assert [r.places[e.place].normalized for e in r.events] == ["Gomel"]
+    assert r.events[0].count == 1
