@@ -15,6 +15,7 @@ from services.extraction.nlp.candidates import (
     STRONG,
     Candidate,
     local_counts,
+    of_them_count,
     type_triggers,
     weapon_classes,
     weapon_count,
@@ -144,7 +145,7 @@ class Assembler:
                         n = counts.get(id(p))
                         if n is not None and (len(t_classes) == 1 or id(p) in counts):
                             c.count, c.ev["count"] = n.value, (n.start, n.end)
-                    elif len(pool) == 1 and wcount is not None:
+                    elif sum(not q.container for q in pool) == 1 and wcount is not None:
                         c.count, c.ev["count"] = wcount, wspan
                     self.cands.append(c)
             if weapons:
@@ -171,7 +172,7 @@ class Assembler:
             if self.lang != "en" and not before_number(nums, w) and not STRIKE_WORD.search(head) \
                     and self.morph.singular_noun(head, self.lang):
                 return 1, (w.start, w.end)
-        return None, None
+        return of_them_count(self.text, nums, trig) if whits else (None, None)
 
     @staticmethod
     def _assign(types: dict[str, list[Hit]], pool: list[Place]) -> dict[str, list[Place]]:

@@ -24,6 +24,7 @@ SHORT_GAP = re.compile(rf"^\s*(?:[–—-]\s*)?(?:(?:над|в|во|на|у|пі
                        re.IGNORECASE)
 RIGHT_GAP = re.compile(r"^\s*(?:[–—:-]|\()\s*$")
 OF_GAP = re.compile(r"^\s*(?:of|из|із|з|со?)\s*$", re.IGNORECASE)
+OF_THEM = re.compile(r"\s+(?:of\s+them|из\s+них|з\s+них|із\s+них)\b", re.IGNORECASE)
 DISTRIB = re.compile(r"(?:^|\s)(?:по|each|по\s+одному)\s*$", re.IGNORECASE)
 
 
@@ -124,4 +125,14 @@ def weapon_count(text: str, weapon: Hit, numbers: list[NumberSpan], article_one:
         for w in words_before[-3:]:
             if w.low in article_one:
                 return 1, (w.start, w.end)
+    return None, None
+
+
+def of_them_count(text: str, numbers: list[NumberSpan], trig: list[Hit]) -> tuple[int | None, tuple[int, int] | None]:
+    """ "launched drones at X, and air defence destroyed 12 of them": the number right after the
+    trigger that counts the weapons named before ("of them", "из них", "з них")."""
+    for h in trig:
+        for n in numbers:
+            if n.value is not None and 0 <= n.start - h.end <= 3 and OF_THEM.match(text, n.end):
+                return n.value, (n.start, n.end)
     return None, None

@@ -72,7 +72,8 @@ class PlaceFinder:
         places = sorted(ctx.places, key=lambda p: (p.start, p.end))
         for p in places:
             self._flags(p, tokens, g)
-            p.container = p.level == "oblast" and self._after_plural_descriptor(p, tokens, lang)
+            p.container = p.level == "oblast" and (self._after_plural_descriptor(p, tokens, lang)
+                                                   or _heading(text, p))
         self._link(text, places, SpanIndex(sentences))
         for p in places:
             if p.level == "street":
@@ -177,3 +178,13 @@ def ancestors(p: Place) -> list[Place]:
         seen.add(id(q))
         q = q.parent
     return out
+
+
+HEADING = re.compile(r"[ \t]*[:—–][ \t]|[ \t]+-[ \t]")
+
+
+def _heading(text: str, p: Place) -> bool:
+    """ "Moscow region: a drone was shot down near X": a region that opens its line and is followed
+    by a colon or dash heads what follows; the places after it are where things happened."""
+    line_start = text.rfind("\n", 0, p.start) + 1
+    return not text[line_start:p.start].strip(" \t\"'«“") and HEADING.match(text, p.end) is not None

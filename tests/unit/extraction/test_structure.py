@@ -211,3 +211,22 @@ def test_english_nationality_adjectives_are_not_places(extractor, adjective):
     r = _run(extractor, f"A drone attacked a fuel depot in the {adjective} border area near Gomel.")
     assert [r.places[e.place].normalized for e in r.events] == ["Gomel"]
     assert r.events[0].count == 1
+
+
+@pytest.mark.parametrize("text", [
+    "Tver region: a drone was shot down near Konakovo, the governor said.",
+    "Tver region - a drone was shot down near Konakovo, the governor said.",
+])
+def test_a_region_heading_a_line_is_the_container_of_the_places_after_it(extractor, text):
+    r = _run(extractor, text)
+    assert [(r.places[e.place].normalized, e.count) for e in r.events] == [("Konakovo", 1)]
+
+
+@pytest.mark.parametrize(("lang", "text", "count"), [
+    ("en", "Russia launched drones at Mykolaiv overnight, and air defence destroyed 9 of them.", 9),
+    ("ru", "Противник запустил беспилотники по Курску, силы ПВО уничтожили пять из них.", 5),
+    ("uk", "Ворог запустив дрони на Суми, сили ППО знищили чотири з них.", 4),
+])
+def test_a_number_of_them_after_the_trigger_counts_the_weapons_named_before(extractor, lang, text, count):
+    r = _run(extractor, text, lang=lang)
+    assert [e.count for e in r.events if e.type == "interception"] == [count]
