@@ -127,6 +127,7 @@ class Assembler:
             return
         counts = local_counts(self.text, pool, _in(sig.numbers, s), weap)
         breakdown = len(counts) >= 1 and len(pool) >= 2
+        heads = _heads(self.text, pool)  # the places a total belongs to: not containers, not "including" items
         classes = sorted({w.kind for w in weapons}) or [self.last_weapon]
         assign = self._assign(types, pool)
         for t, places in assign.items():
@@ -145,7 +146,7 @@ class Assembler:
                         n = counts.get(id(p))
                         if n is not None and (len(t_classes) == 1 or id(p) in counts):
                             c.count, c.ev["count"] = n.value, (n.start, n.end)
-                    elif sum(not q.container for q in pool) == 1 and wcount is not None:
+                    elif heads == [p] and wcount is not None:
                         c.count, c.ev["count"] = wcount, wspan
                     self.cands.append(c)
             if weapons:
@@ -214,3 +215,16 @@ class Assembler:
                 if c.damage is None or (h.value and not c.damage):
                     c.damage = h.value
                     c.ev["damage"] = (h.start, h.end)
+
+
+INCLUDING = re.compile(r"(?<!\w)(?:including|incl\.|в\s+том\s+числе|включая|у\s+тому\s+числі|в\s+тому\s+числі|"
+                       r"зокрема)(?!\w)", re.IGNORECASE)
+
+
+def _heads(text: str, pool: list[Place]) -> list[Place]:
+    """The places of a sentence that a total belongs to: "22 drones over the Rostov region, including
+    over A, B and C" counts at the region, not at the places it itemises; a container heading the
+    line gives way to the places after it."""
+    first = min(pool, key=lambda q: q.start)
+    items = {id(q) for q in pool if q is not first and INCLUDING.search(text, first.end, q.start)}
+    return [q for q in pool if not q.container and id(q) not in items]

@@ -230,3 +230,15 @@ def test_a_region_heading_a_line_is_the_container_of_the_places_after_it(extract
 def test_a_number_of_them_after_the_trigger_counts_the_weapons_named_before(extractor, lang, text, count):
     r = _run(extractor, text, lang=lang)
     assert [e.count for e in r.events if e.type == "interception"] == [count]
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    ("en", "Fourteen drones were downed over the Tver region, including over the Konakovsky and Kimrsky districts."),
+    ("ru", "Над Тверской областью сбиты 14 беспилотников, в том числе над Конаковским и Кимрским районами."),
+])
+def test_a_total_with_including_belongs_to_the_region_not_its_items(extractor, lang, text):
+    r = _run(extractor, text, lang=lang)
+    counts = {r.places[e.place].level_hint: e.count for e in r.events if r.places[e.place].level_hint == "oblast"}
+    assert counts == {"oblast": 14}
+    assert all(e.count is None for e in r.events if r.places[e.place].level_hint != "oblast")
+    assert len(r.events) == 3
