@@ -242,3 +242,22 @@ def test_a_total_with_including_belongs_to_the_region_not_its_items(extractor, l
     assert counts == {"oblast": 14}
     assert all(e.count is None for e in r.events if r.places[e.place].level_hint != "oblast")
     assert len(r.events) == 3
+
+
+class _EverythingIsAPlace:
+    """A gazetteer as generous as the real one: every capitalised word is some village."""
+
+    def level_of(self, surface: str, language: str):
+        return "village" if surface[:1].isupper() else None
+
+
+@pytest.mark.parametrize(("lang", "text", "place"), [
+    ("ru", "Силами ПВО сбит беспилотник на подлёте к Конаково.", "Конаково"),
+    ("uk", "Силами ППО збито дрон на підльоті до Конотопа.", "Конотопа"),
+])
+def test_air_defence_forces_are_not_a_place_and_on_approach_to_names_one(resources, lang, text, place):
+    from services.extraction.nlp import Extractor
+
+    r = Extractor(resources, places=_EverythingIsAPlace()).extract(article_id="p", text=text, title=None,
+                                                                    language=lang, published_at=None)
+    assert [(e.type, r.places[e.place].text, e.count) for e in r.events] == [("interception", place, 1)]
