@@ -12,9 +12,10 @@ from typing import Any
 
 from services.extraction.nlp.assemble import Assembler
 from services.extraction.nlp.merge import finish
+from services.extraction.nlp.place_rules import Place
 from services.extraction.nlp.places import PlaceFinder
 from services.extraction.nlp.resources import NlpResources
-from services.extraction.nlp.signals import scan
+from services.extraction.nlp.signals import Signals, scan
 from services.extraction.nlp.text import split_sentences, tokenize
 from shared.messages.events import ExtractionResult
 
@@ -47,8 +48,25 @@ class Extractor:
         sentences = split_sentences(body, tokens)
         places = self._places.find(body, tokens, sentences, lang)
         sig = scan(self._res, body, tokens, lang, published_at)
+        places = _not_people_or_numbers(places, sig)
         cands = Assembler(body, tokens, sentences, places, sig, self._res.article_one[lang], lang,
                           self._res.morph).run()
         events = finish(cands, sentences, sig, places, article_id, body)
         return ExtractionResult(article_id=article_id, language=lang, published_at=published_at, source=source,
                                 places=PlaceFinder.to_mentions(places), events=events)
+
+
+def _not_people_or_numbers(places: list[Place], sig: Signals) -> list[Place]:
+    """A claimant's name is not a place ("said Serhiy Lysak": no village Serhiy), nor is a number
+    word ("Nine drones were destroyed": not the town of Nizhyn), however the gazetteer reads them."""
+    spans = sig.people + [(n.start, n.end) for n in sig.numbers]
+    if not spans:
+        return places
+    keep = [p for p in places if not any(a <= p.start and p.end <= b for a, b in spans)]
+    if len(keep) == len(places):
+        return places
+    dropped = {id(p) for p in places} - {id(p) for p in keep}
+    for p in keep:
+        if p.parent is not None and id(p.parent) in dropped:
+            p.parent = None
+    return keep

@@ -27,7 +27,7 @@ def _resolve_claims(claims: list[Hit]) -> list[Hit]:
         if h.kind == "named":
             last_named[h.value.split(" ")[0] if not h.value.startswith("Acting") else "Governor"] = h.value
             out.append(h)
-        elif h.kind in ("body", "speaker"):
+        elif h.kind in ("body", "speaker", "person"):
             out.append(h)
         elif h.value in last_named:
             out.append(Hit("named", h.start, h.end, last_named[h.value]))

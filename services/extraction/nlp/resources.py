@@ -131,7 +131,7 @@ def _speakers(d: dict, lang: str) -> tuple[tuple[re.Pattern, ...], tuple[str, ..
     who = rf"(?:the\s+)?(?:{body}|{name})(?!\w)"
     pats = [rf"\b(?:{_alt(sp['before'])})\s+{who}"] if sp.get("before") else []
     if sp.get("after"):
-        pats.append(rf"(?<!\w){who},?\s+(?:{_alt(sp['after'])})\b")
+        pats.append(rf"(?<!\w){who}\s+(?:{_alt(sp['after'])})\b")
     return tuple(re.compile(p, FLAGS) for p in pats), values
 
 

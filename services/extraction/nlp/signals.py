@@ -54,6 +54,7 @@ class Signals:
     casualties: list[Hit] = field(default_factory=list)
     damage: list[Hit] = field(default_factory=list)
     claims: list[Hit] = field(default_factory=list)
+    people: list[tuple[int, int]] = field(default_factory=list)  # spans of claimants' personal names
     times: list[Hit] = field(default_factory=list)
 
 
@@ -128,12 +129,16 @@ def _claims(res: NlpResources, text: str, lang: str, sig: Signals, ws: Starts) -
             body = " ".join(m.group("body").split())
             value = f"{name}, {m.group('title')} of {body}" if name else body
             hits.append(Hit("named" if name else "body", m.start(), m.end(), value))
+            for k in ("name1", "name2"):
+                if m.group(k):
+                    sig.people.append(m.span(k))
             taken.append((m.start(), m.end()))
         for m in ws.finditer(EN_NAME_TITLE):
             title = ("Acting " if m.group("acting") else "") + m.group("title").title()
             if not free(m.start(), m.end()):
                 continue
             hits.append(Hit("named", m.start(), m.end(), f"{title} {m.group('name')}"))
+            sig.people.append(m.span("name"))
             taken.append((m.start(), m.end()))
     for pat, title in g.title_names:
         for m in ws.finditer(pat):
@@ -145,6 +150,7 @@ def _claims(res: NlpResources, text: str, lang: str, sig: Signals, ws: Starts) -
                 words = tuple(w for w in nm.group("name").split() if w not in NOT_NAMES)
                 name = " ".join(words) if lang == "en" else res.morph.person_name(words, lang)
                 hits.append(Hit("named", m.start(), nm.end(), f"{title} {name}"))
+                sig.people.append(nm.span("name"))
                 taken.append((m.start(), nm.end()))
     for pat, name in g.bodies:
         for m in ws.finditer(pat):
@@ -162,6 +168,8 @@ def _claims(res: NlpResources, text: str, lang: str, sig: Signals, ws: Starts) -
             if hit is not None and free(hit.start, hit.end):
                 hits.append(hit)
                 taken.append((hit.start, hit.end))
+                if hit.kind == "person":
+                    sig.people.append((hit.start, hit.end))
     sig.claims = sorted(hits, key=lambda h: h.start)
 
 
@@ -184,8 +192,11 @@ def _speaker(res: NlpResources, g: ClaimGrammar, m: re.Match, lang: str) -> Hit 
     words = tuple(m.group("name").split())
     if any(w in NOT_NAMES for w in words) or words[0] in res.places[lang].countries:
         return None
+    before = m.string[max(0, m.start("name") - 20):m.start("name")].split()
+    if m.start() == m.start("name") and before and before[-1].lower() in res.places[lang].prepositions:
+        return None  # "in Kropyvnytskyi said": a place, not a person
     if lang == "en":
-        return Hit("speaker", m.start("name"), m.end("name"), " ".join(words))
+        return Hit("person", m.start("name"), m.end("name"), " ".join(words))
     parses = [res.morph.parse(w, lang) for w in words]
     person = any(PERSON_TAGS & set(p.tag.grammemes) for ps in parses for p in ps)
     if len(words) == 1:
@@ -195,4 +206,4 @@ def _speaker(res: NlpResources, g: ClaimGrammar, m: re.Match, lang: str) -> Hit 
             return None
     if not person:
         return None
-    return Hit("speaker", m.start("name"), m.end("name"), res.morph.person_name(words, lang))
+    return Hit("person", m.start("name"), m.end("name"), res.morph.person_name(words, lang))

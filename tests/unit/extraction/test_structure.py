@@ -261,3 +261,29 @@ def test_air_defence_forces_are_not_a_place_and_on_approach_to_names_one(resourc
     r = Extractor(resources, places=_EverythingIsAPlace()).extract(article_id="p", text=text, title=None,
                                                                     language=lang, published_at=None)
     assert [(e.type, r.places[e.place].text, e.count) for e in r.events] == [("interception", place, 1)]
+
+
+@pytest.mark.parametrize(("lang", "text", "places"), [
+    ("en", "A missile hit a depot in Kropyvnytskyi, said Andriy Raikovych, head of the Kirovohrad Regional "
+           "Military Administration.", ["Kropyvnytskyi"]),
+    ("en", "Drones attacked Kremenchuk. Nine drones were destroyed, Governor Filip Pronin said.", ["Kremenchuk"]),
+    ("ru", "Беспилотник атаковал склад в Шебекино, сообщил Андрей Петров.", ["Шебекино"]),
+])
+def test_claimants_names_and_number_words_are_not_places(resources, lang, text, places):
+    from services.extraction.nlp import Extractor
+
+    r = Extractor(resources, places=_Knows(NAMESAKES)).extract(article_id="p", text=text, title=None,
+                                                                language=lang, published_at=None)
+    assert sorted({r.places[e.place].text for e in r.events}) == places
+
+
+class _Knows:
+    def __init__(self, names: set[str]):
+        self.names = names
+
+    def level_of(self, surface: str, language: str):
+        return "village" if surface in self.names else None
+
+
+# real villages share these first names, surnames and number words
+NAMESAKES = {"Andriy", "Raikovych", "Nine", "Filip", "Kremenchuk", "Kropyvnytskyi", "Андрей", "Петров", "Шебекино"}
