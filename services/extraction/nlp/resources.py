@@ -75,8 +75,11 @@ class ClaimGrammar:
     titles: re.Pattern | None
     title_names: list[tuple[re.Pattern, str]]
     bare: list[tuple[re.Pattern, str]]
-    speakers: tuple[re.Pattern, ...] = ()  # groups `b<i>` (a body, value speaker_values[i]) or `name`
+    speakers: re.Pattern | None = None  # "<verb> <who>": groups `b<i>` (body speaker_values[i]) or `name`
+    speaker_verbs_after: re.Pattern | None = None  # "<who> <verb>": the verbs ...
+    speaker_before_verb: re.Pattern | None = None  # ... and <who> anchored at the end of the text before one
     speaker_values: tuple[str, ...] = ()
+    speaker_words: frozenset[str] = frozenset()  # every word of the body patterns, lower case
 
 
 @dataclass(frozen=True)
@@ -118,21 +121,26 @@ def _cased(pattern: str) -> str:
     return re.sub(r"\[(A-Z|А-ЯЁ|А-ЯІЇЄҐ)\]", r"(?-i:[\1])", pattern)
 
 
-def _speakers(d: dict, lang: str) -> tuple[tuple[re.Pattern, ...], tuple[str, ...]]:
+def _speakers(d: dict, lang: str) -> dict:
     """"<verb> <source>" and "<source> <verb>" patterns: the source is a listed body or a run of one
-    to three capitalised words (validated as a person's name by the scanner)."""
+    to three capitalised words (validated as a person's name by the scanner). "<source> <verb>" is
+    searched verb first, then backwards from it, so no pattern has to be tried at every position."""
     sp = d.get("speakers") or {}
     if not sp:
-        return (), ()
+        return {}
     values = tuple(sp.get("bodies", {}).values())
     body = "|".join(f"(?P<b{i}>{_cased(k)})" for i, k in enumerate(sp.get("bodies", {})))
     up = CAPITAL[lang]
     name = rf"(?P<name>(?-i:[{up}][\w’'-]+(?:[ \t]+[{up}][\w’'-]+){{0,2}}))"
-    who = rf"(?:the\s+)?(?:{body}|{name})(?!\w)"
-    pats = [rf"\b(?:{_alt(sp['before'])})\s+{who}"] if sp.get("before") else []
+    who = rf"(?:the\s+)?(?:{body}|{name})"
+    words = {w.lower() for k in sp.get("bodies", {}) for w in re.findall(r"\w+", re.sub(r"\\[a-zA-Z]", " ", k))}
+    out: dict = {"speaker_values": values, "speaker_words": frozenset(words)}
+    if sp.get("before"):
+        out["speakers"] = re.compile(rf"\b(?:{_alt(sp['before'])})\s+{who}(?!\w)", FLAGS)
     if sp.get("after"):
-        pats.append(rf"(?<!\w){who}\s+(?:{_alt(sp['after'])})\b")
-    return tuple(re.compile(p, FLAGS) for p in pats), values
+        out["speaker_verbs_after"] = re.compile(rf"(?<=\s)(?:{_alt(sp['after'])})\b", FLAGS)
+        out["speaker_before_verb"] = re.compile(rf"(?<!\w){who}\s+\Z", FLAGS)
+    return out
 
 
 def _claim_grammar(d: dict, lang: str) -> ClaimGrammar:
@@ -140,9 +148,8 @@ def _claim_grammar(d: dict, lang: str) -> ClaimGrammar:
     titles = d.get("titles", {}) or {}
     title_names = [(re.compile(rf"\b{k}(?!\w)", FLAGS), v) for k, v in titles.items()]
     bare = [(re.compile(rf"\b{k}(?!\w)", FLAGS), v) for k, v in (d.get("bare_titles") or {}).items()]
-    speakers, values = _speakers(d, lang)
     return ClaimGrammar(bodies, re.compile(_alt(list(titles)), FLAGS) if titles else None, title_names, bare,
-                        speakers, values)
+                        **_speakers(d, lang))
 
 
 def load_resources() -> NlpResources:

@@ -162,15 +162,37 @@ def _claims(res: NlpResources, text: str, lang: str, sig: Signals, ws: Starts) -
         for m in ws.finditer(pat):
             if free(m.start(), m.end()):
                 hits.append(Hit("bare", m.start(), m.end(), title))
-    for pat in g.speakers:
-        for m in ws.finditer(pat):
-            hit = _speaker(res, g, m, lang)
-            if hit is not None and free(hit.start, hit.end):
-                hits.append(hit)
-                taken.append((hit.start, hit.end))
-                if hit.kind == "person":
-                    sig.people.append((hit.start, hit.end))
+    for m in _speaker_matches(g, text, ws):
+        hit = _speaker(res, g, m, lang)
+        if hit is not None and free(hit.start, hit.end):
+            hits.append(hit)
+            taken.append((hit.start, hit.end))
+            if hit.kind == "person":
+                sig.people.append((hit.start, hit.end))
     sig.claims = sorted(hits, key=lambda h: h.start)
+
+
+SPEAKER_WINDOW = 120  # characters before a reporting verb searched for its source ...
+SPEAKER_WORDS = 8  # ... starting at one of its last words
+WORD = re.compile(r"(?<![\w'’-])[\w'’-]+")
+LAST_WORD = re.compile(r"[\w'’-]+(?=\s+\Z)")
+
+
+def _speaker_matches(g: ClaimGrammar, text: str, ws: Starts) -> list[re.Match]:
+    found = ws.finditer(g.speakers) if g.speakers is not None else []
+    if g.speaker_verbs_after is not None:
+        for v in ws.finditer(g.speaker_verbs_after):
+            last = LAST_WORD.search(text, max(0, v.start() - 40), v.start())
+            if last is None or not (last.group()[0].isupper() or last.group().lower() in g.speaker_words):
+                continue  # "drones were shot down, it was reported": no source can end here
+            lo = max(0, v.start() - SPEAKER_WINDOW)
+            words = list(WORD.finditer(text, lo, v.start()))[-SPEAKER_WORDS:]
+            for w in [w for w in words if w.group()[0].isupper() or w.group().lower() in g.speaker_words]:
+                m = g.speaker_before_verb.match(text, w.start(), v.start())
+                if m is not None:
+                    found.append(m)
+                    break
+    return found
 
 
 LEADING = re.compile(r"^(?:the|в|у)\s+", re.IGNORECASE)
