@@ -1,34 +1,122 @@
-"""HTTP pieces both FastAPI services share: a body-size limit that answers 413 before reading an
-oversized body, and validation errors that name the offending field in plain words."""
+"""HTTP pieces both FastAPI services share: errors as RFC 9457 problem details
+(`application/problem+json`) that name the offending parameter or field in plain words, and a
+body-size limit that answers 413 before reading an oversized body.
+
+Every problem has `type`, `title`, `status` and `detail`; parameter and field errors add
+`errors: [{"in", "name", "detail"}]`. `error` repeats `detail` for clients of the first version."""
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+INVALID_PARAMETERS = "urn:dronewatch:problem:invalid-parameters"
+
+
+class ProblemError(Exception):
+    """Raise from a route or dependency to answer with a problem document.
+
+    `errors` are (location, name, detail) triples, e.g. ("query", "bbox", "must be four numbers")."""
+
+    def __init__(self, status: int, detail: str, *, errors: Iterable[tuple[str, str, str]] = (),
+                 headers: dict[str, str] | None = None, type_: str = "about:blank") -> None:
+        super().__init__(detail)
+        self.status, self.detail, self.headers, self.type = status, detail, headers, type_
+        self.errors = [{"in": where, "name": name, "detail": text} for where, name, text in errors]
+
+
+class ParameterError(ProblemError):
+    """One request parameter is wrong: 422 naming it."""
+
+    def __init__(self, name: str, detail: str, *, where: str = "query") -> None:
+        super().__init__(422, f"{name}: {detail}", errors=[(where, name, detail)], type_=INVALID_PARAMETERS)
+
+
+def problem_response(status: int, detail: str, *, errors: list[dict[str, str]] | None = None,
+                     headers: dict[str, str] | None = None, type_: str = "about:blank") -> JSONResponse:
+    body: dict[str, Any] = {"type": type_, "title": _title(status), "status": status, "detail": detail,
+                            "error": detail}
+    if errors:
+        body["errors"] = errors
+    return JSONResponse(status_code=status, content=body, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def _title(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
 
 
 def describe_validation(errors: list[Any]) -> str:
     parts = []
     for e in errors[:10]:
-        loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path")]
+        loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path", "header")]
         where = ".".join(loc) or "body"
         parts.append(f"{where}: {e.get('msg')}")
     return "; ".join(parts)
 
 
+def _validation_errors(errors: list[Any]) -> list[dict[str, str]]:
+    out = []
+    for e in errors[:20]:
+        loc = [str(p) for p in e.get("loc", ())]
+        where = loc[0] if loc and loc[0] in ("body", "query", "path", "header", "cookie") else "body"
+        name = ".".join(loc[1:] if loc and loc[0] == where else loc) or where
+        out.append({"in": where, "name": name, "detail": str(e.get("msg"))})
+    return out
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    """Every error the app answers with becomes a problem document; an unexpected exception is
+    logged with its traceback and answered with a bare 500 problem (no stack trace leaves)."""
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
-        return JSONResponse(status_code=422, content={"error": describe_validation(errors), "detail": errors})
+        errors = list(exc.errors())
+        return problem_response(422, describe_validation(errors), errors=_validation_errors(errors),
+                                type_=INVALID_PARAMETERS)
+
+    @app.exception_handler(ProblemError)
+    async def _problem(_: Request, exc: ProblemError) -> JSONResponse:
+        return problem_response(exc.status, exc.detail, errors=exc.errors, headers=exc.headers, type_=exc.type)
 
     @app.exception_handler(HTTPException)
     async def _http_error(_: Request, exc: HTTPException) -> JSONResponse:
-        return JSONResponse(status_code=exc.status_code, content={"error": exc.detail}, headers=exc.headers)
+        return problem_response(exc.status_code, str(exc.detail), headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", extra={"path": request.url.path})
+        return problem_response(500, "internal error; it has been logged")
+
+
+def install_cors(app: FastAPI, origins: str) -> None:
+    """CORS for the comma-separated `origins` (`*`: any); nothing when empty."""
+    allowed = [o.strip() for o in origins.split(",") if o.strip()]
+    if allowed:
+        app.add_middleware(CORSMiddleware, allow_origins=allowed, allow_methods=["GET", "POST", "OPTIONS"],
+                           allow_headers=["Authorization", "Content-Type"], expose_headers=["Retry-After"])
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries for routes that may answer these problem statuses."""
+    schema = {"type": "object", "required": ["type", "title", "status", "detail"], "properties": {
+        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+        "detail": {"type": "string"}, "error": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object", "properties": {
+            "in": {"type": "string"}, "name": {"type": "string"}, "detail": {"type": "string"}}}}}}
+    return {s: {"description": _title(s), "content": {PROBLEM_MEDIA_TYPE: {"schema": schema}}} for s in statuses}
 
 
 class BodyLimit:
@@ -45,20 +133,31 @@ class BodyLimit:
         declared = dict(scope.get("headers") or ()).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             return await _too_large(send, limit)
-        seen = 0
+        seen, over, started = 0, False, False
 
         async def limited_receive() -> dict[str, Any]:
-            nonlocal seen
+            nonlocal seen, over
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
+                    over = True
                     raise _TooLarge
             return message
 
+        async def guarded_send(message: dict[str, Any]) -> None:
+            # A framework may catch _TooLarge while reading the body and answer 400; the 413 replaces it.
+            nonlocal started
+            if over and not started:
+                return
+            started = True
+            await send(message)
+
         try:
-            await self.app(scope, limited_receive, send)
+            await self.app(scope, limited_receive, guarded_send)
         except _TooLarge:
+            pass
+        if over and not started:
             await _too_large(send, limit)
 
 
@@ -67,7 +166,9 @@ class _TooLarge(Exception):
 
 
 async def _too_large(send: Callable[..., Any], limit: int) -> None:
-    body = f'{{"error": "request body is larger than the limit of {limit} bytes"}}'.encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
+    response = problem_response(413, f"request body is larger than the limit of {limit} bytes")
+    await response({"type": "http"}, _no_receive, send)
+
+
+async def _no_receive() -> dict[str, Any]:
+    return {"type": "http.disconnect"}

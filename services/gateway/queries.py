@@ -1,78 +1,137 @@
-"""Read queries over the incident store. Keyword-only arguments; no HTTP here."""
+"""Read queries over the incident store. Keyword-only arguments; no HTTP here.
+
+Pages use keyset cursors, never offsets, so paging is stable while storage keeps inserting:
+
+- `sort=stored` (default): by `seq`, the order storage stored events in. New events only ever
+  come after every existing one, so a walk through the pages sees every event exactly once,
+  including the ones stored while it walks.
+- `sort=time` / `sort=-time`: by the event's time (`filters.when`) and then `seq`, oldest or
+  newest first. The cursor holds the last (time, seq) seen: no event is ever repeated or skipped,
+  and an event stored during the walk shows up if its time lies ahead of the cursor (for
+  `-time`: is older than the last one seen); one that lands behind it is left for the next walk.
+"""
 from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
+from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Engine, Row, String, Text, and_, cast, func, literal_column, or_, select
 
+from services.gateway.filters import EventFilter, when, where
 from shared.store.tables import articles, events
+
+Sort = Literal["stored", "time", "-time"]
+GroupBy = Literal["day", "admin1", "country", "type", "weapon"]
 
 
 class BadCursor(ValueError):
     pass
 
 
-def encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"s": seq}).encode()).decode().rstrip("=")
+def encode_cursor(sort: Sort, seq: int, at: datetime | None) -> str:
+    doc: dict[str, Any] = {"s": seq} if sort == "stored" else {"o": sort, "s": seq, "t": at.isoformat() if at else None}
+    return base64.urlsafe_b64encode(json.dumps(doc).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> int:
+def decode_cursor(cursor: str, sort: Sort) -> tuple[int, datetime | None]:
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        seq = json.loads(raw)["s"]
-        if not isinstance(seq, int) or seq < 0:
+        doc = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        seq = doc["s"]
+        if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq < 2**63:
             raise ValueError
-        return seq
-    except (ValueError, KeyError, TypeError, json.JSONDecodeError, UnicodeDecodeError) as err:
+        if doc.get("o", "stored") != sort:
+            raise BadCursor(f"cursor belongs to sort={doc.get('o', 'stored')}, not sort={sort}")
+        at = datetime.fromisoformat(doc["t"]) if sort != "stored" else None
+        return seq, at
+    except BadCursor:
+        raise
+    except (ValueError, KeyError, TypeError, AttributeError) as err:
         raise BadCursor("cursor is not one this API returned") from err
 
 
-@dataclass(frozen=True)
-class EventFilter:
-    article_id: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    type: str | None = None
-    weapon: str | None = None
-    country: str | None = None
-    admin1: str | None = None
-    bbox: tuple[float, float, float, float] | None = None  # min_lon, min_lat, max_lon, max_lat
+def list_event_rows(
+    conn: Connection, *, flt: EventFilter, limit: int, cursor: str | None, sort: Sort = "stored"
+) -> tuple[list[Row[Any]], str | None]:
+    """One page of events matching `flt` as rows (`id`, `lat`, `lon`, and `body`: the event's JSON
+    text as stored, for writing out without parsing), and the cursor of the next page (None at the
+    end). Raises BadCursor for a cursor this API did not hand out (or one from another sort)."""
+    # Two steps: find the page's keys (narrow rows to filter and sort), then read those events.
+    q = select(events.c.seq, when().label("at")).where(*where(flt, conn.dialect.name)).limit(limit + 1)
+    after = decode_cursor(cursor, sort) if cursor else None
+    if sort == "stored":
+        q = q.order_by(events.c.seq)
+        if after:
+            q = q.where(events.c.seq > after[0])
+    else:
+        desc = sort == "-time"
+        q = q.order_by(when().desc(), events.c.seq.desc()) if desc else q.order_by(when(), events.c.seq)
+        if after:
+            seq, t = after
+            if t is None:
+                raise BadCursor("cursor is not one this API returned")
+            beyond = when() < t if desc else when() > t
+            q = q.where(or_(beyond, and_(when() == t, events.c.seq < seq if desc else events.c.seq > seq)))
+    keys = conn.execute(q).all()
+    page_keys = keys[:limit]
+    bodies = {}
+    if page_keys:
+        rows = conn.execute(select(events.c.seq, events.c.id, events.c.lat, events.c.lon,
+                                   cast(events.c.body, Text).label("body"))
+                            .where(events.c.seq.in_([k.seq for k in page_keys]))).all()
+        bodies = {r.seq: r for r in rows}
+    page = [bodies[k.seq] for k in page_keys if k.seq in bodies]  # one deleted in between is left out
+    next_cursor = encode_cursor(sort, page_keys[-1].seq, page_keys[-1].at) if len(keys) > limit else None
+    return page, next_cursor
 
 
 def list_events(
-    conn: Connection, *, flt: EventFilter, limit: int, cursor: str | None
+    conn: Connection, *, flt: EventFilter, limit: int, cursor: str | None, sort: Sort = "stored"
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """Events in the order they were stored (stable under concurrent inserts: new rows only ever
-    come after the cursor). Returns the page and the next cursor, or None at the end."""
-    when = func.coalesce(events.c.occurred_start, events.c.published_at, events.c.stored_at)
-    q = select(events.c.seq, events.c.body).order_by(events.c.seq).limit(limit + 1)
-    if cursor:
-        q = q.where(events.c.seq > decode_cursor(cursor))
-    if flt.article_id:
-        q = q.where(events.c.article_id == flt.article_id)
-    if flt.since:
-        q = q.where(when >= flt.since)
-    if flt.until:
-        q = q.where(when < flt.until)
-    if flt.type:
-        q = q.where(events.c.type == flt.type)
-    if flt.weapon:
-        q = q.where(events.c.weapon == flt.weapon)
-    if flt.country:
-        q = q.where(events.c.country_code == flt.country.upper())
-    if flt.admin1:
-        q = q.where(events.c.admin1_code == flt.admin1.upper())
-    if flt.bbox:
-        min_lon, min_lat, max_lon, max_lat = flt.bbox
-        q = q.where(events.c.lon.between(min_lon, max_lon), events.c.lat.between(min_lat, max_lat))
-    rows = conn.execute(q).all()
-    page = rows[:limit]
-    next_cursor = encode_cursor(page[-1].seq) if len(rows) > limit else None
-    return [_body(r.body) for r in page], next_cursor
+    """`list_event_rows` with each event parsed."""
+    rows, next_cursor = list_event_rows(conn, flt=flt, limit=limit, cursor=cursor, sort=sort)
+    return [json.loads(r.body) for r in rows], next_cursor
+
+
+def iter_events(engine: Engine, *, flt: EventFilter, sort: Sort = "stored", chunk: int = 1000,
+                limit: int | None = None) -> Iterator[dict[str, Any]]:
+    """Every event matching `flt` (at most `limit`), fetched `chunk` at a time, each chunk on a
+    connection of its own: memory stays flat and no connection is held while a slow client reads."""
+    cursor: str | None = None
+    left = limit
+    while left is None or left > 0:
+        size = chunk if left is None else min(chunk, left)
+        with engine.connect() as conn:
+            page, cursor = list_events(conn, flt=flt, limit=size, cursor=cursor, sort=sort)
+        yield from page
+        if left is not None:
+            left -= len(page)
+        if cursor is None:
+            return
+
+
+def event_stats(conn: Connection, *, flt: EventFilter, group_by: list[GroupBy]) -> list[dict[str, Any]]:
+    """Per group: the number of events and the summed count, killed and injured (nulls count as
+    nothing). Groups come sorted by their keys; with no `group_by` there is one overall row."""
+    keys = {"day": _day(conn.dialect.name), "admin1": events.c.admin1_code, "country": events.c.country_code,
+            "type": events.c.type, "weapon": events.c.weapon}
+    cols = [keys[g].label(g) for g in group_by]
+    metrics = [func.count().label("events"),
+               *(func.coalesce(func.sum(events.c[m]), 0).label(m) for m in ("count", "killed", "injured"))]
+    q = select(*cols, *metrics).where(*where(flt, conn.dialect.name))
+    if cols:
+        q = q.group_by(*(literal_column(g) if conn.dialect.name == "sqlite" else keys[g] for g in group_by))
+        q = q.order_by(*(keys[g].asc().nulls_first() if conn.dialect.name != "sqlite" else literal_column(g)
+                         for g in group_by))
+    return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def _day(dialect: str) -> Any:
+    if dialect == "sqlite":  # stored as text, 'YYYY-MM-DD HH:MM:SS.ffffff'
+        return func.substr(cast(when(), String), 1, 10)
+    return func.to_char(func.timezone("UTC", when()), "YYYY-MM-DD")
 
 
 def get_event(conn: Connection, event_id: str) -> dict[str, Any] | None:

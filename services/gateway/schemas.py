@@ -14,6 +14,43 @@ class EventsPage(BaseModel):
     next_cursor: str | None
 
 
+class Point(BaseModel):
+    type: Literal["Point"]
+    coordinates: tuple[float, float]  # lon, lat
+
+
+class Feature(BaseModel):
+    type: Literal["Feature"]
+    id: str
+    geometry: Point | None
+    properties: IncidentEvent
+
+
+class FeatureCollection(BaseModel):
+    type: Literal["FeatureCollection"]
+    features: list[Feature]
+    next_cursor: str | None
+
+
+class StatsRow(BaseModel):
+    """One group (the keys asked for in `group_by`) with its totals."""
+
+    day: str | None = None
+    admin1: str | None = None
+    country: str | None = None
+    type: str | None = None
+    weapon: str | None = None
+    events: int
+    count: int
+    killed: int
+    injured: int
+
+
+class Stats(BaseModel):
+    group_by: list[str]
+    groups: list[StatsRow]
+
+
 class ArticlePublic(BaseModel):
     id: str
     status: Literal["pending", "processed", "failed"]
@@ -27,7 +64,3 @@ class ArticlePublic(BaseModel):
     received_at: datetime | None = None
     processed_at: datetime | None = None
     events: list[IncidentEvent]
-
-
-class Problem(BaseModel):
-    error: str

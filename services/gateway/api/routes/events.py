@@ -1,74 +1,112 @@
-"""GET /v1/events and GET /v1/events/{id}."""
+"""GET /v1/events (JSON, or GeoJSON by `Accept: application/geo+json`), /v1/events.geojson,
+/v1/events.csv (streamed) and /v1/events/{id}."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated, Literal
+from itertools import chain, islice
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from services.gateway.api.deps import ConnDep, SettingsDep
-from services.gateway.queries import BadCursor, EventFilter, get_event, list_events
-from services.gateway.schemas import EventsPage, Problem
+from services.gateway.api.deps import SettingsDep, Store, StoreDep
+from services.gateway.api.params import FilterDep, text_param
+from services.gateway.formats import GEOJSON_MEDIA_TYPE, csv_chunks, feature_collection_json, page_json
+from services.gateway.queries import BadCursor, Sort, get_event, iter_events, list_event_rows
+from services.gateway.schemas import EventsPage, FeatureCollection
+from shared.http import ParameterError, problem_responses
 from shared.messages import IncidentEvent
 
-router = APIRouter(prefix="/v1/events", tags=["events"])
+router = APIRouter(tags=["events"])
 
-EventType = Literal["interception", "attack", "impact", "debris_fall"]
-Weapon = Literal["uav", "missile", "glide_bomb", "artillery", "unknown"]
+SORT_DOC = ("stored (default: storage order), time (incident time, oldest first) or -time (newest first); "
+            "all pages are stable while events arrive")
+SortQuery = Annotated[Sort, Query(description=SORT_DOC)]
+LimitQuery = Annotated[int | None, Query(ge=1, le=1000, description="page size (default 100)")]
+CursorQuery = Annotated[str | None, Query(max_length=500, description="next_cursor of the previous page")]
+ERRORS = problem_responses(401, 403, 422, 429, 503)
 
 
-def parse_bbox(raw: str | None) -> tuple[float, float, float, float] | None:
-    if raw is None:
-        return None
-    parts = raw.split(",")
+class GeoJSONResponse(JSONResponse):
+    media_type = GEOJSON_MEDIA_TYPE
+
+
+def wants_geojson(accept: str | None) -> bool:
+    """True when Accept ranks application/geo+json above application/json (ties go to the first listed)."""
+    best: tuple[float, int, str] | None = None
+    for pos, part in enumerate((accept or "").split(",")):
+        media, *params = (p.strip() for p in part.split(";"))
+        if media.lower() not in (GEOJSON_MEDIA_TYPE, "application/json"):
+            continue
+        q = 1.0
+        for p in params:
+            if p.startswith("q="):
+                try:
+                    q = float(p[2:])
+                except ValueError:
+                    q = 0.0
+        if best is None or (q, -pos) > (best[0], best[1]):
+            best = (q, -pos, media.lower())
+    return best is not None and best[2] == GEOJSON_MEDIA_TYPE and best[0] > 0
+
+
+def _page(store: Store, settings: Any, flt: Any, limit: int | None, cursor: str | None,
+          sort: Sort) -> tuple[list[Any], str | None]:
     try:
-        min_lon, min_lat, max_lon, max_lat = (float(p) for p in parts)
-    except ValueError:
-        raise HTTPException(400, "bbox must be four numbers: minlon,minlat,maxlon,maxlat") from None
-    if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
-        raise HTTPException(400, "bbox must satisfy -180<=minlon<=maxlon<=180 and -90<=minlat<=maxlat<=90")
-    return min_lon, min_lat, max_lon, max_lat
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
-
-
-@router.get("", response_model=EventsPage, responses={400: {"model": Problem}})
-def search_events(
-    conn: ConnDep,
-    settings: SettingsDep,
-    article_id: str | None = None,
-    since: Annotated[datetime | None, Query(description="ISO 8601; events at or after")] = None,
-    until: Annotated[datetime | None, Query(description="ISO 8601; events before")] = None,
-    type: EventType | None = None,  # noqa: A002 - the public parameter name
-    weapon: Weapon | None = None,
-    country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2")] = None,
-    admin1: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}-[A-Za-z0-9]{1,3}$",
-                                        description="ISO 3166-2, e.g. RU-ROS")] = None,
-    bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat")] = None,
-    limit: Annotated[int | None, Query(ge=1, le=1000)] = None,
-    cursor: str | None = None,
-) -> EventsPage:
-    """Events matching all the given filters, in the order they were stored; follow
-    `next_cursor` for the next page."""
-    since, until = _utc(since), _utc(until)
-    if since and until and since > until:
-        raise HTTPException(400, "since must not be after until")
-    flt = EventFilter(article_id=article_id, since=since, until=until, type=type, weapon=weapon,
-                      country=country, admin1=admin1, bbox=parse_bbox(bbox))
-    try:
-        items, next_cursor = list_events(conn, flt=flt, limit=min(limit or settings.gateway_default_limit,
-                                                                  settings.gateway_max_limit), cursor=cursor)
+        with store.connect() as conn:
+            return list_event_rows(conn, flt=flt, limit=min(limit or settings.gateway_default_limit,
+                                                            settings.gateway_max_limit), cursor=cursor, sort=sort)
     except BadCursor as err:
-        raise HTTPException(400, str(err)) from None
-    return EventsPage(items=items, next_cursor=next_cursor)
+        raise ParameterError("cursor", str(err)) from None
 
 
-@router.get("/{event_id}", response_model=IncidentEvent, responses={404: {"model": Problem}})
-def read_event(event_id: str, conn: ConnDep) -> dict:
+@router.get("/v1/events", response_model=EventsPage, responses={
+    200: {"content": {GEOJSON_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/FeatureCollection"}}},
+          "description": "a page of events; a GeoJSON FeatureCollection with Accept: application/geo+json"},
+    **ERRORS})
+def search_events(request: Request, store: StoreDep, settings: SettingsDep, flt: FilterDep,
+                  sort: SortQuery = "stored", limit: LimitQuery = None, cursor: CursorQuery = None) -> Any:
+    """Events matching all the given filters; follow `next_cursor` for the next page."""
+    rows, next_cursor = _page(store, settings, flt, limit, cursor, sort)
+    # The stored JSON goes out as it is: storage wrote it from the validated IncidentEvent model.
+    if wants_geojson(request.headers.get("accept")):
+        return Response(feature_collection_json(rows, next_cursor), media_type=GEOJSON_MEDIA_TYPE)
+    return Response(page_json([r.body for r in rows], next_cursor), media_type="application/json")
+
+
+@router.get("/v1/events.geojson", response_model=FeatureCollection, response_class=GeoJSONResponse,
+            responses=ERRORS)
+def search_events_geojson(store: StoreDep, settings: SettingsDep, flt: FilterDep, sort: SortQuery = "stored",
+                          limit: LimitQuery = None, cursor: CursorQuery = None) -> Any:
+    """The same search as /v1/events, as a GeoJSON FeatureCollection (RFC 7946; coordinates are
+    lon,lat; events without coordinates have a null geometry)."""
+    rows, next_cursor = _page(store, settings, flt, limit, cursor, sort)
+    return Response(feature_collection_json(rows, next_cursor), media_type=GEOJSON_MEDIA_TYPE)
+
+
+@router.get("/v1/events.csv", response_class=StreamingResponse, responses={
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "every matching event"},
+    **ERRORS})
+def export_events_csv(request: Request, flt: FilterDep, sort: SortQuery = "stored",
+                      limit: Annotated[int | None, Query(ge=1, description="at most this many rows (default: all)")]
+                      = None) -> StreamingResponse:
+    """Every event matching the filters as CSV, streamed in chunks (no page size, no cursor)."""
+    rows = iter_events(request.app.state.engine, flt=flt, sort=sort, limit=limit)
+    try:
+        head = list(islice(rows, 1))  # the first chunk is read here, so an unreachable store is a 503
+    except (OperationalError, ProgrammingError) as err:
+        raise HTTPException(503, f"the store is not available: {type(err.orig).__name__}") from err
+    return StreamingResponse(csv_chunks(chain(head, rows)), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": 'attachment; filename="events.csv"'})
+
+
+@router.get("/v1/events/{event_id}", response_model=IncidentEvent, responses=problem_responses(401, 403, 404, 422,
+                                                                                                  429, 503))
+def read_event(event_id: str, store: StoreDep) -> Any:
     """One event by id."""
-    event = get_event(conn, event_id)
+    event_id = text_param("event_id", event_id, where="path") or ""
+    with store.connect() as conn:
+        event = get_event(conn, event_id)
     if event is None:
         raise HTTPException(404, f"no event with id {event_id!r}")
     return event

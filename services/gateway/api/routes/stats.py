@@ -1,0 +1,36 @@
+"""GET /v1/stats: event counts and summed counts, killed and injured per group, under the same
+filters as /v1/events."""
+from __future__ import annotations
+
+from typing import Annotated, Any, get_args
+
+from fastapi import APIRouter, Query
+
+from services.gateway.api.deps import StoreDep
+from services.gateway.api.params import FilterDep
+from services.gateway.queries import GroupBy, event_stats
+from services.gateway.schemas import Stats
+from shared.http import ParameterError, problem_responses
+
+router = APIRouter(tags=["stats"])
+GROUPS = get_args(GroupBy)
+
+
+@router.get("/v1/stats", response_model=Stats, response_model_exclude_unset=True,
+            responses=problem_responses(401, 403, 422, 429, 503))
+def stats(store: StoreDep, flt: FilterDep, group_by: Annotated[str | None, Query(
+        description=f"comma-separated, any of {', '.join(GROUPS)}; day is the UTC date of the event's time; "
+                    "none: one overall row")] = None) -> Any:
+    """Per group: `events` (how many), and the sums of `count`, `killed` and `injured` (unknowns
+    count as 0). Groups are sorted by their keys."""
+    keys: list[GroupBy] = []
+    for raw in (group_by or "").split(","):
+        key = raw.strip()
+        if not key:
+            continue
+        if key not in GROUPS:
+            raise ParameterError("group_by", f"{key!r} is not one of {', '.join(GROUPS)}")
+        if key not in keys:
+            keys.append(key)  # type: ignore[arg-type]
+    with store.connect() as conn:
+        return {"group_by": keys, "groups": event_stats(conn, flt=flt, group_by=keys)}

@@ -1,0 +1,282 @@
+// dronewatch's live map: stored events from GET /v1/events, new ones from the SSE stream
+// GET /v1/stream under the same filters, the report behind an event from GET /v1/articles/{id}.
+// Plain JS, no build step; Leaflet and Leaflet.markercluster are vendored under vendor/.
+"use strict";
+
+(function () {
+  const TYPES = { interception: "interception", attack: "attack", impact: "impact", debris_fall: "debris fall" };
+  const MAX_EVENTS = 5000;   // fetched per filter; the list shows the newest MAX_LISTED
+  const MAX_LISTED = 500;
+
+  const byId = new Map();        // event id -> event
+  const markers = new Map();     // event id -> Leaflet marker
+  const fresh = new Set();       // ids that arrived live, highlighted once in the list
+  let selectedId = null;
+  let source = null;             // the EventSource
+  let generation = 0;            // bumps on every reload, so late answers of an old one are dropped
+
+  // ---- the map ----------------------------------------------------------------------------
+  const map = L.map("map", { preferCanvas: true, worldCopyJump: true, minZoom: 2, maxZoom: 18 }).setView([50.5, 36], 5);
+  map.createPane("base").style.zIndex = 250;
+  const cluster = L.markerClusterGroup({ maxClusterRadius: 40, showCoverageOnHover: false });
+  map.addLayer(cluster);
+  const tiles = L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+    { maxZoom: 18, attribution: "&copy; OpenStreetMap contributors" });
+  map.attributionControl.addAttribution("Boundaries: Natural Earth");
+
+  const legend = L.control({ position: "bottomleft" });
+  legend.onAdd = () => {
+    const div = L.DomUtil.create("div", "legend");
+    div.innerHTML = Object.entries(TYPES).map(([t, label]) => `<div><span class="${t}"></span>${label}</div>`).join("");
+    return div;
+  };
+  legend.addTo(map);
+
+  fetch("data/basemap.geojson").then((r) => r.json()).then((geo) => {
+    L.geoJSON(geo, {
+      pane: "base",
+      interactive: false,
+      style: (f) => f.properties.level === "country"
+        ? { color: "#8996a3", weight: 1, fillColor: "#f8fafc", fillOpacity: 1 }
+        : { color: "#aab4be", weight: 0.6, fill: false },
+    }).addTo(map);
+    const select = document.querySelector("select[name=region]");
+    const regions = geo.features.filter((f) => f.properties.level === "admin1" && f.properties.code);
+    const countries = [...new Set(regions.map((f) => f.properties.country))].sort();
+    for (const c of countries) {
+      const group = document.createElement("optgroup");
+      group.label = c;
+      group.appendChild(new Option(`${c}: all regions`, `country:${c}`));
+      regions.filter((f) => f.properties.country === c)
+        .sort((a, b) => (a.properties.name || "").localeCompare(b.properties.name || ""))
+        .forEach((f) => group.appendChild(new Option(`${f.properties.name || f.properties.code} (${f.properties.code})`, f.properties.code)));
+      select.appendChild(group);
+    }
+  });
+
+  document.getElementById("online-tiles").addEventListener("change", (e) => {
+    if (e.target.checked) tiles.addTo(map); else map.removeLayer(tiles);
+  });
+
+  // ---- filters -> query parameters ---------------------------------------------------------
+  const form = document.getElementById("filters");
+
+  function filterParams() {
+    const data = new FormData(form);
+    const params = new URLSearchParams();
+    for (const name of ["since", "until"]) {
+      const v = data.get(name);
+      if (v) params.set(name, new Date(v).toISOString());
+    }
+    for (const name of ["type", "weapon"]) {
+      const v = data.get(name);
+      if (v) params.set(name, v);
+    }
+    const region = data.get("region");
+    if (region) params.set(region.startsWith("country:") ? "country" : "admin1", region.replace("country:", ""));
+    return params;
+  }
+
+  form.addEventListener("submit", (e) => { e.preventDefault(); reload(); });
+  form.addEventListener("reset", () => setTimeout(reload, 0));
+
+  // ---- the data ----------------------------------------------------------------------------
+  function when(ev) {
+    return (ev.occurred_at && ev.occurred_at.start) || ev.published_at || "";
+  }
+
+  function place(ev) {
+    const loc = ev.location || {};
+    return loc.name || loc.mention || "unknown place";
+  }
+
+  function removeArticle(articleId) {
+    for (const [id, ev] of byId) {
+      if (ev.article_id !== articleId) continue;
+      byId.delete(id);
+      const m = markers.get(id);
+      if (m) { cluster.removeLayer(m); markers.delete(id); }
+    }
+  }
+
+  function addEvent(ev) {
+    byId.set(ev.id, ev);
+    const loc = ev.location || {};
+    if (loc.lat == null || loc.lon == null) return;
+    const icon = L.divIcon({ className: `dw-marker ${ev.type}`, iconSize: [14, 14], html: "" });
+    const m = L.marker([loc.lat, loc.lon], { icon, title: `${TYPES[ev.type]}: ${place(ev)}` });
+    m.on("click", () => select(ev.id));
+    markers.set(ev.id, m);
+    cluster.addLayer(m);
+  }
+
+  // One stream message: an article's complete set of matching events, replacing the previous one.
+  function applyArticle(msg, live) {
+    removeArticle(msg.article_id);
+    for (const ev of msg.events) {
+      addEvent(ev);
+      if (live) fresh.add(ev.id);
+    }
+    renderList();
+  }
+
+  async function fetchEvents(params, gen) {
+    const out = [];
+    let cursor = null;
+    do {
+      const q = new URLSearchParams(params);
+      q.set("limit", "1000");
+      if (cursor) q.set("cursor", cursor);
+      const resp = await fetch(`v1/events?${q}`, { headers: { Accept: "application/json" } });
+      if (!resp.ok) throw new Error(`GET /v1/events: ${resp.status} ${(await resp.json()).detail || ""}`);
+      const page = await resp.json();
+      if (gen !== generation) return null;
+      out.push(...page.items);
+      cursor = page.next_cursor;
+    } while (cursor && out.length < MAX_EVENTS);
+    return { items: out, truncated: Boolean(cursor) };
+  }
+
+  // Opens the stream first and holds its messages until the stored events are in, so nothing
+  // that arrives in between is lost; then replays the held messages over the stored set.
+  async function reload() {
+    const gen = ++generation;
+    const params = filterParams();
+    const held = [];
+    let loading = true;
+    if (source) source.close();
+    setStatus(false, "connecting");
+    source = new EventSource(`v1/stream?${params}`);
+    source.onopen = () => setStatus(true, "live");
+    source.onerror = () => {
+      const closed = source.readyState === EventSource.CLOSED;  // refused (e.g. 503): the browser gives up
+      setStatus(false, closed ? "offline" : "reconnecting");
+      if (closed) setTimeout(() => { if (gen === generation) reload(); }, 5000);
+    };
+    source.addEventListener("events", (e) => {
+      const msg = JSON.parse(e.data);
+      if (loading) held.push(msg); else applyArticle(msg, true);
+    });
+    source.addEventListener("reset", () => reload());
+
+    const note = document.getElementById("list-note");
+    note.textContent = "loading…";
+    let result;
+    try {
+      result = await fetchEvents(params, gen);
+    } catch (err) {
+      note.textContent = String(err.message || err);
+      return;
+    }
+    if (result === null) return;
+    byId.clear();
+    markers.clear();
+    cluster.clearLayers();
+    fresh.clear();
+    result.items.forEach(addEvent);
+    loading = false;
+    held.forEach((msg) => applyArticle(msg, true));
+    note.textContent = result.truncated ? `(the first ${MAX_EVENTS})` : "";
+    renderList();
+  }
+
+  function setStatus(on, text) {
+    const el = document.getElementById("live-status");
+    el.textContent = text;
+    el.className = `status ${on ? "on" : "off"}`;
+  }
+
+  // ---- the list ----------------------------------------------------------------------------
+  function renderList() {
+    const list = document.getElementById("list");
+    const events = [...byId.values()].sort((a, b) => when(b).localeCompare(when(a)));
+    document.getElementById("count").textContent = String(events.length);
+    list.replaceChildren(...events.slice(0, MAX_LISTED).map((ev) => {
+      const li = document.createElement("li");
+      li.className = "event";
+      li.dataset.id = ev.id;
+      li.dataset.article = ev.article_id;
+      if (fresh.has(ev.id)) li.classList.add("fresh");
+      if (ev.id === selectedId) li.classList.add("selected");
+      const count = ev.count != null ? `${ev.count} × ` : "";
+      const t = when(ev) ? new Date(when(ev)).toLocaleString() : "time unknown";
+      li.innerHTML = `<span class="badge ${ev.type}">${TYPES[ev.type]}</span> ${count}${esc(ev.weapon)} · `
+        + `<b>${esc(place(ev))}</b><div class="meta">${esc(t)}${ev.source ? " · " + esc(ev.source) : ""}</div>`;
+      li.addEventListener("click", () => select(ev.id, true));
+      return li;
+    }));
+    fresh.clear();
+  }
+
+  // ---- the report --------------------------------------------------------------------------
+  async function select(eventId, zoom) {
+    selectedId = eventId;
+    const ev = byId.get(eventId);
+    if (!ev) return;
+    document.querySelectorAll("#list li.selected").forEach((li) => li.classList.remove("selected"));
+    const li = document.querySelector(`#list li[data-id="${CSS.escape(eventId)}"]`);
+    if (li) li.classList.add("selected");
+    const m = markers.get(eventId);
+    if (m && zoom) cluster.zoomToShowLayer(m);
+
+    const panel = document.getElementById("report");
+    const text = document.getElementById("report-text");
+    panel.hidden = false;
+    document.getElementById("report-title").textContent = `${TYPES[ev.type]}: ${place(ev)}`;
+    text.textContent = "loading the report…";
+    const resp = await fetch(`v1/articles/${encodeURIComponent(ev.article_id)}`);
+    if (selectedId !== eventId) return;
+    if (!resp.ok) { text.textContent = `the report could not be loaded (${resp.status})`; return; }
+    const article = await resp.json();
+    document.getElementById("report-meta").textContent = [article.title, article.source,
+      article.published_at && new Date(article.published_at).toLocaleString()].filter(Boolean).join(" · ");
+    text.innerHTML = highlight(article.text || "", article.events || [], eventId);
+    const first = text.querySelector("mark.this");
+    if (first) first.scrollIntoView({ block: "nearest" });
+  }
+
+  // The report's text with every evidence span marked; the selected event's spans stand out.
+  function highlight(textValue, events, eventId) {
+    const spans = new Map();
+    for (const ev of events) {
+      for (const e of ev.evidence || []) {
+        const key = `${e.span[0]}:${e.span[1]}`;
+        const s = spans.get(key) || { start: e.span[0], end: e.span[1], fields: new Set(), mine: false };
+        s.fields.add(e.field);
+        s.mine = s.mine || ev.id === eventId;
+        spans.set(key, s);
+      }
+    }
+    const ordered = [...spans.values()].sort((a, b) => a.start - b.start || b.end - a.end);
+    let html = "";
+    let at = 0;
+    for (const s of ordered) {
+      if (s.start < at || s.end > textValue.length) continue; // overlaps one already marked
+      const fields = [...s.fields].join(", ");
+      html += esc(textValue.slice(at, s.start))
+        + `<mark class="${s.mine ? "this" : ""}" title="${esc(fields)}" data-fields="${esc(fields)}">`
+        + `${esc(textValue.slice(s.start, s.end))}</mark>`;
+      at = s.end;
+    }
+    return html + esc(textValue.slice(at));
+  }
+
+  document.getElementById("report-close").addEventListener("click", () => {
+    document.getElementById("report").hidden = true;
+    selectedId = null;
+    renderList();
+  });
+
+  function esc(value) {
+    return String(value ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+  }
+
+  // For tests and the curious: what the page holds.
+  window.dronewatch = {
+    markerCount: () => cluster.getLayers().length,
+    eventIds: () => [...byId.keys()],
+    select,
+  };
+
+  reload();
+})();

@@ -1,0 +1,154 @@
+"""Who may call the HTTP services: API keys (bearer tokens) from configuration, scopes, and a
+per-key rate limit. Both HTTP services use it: ingestion guards its POST routes with scope
+`ingest`, the gateway its reads with scope `read`.
+
+`API_KEYS` is a comma-separated list of `token=name[:scope+scope[:per_minute]]`; a key without
+scopes has them all, a key without its own limit gets `RATE_LIMIT_PER_MINUTE`. A missing or
+unknown token is 401, a key without the route's scope is 403, a key over its limit is 429 with
+`Retry-After`. Callers without a key (where none is required) share one bucket per client address.
+The limiter is a token bucket kept in process memory: each process (each uvicorn worker, each
+replica) counts on its own."""
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import Field, SecretStr
+
+from shared.config import BaseServiceSettings
+from shared.http import ProblemError
+
+SCOPES = frozenset({"read", "ingest"})
+
+
+class AccessSettings(BaseServiceSettings):
+    """Access settings of the HTTP services (ingestion and gateway read the same variables)."""
+
+    api_keys: SecretStr | None = Field(default=None, description="token=name[:scope+scope[:per_minute]],...")
+    # Ingestion's POST routes need a key with scope `ingest` (off by default so `make run` works as is).
+    ingestion_require_key: bool = False
+    # The gateway's reads need a key with scope `read`.
+    gateway_require_key_for_reads: bool = False
+    # Requests per minute per key (and per client address without a key); 0: no limit.
+    rate_limit_per_minute: int = 0
+    # Origins allowed by CORS, comma-separated (`*` for any); empty: no CORS headers.
+    cors_origins: str = ""
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    name: str
+    scopes: frozenset[str]
+    per_minute: int | None = None
+
+
+def parse_api_keys(raw: str | None) -> dict[str, ApiKey]:
+    """`token=name[:scope+scope[:per_minute]],...` → {token: ApiKey}. Raises ValueError naming the
+    bad entry (never echoing a token)."""
+    keys: dict[str, ApiKey] = {}
+    for n, entry in enumerate(p.strip() for p in (raw or "").split(",")):
+        if not entry:
+            continue
+        token, sep, rest = entry.partition("=")
+        parts = rest.split(":")
+        if not sep or not token.strip() or not parts[0].strip() or len(parts) > 3:
+            raise ValueError(f"API_KEYS entry {n + 1} is not token=name[:scopes[:per_minute]]")
+        scopes = frozenset(s.strip() for s in parts[1].split("+") if s.strip()) if len(parts) > 1 else SCOPES
+        if not scopes <= SCOPES:
+            raise ValueError(f"API_KEYS entry {n + 1} ({parts[0]}) has unknown scopes {sorted(scopes - SCOPES)}")
+        limit = parts[2].strip() if len(parts) > 2 else ""
+        if limit and not limit.isdigit():
+            raise ValueError(f"API_KEYS entry {n + 1} ({parts[0]}): per_minute must be a whole number")
+        keys[token.strip()] = ApiKey(parts[0].strip(), scopes or SCOPES, int(limit) if limit else None)
+    return keys
+
+
+class RateLimiter:
+    """Token buckets by caller: `per_minute` tokens of burst, refilled continuously. Thread-safe
+    (sync routes run in a thread pool)."""
+
+    MAX_BUCKETS = 10_000
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}  # caller -> (tokens, at)
+        self._lock = threading.Lock()
+
+    def take(self, caller: str, per_minute: int) -> float:
+        """Take one token; returns 0 when allowed, else the seconds until a token is back."""
+        if per_minute <= 0:
+            return 0.0
+        now, rate = self.clock(), per_minute / 60.0
+        with self._lock:
+            tokens, at = self._buckets.get(caller, (float(per_minute), now))
+            tokens = min(float(per_minute), tokens + (now - at) * rate)
+            if tokens >= 1.0:
+                self._store(caller, (tokens - 1.0, now))
+                return 0.0
+            self._store(caller, (tokens, now))
+            return (1.0 - tokens) / rate
+
+    def _store(self, caller: str, state: tuple[float, float]) -> None:
+        if len(self._buckets) >= self.MAX_BUCKETS and caller not in self._buckets:
+            self._buckets.clear()  # forgetting buckets only ever lets callers through, never blocks them
+        self._buckets[caller] = state
+
+
+_bearer = HTTPBearer(auto_error=False, description="An API key from API_KEYS")
+
+
+class AccessGuard:
+    """A FastAPI dependency: checks the bearer token for `scope` and applies the rate limit.
+    Returns the caller's key name (None for an anonymous caller). Async: it never blocks, so it
+    runs on the event loop rather than in the thread pool."""
+
+    def __init__(self, settings: AccessSettings, scope: str, *, required: bool,
+                 limiter: RateLimiter | None = None) -> None:
+        secret = settings.api_keys.get_secret_value() if settings.api_keys else None
+        self.keys = parse_api_keys(secret)
+        self.scope, self.required = scope, required
+        self.per_minute = settings.rate_limit_per_minute
+        self.limiter = limiter or RateLimiter()
+
+    async def __call__(self, request: Request,
+                       credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> str | None:  # noqa: B008
+        if credentials is None:
+            if self.required or request.headers.get("authorization"):
+                raise ProblemError(401, "a bearer token (an API key) is required: Authorization: Bearer <key>",
+                                   headers={"WWW-Authenticate": "Bearer"})
+            client = request.client.host if request.client else "unknown"
+            self._limit(f"anonymous:{client}", self.per_minute)
+            return None
+        key = self.keys.get(credentials.credentials)
+        if key is None:
+            raise ProblemError(401, "the bearer token is not a known API key",
+                               headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        if self.scope not in key.scopes:
+            raise ProblemError(403, f"API key {key.name!r} lacks the scope {self.scope!r}")
+        self._limit(f"key:{key.name}", self.per_minute if key.per_minute is None else key.per_minute)
+        return key.name
+
+    def _limit(self, caller: str, per_minute: int) -> None:
+        wait = self.limiter.take(caller, per_minute)
+        if wait > 0:
+            raise ProblemError(429, f"rate limit of {per_minute} requests per minute exceeded; retry later",
+                               headers={"Retry-After": str(max(1, math.ceil(wait)))})
+
+
+def access_guard(settings: object, scope: str, *, limiter: RateLimiter | None = None) -> AccessGuard | None:
+    """The guard for `scope` ('ingest' or 'read') from a service's settings, or None when the
+    settings carry no access configuration (a service whose settings do not extend AccessSettings)."""
+    if not isinstance(settings, AccessSettings):
+        return None
+    required = settings.ingestion_require_key if scope == "ingest" else settings.gateway_require_key_for_reads
+    return AccessGuard(settings, scope, required=required, limiter=limiter)
+
+
+def guard_dependencies(guard: AccessGuard | None) -> list:
+    """`dependencies=` for a route or router: the guard, or nothing."""
+    return [Depends(guard)] if guard is not None else []

@@ -1,0 +1,111 @@
+"""The map page in a real browser: Debian's Chromium, headless, driven by Playwright, against the
+whole stack as processes. It loads the page with no internet, sees markers for the stored events,
+shows a report with its evidence highlighted, and draws a new event that arrives over the live
+stream without a reload. Saves docs/map.png (the README's screenshot)."""
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.stack import ROOT, running_stack
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+TIMEOUT_MS = 30_000
+
+if not CHROMIUM.exists():
+    pytest.skip("Debian's chromium is not installed at /usr/bin/chromium (make test installs it when run as root)",
+                allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def stack(kafka_bootstrap, tmp_path_factory):
+    data = tmp_path_factory.mktemp("map-stack")
+    with running_stack(kafka_bootstrap, data, f"sqlite:///{data / 'store.db'}") as running:
+        yield running
+
+
+@pytest.fixture
+def page():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 860})
+        # Nothing may leave the machine: every request that is not the gateway's is refused.
+        context.route("**/*", lambda route: route.continue_() if route.request.url.startswith("http://127.0.0.1")
+                      else route.abort())
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda err: errors.append(str(err)))
+        yield page
+        browser.close()
+        assert errors == [], f"JavaScript errors on the page: {errors}"
+
+
+def post(stack, text: str) -> dict:
+    article_id = f"map-{uuid.uuid4().hex[:8]}"
+    resp = stack.post({"id": article_id, "language": "en", "published_at": "2026-11-20T08:00:00+02:00", "text": text})
+    assert resp.status_code == 202, resp.text
+    doc = stack.article(article_id)
+    assert doc["status"] == "processed" and doc["events"], doc
+    return doc
+
+
+def test_the_map_shows_stored_events_reports_and_new_ones_live(stack, page):
+    stored = [
+        post(stack, "Air defence units shot down three drones over the Belgorod region on Tuesday night, "
+                    "the regional governor wrote. Nobody was injured."),
+        post(stack, "A missile hit an industrial site in Dnipro on Wednesday morning, the head of the regional "
+                    "military administration said; two people were injured."),
+        post(stack, "Russian forces attacked Kharkiv with glide bombs in the afternoon, damaging a school, "
+                    "the mayor reported."),
+        post(stack, "Five drones were destroyed over the Kursk region and two over the Voronezh region, "
+                    "the defence ministry said."),
+    ]
+    page.goto(stack.gateway + "/")
+    page.wait_for_function("() => window.dronewatch && window.dronewatch.markerCount() >= 4", timeout=TIMEOUT_MS)
+    page.wait_for_selector("#live-status.on", timeout=TIMEOUT_MS)
+    ids = set(page.evaluate("() => window.dronewatch.eventIds()"))
+    assert {e["id"] for doc in stored for e in doc["events"]} <= ids
+    assert page.locator(".leaflet-marker-icon").count() >= 1  # markers or clusters are drawn
+    page.wait_for_selector(".leaflet-base-pane canvas", state="attached", timeout=TIMEOUT_MS)  # shipped boundaries
+    assert page.locator("select[name=region] option[value=RU-BEL]").count() == 1
+
+    # A click on a listed event shows its report with the evidence highlighted.
+    belgorod = next(e for e in stored[0]["events"] if e["location"]["admin1_code"] == "RU-BEL")
+    page.locator(f'#list li[data-id="{belgorod["id"]}"]').click()
+    page.wait_for_selector("#report-text mark.this", timeout=TIMEOUT_MS)
+    marked = page.locator("#report-text mark.this").all_inner_texts()
+    evidence = {ev["text"] for ev in belgorod["evidence"]}
+    assert any(any(text in m for text in evidence) for m in marked), (marked, evidence)
+    assert "shot down three drones" in page.locator("#report-text").inner_text()
+
+    # A report posted now appears on the open page, without a reload.
+    before = page.evaluate("() => window.dronewatch.markerCount()")
+    page.evaluate("() => { window.__notReloaded = true; }")
+    new = post(stack, "Debris of a downed drone fell on a house in the Bryansk region overnight, "
+                      "the governor said; there were no casualties.")
+    new_ids = [e["id"] for e in new["events"]]
+    page.wait_for_function("ids => ids.every(id => window.dronewatch.eventIds().includes(id))", arg=new_ids,
+                           timeout=TIMEOUT_MS)
+    assert page.evaluate("() => window.__notReloaded") is True
+    assert page.evaluate("() => window.dronewatch.markerCount()") > before
+    page.locator(f'#list li[data-id="{new_ids[0]}"]').wait_for(timeout=TIMEOUT_MS)
+
+    (ROOT / "docs").mkdir(exist_ok=True)
+    page.screenshot(path=str(ROOT / "docs" / "map.png"))
+
+    # The region filter narrows the map and the list to that region.
+    page.select_option("select[name=region]", "RU-BEL")
+    page.click("#filters button[type=submit]")
+    page.wait_for_function("() => window.dronewatch.eventIds().length > 0 && window.dronewatch.eventIds()"
+                           ".every(id => document.querySelector(`#list li[data-id='${id}']`))", timeout=TIMEOUT_MS)
+    page.wait_for_function(f"() => !window.dronewatch.eventIds().includes('{new_ids[0]}')", timeout=TIMEOUT_MS)
+    shown = set(page.evaluate("() => window.dronewatch.eventIds()"))
+    assert belgorod["id"] in shown and shown == {e["id"] for e in stack.events(admin1="RU-BEL", limit="1000")}

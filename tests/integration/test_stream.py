@@ -1,0 +1,272 @@
+"""GET /v1/stream against the real local broker: a real uvicorn serving the gateway, EventsGeocoded
+messages published to the event topic, Server-Sent Events read back with httpx. New events arrive
+under the filters, a reconnect with Last-Event-ID gets exactly what was missed, and the gateway
+serves (with a 503 for the stream) while the broker is away."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+
+from services.gateway.api import create_app
+from services.gateway.settings import GatewaySettings
+from shared.kafka.broker import free_port
+from shared.kafka.serde import encode
+from shared.messages import IncidentEvent, Location
+from shared.topics import EVENTS_GEOCODED
+from tests.builders import make_event, make_events_geocoded
+from tests.kafka_helpers import create_topics, produce_raw
+
+pytestmark = pytest.mark.integration
+
+KHARKIV = Location(mention="Kharkiv", name="Kharkiv", country_code="UA", admin1_code="UA-63", admin1="Kharkiv Oblast",
+                   lat=49.99, lon=36.23, precision="city", confidence=0.9)
+KURSK = Location(mention="Kursk region", name="Kursk Oblast", country_code="RU", admin1_code="RU-KRS",
+                 admin1="Kursk Oblast", lat=51.7, lon=36.2, precision="admin1", confidence=0.9)
+
+
+@dataclass
+class Message:
+    event: str | None
+    id: str | None
+    data: dict | None
+    comment: str | None
+
+
+class SSEReader:
+    """Parses a text/event-stream response into messages."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.lines = response.aiter_lines()
+        self.last_id: str | None = None
+
+    async def next(self, timeout_s: float = 20.0) -> Message:
+        return await asyncio.wait_for(self._next(), timeout_s)
+
+    async def _next(self) -> Message:
+        fields: dict[str, list[str]] = {}
+        async for line in self.lines:
+            if line == "":
+                if fields:
+                    break
+                continue
+            name, _, value = line.partition(":")
+            fields.setdefault(name, []).append(value[1:] if value.startswith(" ") else value)
+        else:
+            raise EOFError("the stream ended")
+        msg = Message(event=(fields.get("event") or [None])[0], id=(fields.get("id") or [None])[0],
+                      data=json.loads("\n".join(fields["data"])) if "data" in fields else None,
+                      comment=(fields.get("") or [None])[0])
+        if msg.id is not None:
+            self.last_id = msg.id
+        return msg
+
+    async def articles(self, count: int, timeout_s: float = 20.0) -> list[dict]:
+        """The next `count` `events` messages' data, skipping comments."""
+        out: list[dict] = []
+        deadline = time.monotonic() + timeout_s
+        while len(out) < count:
+            msg = await self.next(max(0.1, deadline - time.monotonic()))
+            if msg.event == "events":
+                out.append(msg.data)
+            assert msg.event in (None, "events"), msg
+        return out
+
+    async def until_cursor_covers(self, total: int, timeout_s: float = 20.0) -> list[dict]:
+        """Messages until the cursor counts `total` records in all; returns the `events` data seen."""
+        out: list[dict] = []
+        deadline = time.monotonic() + timeout_s
+        while self.last_id is None or records_behind(self.last_id) < total:
+            msg = await self.next(max(0.1, deadline - time.monotonic()))
+            if msg.event == "events":
+                out.append(msg.data)
+        return out
+
+
+def records_behind(cursor: str) -> int:
+    return sum(int(part.split(":")[1]) for part in cursor.split(","))
+
+
+@contextlib.contextmanager
+def serving(settings: GatewaySettings) -> Iterator[str]:
+    """The gateway under a real uvicorn in a thread of its own; yields its base URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_config=None))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture
+async def gateway(settings_factory, tmp_path) -> AsyncIterator[tuple[GatewaySettings, str]]:
+    settings = settings_factory(GatewaySettings, database_url=f"sqlite:///{tmp_path / 'store.db'}",
+                                gateway_stream_keepalive_s=0.3)
+    await create_topics(settings)
+    with serving(settings) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+            deadline = time.monotonic() + 30
+            while True:  # the live feed needs a moment to connect and assign the partitions
+                with contextlib.suppress(httpx.TransportError):
+                    async with client.stream("GET", "/v1/stream") as resp:
+                        if resp.status_code == 200:
+                            break
+                assert time.monotonic() < deadline, "the stream never became available"
+                await asyncio.sleep(0.2)
+        yield settings, url
+
+
+async def publish(settings: GatewaySettings, *articles: tuple[str, list[IncidentEvent]]) -> None:
+    await produce_raw(settings, EVENTS_GEOCODED,
+                      [(aid.encode(), encode(make_events_geocoded(aid, events))) for aid, events in articles])
+
+
+@contextlib.asynccontextmanager
+async def stream(url: str, params: dict | None = None, last_event_id: str | None = None) -> AsyncIterator[SSEReader]:
+    headers = {"Last-Event-ID": last_event_id} if last_event_id else {}
+    async with httpx.AsyncClient(base_url=url, timeout=httpx.Timeout(10, read=30)) as client:
+        async with client.stream("GET", "/v1/stream", params=params, headers=headers) as resp:
+            assert resp.status_code == 200, await resp.aread()
+            assert resp.headers["content-type"].startswith("text/event-stream")
+            reader = SSEReader(resp)
+            first = await reader.next()
+            assert first.comment == "live"
+            yield reader
+
+
+async def test_new_events_arrive_under_the_filters(gateway):
+    settings, url = gateway
+    async with stream(url, {"admin1": "UA-63", "type": "interception"}) as sse:
+        start = records_behind(sse.last_id)
+        await publish(settings,
+                      ("kh-1", [make_event("kh-1", id="kh-1-uav", location=KHARKIV)]),
+                      ("kursk-1", [make_event("kursk-1", id="kursk-1-uav", location=KURSK)]),
+                      ("kh-2", [make_event("kh-2", id="kh-2-impact", type="impact", location=KHARKIV),
+                                make_event("kh-2", id="kh-2-uav", location=KHARKIV)]))
+        seen = await sse.until_cursor_covers(start + 3)
+    assert sorted(a["article_id"] for a in seen) == ["kh-1", "kh-2"]
+    by_article = {a["article_id"]: [e["id"] for e in a["events"]] for a in seen}
+    assert by_article == {"kh-1": ["kh-1-uav"], "kh-2": ["kh-2-uav"]}  # the impact is filtered out
+    assert seen[0]["events"][0]["location"]["admin1_code"] == "UA-63"
+
+
+async def test_near_q_and_min_count_filter_the_stream(gateway):
+    settings, url = gateway
+    async with stream(url, {"near": "50.0,36.2,30", "q": "kharkiv", "min_count": "3"}) as sse:
+        start = records_behind(sse.last_id)
+        await publish(settings,
+                      ("few", [make_event("few", id="few-1", count=2, location=KHARKIV)]),
+                      ("many", [make_event("many", id="many-1", count=5, location=KHARKIV)]),
+                      ("far", [make_event("far", id="far-1", count=5, location=KURSK)]))
+        seen = await sse.until_cursor_covers(start + 3)
+        idle = await sse.next(5)
+    assert [a["article_id"] for a in seen] == ["many"]
+    assert idle.comment == "keep-alive" and idle.event is None  # an idle stream stays open
+
+
+async def test_reconnecting_with_last_event_id_gets_exactly_what_was_missed(gateway):
+    settings, url = gateway
+    async with stream(url, {"country": "UA"}) as sse:
+        await publish(settings, ("r-1", [make_event("r-1", id="r-1-e", location=KHARKIV)]))
+        assert [a["article_id"] for a in await sse.articles(1)] == ["r-1"]
+        resume_at = sse.last_id
+
+    # Disconnected: these are missed, one of them does not match the filter.
+    await publish(settings, *[(f"r-{n}", [make_event(f"r-{n}", id=f"r-{n}-e", location=KHARKIV)]) for n in range(2, 6)],
+                  ("r-ru", [make_event("r-ru", id="r-ru-e", location=KURSK)]))
+
+    async with stream(url, {"country": "UA"}, last_event_id=resume_at) as sse:
+        replayed = await sse.until_cursor_covers(records_behind(resume_at) + 5)
+        assert sorted(a["article_id"] for a in replayed) == ["r-2", "r-3", "r-4", "r-5"]
+        await publish(settings, ("r-6", [make_event("r-6", id="r-6-e", location=KHARKIV)]))
+        assert [a["article_id"] for a in await sse.articles(1)] == ["r-6"]  # and then live, nothing twice
+
+
+async def test_a_replaced_event_set_replaces_what_the_client_was_sent(gateway):
+    settings, url = gateway
+    async with stream(url, {"admin1": "UA-63"}) as sse:
+        await publish(settings, ("moved", [make_event("moved", id="moved-kh", location=KHARKIV)]))
+        assert [e["id"] for e in (await sse.articles(1))[0]["events"]] == ["moved-kh"]
+        # Re-processed: the article's events are now elsewhere, so the client must drop them.
+        await publish(settings, ("moved", [make_event("moved", id="moved-kursk", location=KURSK)]))
+        assert await sse.articles(1) == [{"article_id": "moved", "events": []}]
+
+
+async def test_an_id_the_topic_never_had_gets_a_reset(gateway):
+    _, url = gateway
+    ahead = ",".join(f"{p}:1000000" for p in range(EVENTS_GEOCODED.partitions))
+    async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+        async with client.stream("GET", "/v1/stream", headers={"Last-Event-ID": ahead}) as resp:
+            sse = SSEReader(resp)
+            assert (await sse.next()).comment == "live"
+            reset = await sse.next()
+    assert reset.event == "reset" and "ahead" in reset.data["reason"]
+    assert records_behind(reset.id) < 1000000  # the client continues from the topic's real position
+
+
+async def test_bad_parameters_and_ids_are_refused_naming_them(gateway):
+    _, url = gateway
+    async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+        bad_id = await client.get("/v1/stream", headers={"Last-Event-ID": "yesterday"})
+        bad_near = await client.get("/v1/stream", params={"near": "50,36"})
+        bad_type = await client.get("/v1/stream", params={"type": "explosion"})
+    for resp, name in ((bad_id, "Last-Event-ID"), (bad_near, "near"), (bad_type, "type")):
+        assert resp.status_code == 422 and resp.headers["content-type"] == "application/problem+json"
+        assert [e["name"] for e in resp.json()["errors"]] == [name]
+
+
+def test_gateway_serves_without_a_broker_and_the_stream_says_503(tmp_path):
+    settings = GatewaySettings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'store.db'}",
+                               kafka_bootstrap_servers=f"127.0.0.1:{free_port()}", kafka_request_timeout_ms=1000)
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/healthz").status_code == 200
+        page = client.get("/")
+        resp = client.get("/v1/stream")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert resp.status_code == 503 and "stream" in resp.text
+
+
+async def test_a_client_too_slow_for_its_queue_catches_up_from_the_topic_without_losses(settings_factory):
+    from services.gateway.api.routes.stream import client_stream
+    from services.gateway.filters import EventFilter
+    from services.gateway.live import LiveFeed
+
+    settings = settings_factory(GatewaySettings)
+    await create_topics(settings)
+    feed = LiveFeed(settings, queue_size=2)
+    feed.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not feed.ready:
+            assert time.monotonic() < deadline, "the live feed never connected"
+            await asyncio.sleep(0.1)
+        messages = client_stream(feed, EventFilter(), None, keepalive_s=0.3)
+        assert (await anext(messages)).comment == "live"
+        ids = [f"slow-{n}" for n in range(12)]
+        await publish(settings, *[(aid, [make_event(aid, id=f"{aid}-e", location=KHARKIV)]) for aid in ids])
+        while sum(feed._positions.values()) < len(ids):  # the feed has gone past this client's queue
+            assert time.monotonic() < deadline, "the live feed did not read the records"
+            await asyncio.sleep(0.05)
+        got: list[str] = []
+        deadline = time.monotonic() + 20
+        while len(got) < len(ids):
+            assert time.monotonic() < deadline, f"only {sorted(got)} arrived"
+            msg = await asyncio.wait_for(anext(messages), 20)
+            if msg.event == "events":
+                got.append(msg.data["article_id"])
+        assert sorted(got) == sorted(ids)
+        await messages.aclose()
+    finally:
+        await feed.stop()
