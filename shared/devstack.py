@@ -33,6 +33,7 @@ class Stack:
     env: dict[str, str]
     broker: LocalBroker | None = None
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    launched: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
 
     def log_path(self, name: str) -> Path:
         return self.data_dir / "log" / f"{name}.log"
@@ -42,8 +43,26 @@ class Stack:
         key = key or name
         log = open(self.log_path(key), "ab")  # noqa: SIM115 - owned by the child
         env = {**self.env, **(extra_env or {})}
+        self.launched[key] = (name, extra_env or {})
         self.procs[key] = subprocess.Popen([sys.executable, "-m", f"services.{name}"], env=env,
                                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def kill(self, key: str) -> None:
+        """SIGKILL one service instance, as a crash would: no clean shutdown, no final commit."""
+        proc = self.procs[key]
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(10)
+
+    def restart(self, key: str, change_env: dict[str, str] | None = None) -> None:
+        """Start a stopped or killed instance again, as a supervisor would, with the same settings
+        (plus `change_env`). A running instance is stopped first (SIGTERM)."""
+        proc = self.procs[key]
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(15)
+        name, extra_env = self.launched[key]
+        self.start_service(name, {**extra_env, **(change_env or {})}, key=key)
 
     def dead(self) -> list[str]:
         return [n for n, p in self.procs.items() if p.poll() is not None]
@@ -181,7 +200,8 @@ def run(samples_dir: Path) -> int:
         wait_until(lambda: ready([f"{w}/readyz" for w in workers]), "the workers to join their groups", stack)
         print("feeding sample reports:", flush=True)
         feed_samples(samples_dir, ingest, gateway)
-        print(f"\ndronewatch is running.\n  ingestion  {ingest}/v1/articles   (docs {ingest}/docs)\n"
+        print(f"\ndronewatch is running.\n  map        {gateway}/   (live events; the stream is {gateway}/v1/stream)\n"
+              f"  ingestion  {ingest}/v1/articles   (docs {ingest}/docs)\n"
               f"  gateway    {gateway}/v1/events     (docs {gateway}/docs)\n"
               f"  metrics    {ingest}/metrics, {gateway}/metrics, " + ", ".join(f"{w}/metrics" for w in workers) + "\n"
               f"  logs       {data_dir / 'log'}/\nCtrl-C stops everything.", flush=True)

@@ -2,10 +2,11 @@
 line with the resolved (masked) settings, and running a worker's Runner until a signal."""
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 from collections.abc import Callable
+
+import uvloop
 
 from shared.config import BaseServiceSettings
 from shared.kafka.runner import Runner, run_until_signalled
@@ -25,7 +26,8 @@ def start_service(settings: BaseServiceSettings) -> None:
 
 def run_worker(settings: BaseServiceSettings, build_runner: Callable[[BaseServiceSettings], Runner]) -> None:
     """Build the runner inside the event loop (aiokafka clients bind to it) and run it until
-    SIGTERM/SIGINT."""
+    SIGTERM/SIGINT, on uvloop (the HTTP services get it from uvicorn): most of what a worker spends
+    besides its handler is the Kafka client's event-loop work."""
 
     async def _main() -> None:
         runner = build_runner(settings)
@@ -39,4 +41,4 @@ def run_worker(settings: BaseServiceSettings, build_runner: Callable[[BaseServic
             if ops:
                 await ops.stop()
 
-    asyncio.run(_main())
+    uvloop.run(_main())

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from shared.messages import ArticleReceived, EventsGeocoded, Message, PlacesExtracted
+from shared.messages import ArticleReceived, ArticleStored, EventsGeocoded, Message, PlacesExtracted
 
 DAY_MS = 24 * 3600 * 1000
 
@@ -60,6 +60,17 @@ EVENTS_GEOCODED = Topic(
     "A later message for the same article replaces the earlier set.",
     public=True,
 )
+ARTICLES_STORED = Topic(
+    name="articles.stored.v1",
+    model=ArticleStored,
+    key="article id",
+    partitions=6,
+    retention_ms=7 * DAY_MS,
+    producers=("storage",),
+    consumers=("ingestion",),
+    description="Storage's receipt: this version of the report is stored (processed) or given up on "
+    "(failed). Ingestion retires it from its outbox; until then it re-publishes what is overdue.",
+)
 
 
 def dlq(service: str, consumers: tuple[str, ...] = ("storage",)) -> Topic:
@@ -79,16 +90,20 @@ def dlq(service: str, consumers: tuple[str, ...] = ("storage",)) -> Topic:
 DLQ_EXTRACTION = dlq("extraction")
 DLQ_GEOCODING = dlq("geocoding")
 DLQ_STORAGE = dlq("storage", consumers=())
+DLQ_INGESTION = dlq("ingestion", consumers=())
 
 ALL_TOPICS: tuple[Topic, ...] = (
     ARTICLES_RECEIVED,
     ARTICLES_EXTRACTED,
     EVENTS_GEOCODED,
+    ARTICLES_STORED,
     DLQ_EXTRACTION,
     DLQ_GEOCODING,
     DLQ_STORAGE,
+    DLQ_INGESTION,
 )
-DLQ_FOR_SERVICE = {"extraction": DLQ_EXTRACTION, "geocoding": DLQ_GEOCODING, "storage": DLQ_STORAGE}
+DLQ_FOR_SERVICE = {"extraction": DLQ_EXTRACTION, "geocoding": DLQ_GEOCODING, "storage": DLQ_STORAGE,
+                   "ingestion": DLQ_INGESTION}
 
 
 def topic_for_model(model: type[Message]) -> Topic:

@@ -5,9 +5,10 @@ import asyncio
 
 from services.extraction.ports import ArticleExtractor
 from shared.kafka.errors import RejectMessage
-from shared.messages import ArticleReceived, PlacesExtracted
+from shared.messages import Article, ArticleReceived, PlacesExtracted
 
 PRODUCER = "extraction"
+READABLE = frozenset({"en", "ru", "uk"})
 
 
 async def handle_article_received(msg: ArticleReceived, *, extractor: ArticleExtractor) -> list[PlacesExtracted]:
@@ -16,8 +17,26 @@ async def handle_article_received(msg: ArticleReceived, *, extractor: ArticleExt
     article = msg.payload
     if not article.text.strip():
         raise RejectMessage("article text is empty")
+    language = reading_language(article)
     result = await asyncio.to_thread(
         extractor.extract, article_id=article.id, text=article.text, title=article.title,
-        language=article.language, published_at=article.published_at, source=article.source,
+        language=language, published_at=article.published_at, source=article.source,
     )
+    previous = None
+    if article.previous_text:  # an edit: what the replaced text gave, so geocoding can name retractions
+        previous = await asyncio.to_thread(
+            extractor.extract, article_id=article.id, text=article.previous_text, title=article.title,
+            language=language, published_at=article.published_at, source=article.source,
+        )
+    result = result.model_copy(update={"version": article.version, "previous": previous})
     return [PlacesExtracted.derived_from(msg, producer=PRODUCER, payload=result)]
+
+
+def reading_language(article: Article) -> str | None:
+    """The language to read the report in: the sender's, else the one ingestion detected (lingua)
+    when extraction has grammars for it; None lets the extractor decide by script and letters."""
+    if article.language:
+        return article.language
+    if article.detected_language in READABLE:
+        return article.detected_language
+    return None

@@ -25,8 +25,15 @@ async def handle_places_extracted(msg: PlacesExtracted, *, geocoder: Geocoder) -
     result = msg.payload
     locations = await asyncio.to_thread(geocoder.resolve, list(result.places), language=result.language)
     events = build_events(result, locations)
+    retracted: list[str] = []
+    if result.previous is not None:  # an edit: the previous version's events this one no longer has
+        before = result.previous
+        old_locations = await asyncio.to_thread(geocoder.resolve, list(before.places), language=before.language)
+        kept = {e.id for e in events}
+        retracted = sorted({e.id for e in build_events(before, old_locations)} - kept)
     payload = GeocodedArticle(article_id=result.article_id, language=result.language,
-                              published_at=result.published_at, source=result.source, events=events)
+                              published_at=result.published_at, source=result.source, events=events,
+                              version=result.version, retracted=retracted)
     return [EventsGeocoded.derived_from(msg, producer=PRODUCER, payload=payload)]
 
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 from functools import partial
 
 from services.storage.adapters.sql import SqlIncidentStore, make_engine
-from services.storage.handlers import handle_article_received, handle_dead_letter, handle_events_geocoded
+from services.storage.handlers import (
+    handle_article_received,
+    handle_articles_received,
+    handle_dead_letter,
+    handle_events_geocoded,
+    handle_events_geocoded_many,
+)
 from services.storage.ports import IncidentStore
 from services.storage.settings import StorageSettings
 from shared.kafka.runner import Runner, Subscription
@@ -18,8 +24,11 @@ def build_runner(settings: StorageSettings, *, store: IncidentStore | None = Non
         store = SqlIncidentStore(engine)
         on_close.append(engine.dispose)
     subs = [
-        Subscription(ARTICLES_RECEIVED, partial(handle_article_received, store=store)),
-        Subscription(EVENTS_GEOCODED, partial(handle_events_geocoded, store=store)),
+        # A consumer batch of each topic is written in one transaction; per record only to isolate a failure.
+        Subscription(ARTICLES_RECEIVED, partial(handle_article_received, store=store),
+                     batch_handler=partial(handle_articles_received, store=store)),
+        Subscription(EVENTS_GEOCODED, partial(handle_events_geocoded, store=store),
+                     batch_handler=partial(handle_events_geocoded_many, store=store)),
         Subscription(DLQ_EXTRACTION, partial(handle_dead_letter, store=store)),
         Subscription(DLQ_GEOCODING, partial(handle_dead_letter, store=store)),
     ]

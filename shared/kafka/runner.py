@@ -4,7 +4,11 @@ A service hands the runner its subscriptions (topic -> handler). The runner, the
 
 * starts the producer, then the consumer (group = service name, auto-commit off);
 * fetches a batch; in partition order decodes each record, calls the handler, and sends the
-  messages it returns (each to the topic the catalogue gives its type);
+  messages it returns (each to the topic the catalogue gives its type). A subscription with a
+  batch handler gets all of the batch's messages of its topic in one call instead (storage
+  writes them in one transaction); if that call fails with anything but a transient fault, the
+  records go through the per-record handler one by one, so the one at fault is dead-lettered
+  alone;
 * commits `offset + 1` per partition only after every output of the batch is acknowledged by the
   broker (at-least-once), throttled to every N messages or T seconds, and forced on partition
   revoke and on shutdown;
@@ -19,7 +23,9 @@ Failures, each handled here and nowhere else:
   halting the pipeline; the DLQ limit below still stops a bad deploy;
 * transient (handler raised TransientError): retried with exponential backoff up to
   `transient_retry_max_s`, then the runner stops WITHOUT committing, so the message is redelivered;
-* more than `dlq_max_consecutive` dead letters in a row: DlqLimitExceeded, stop without committing.
+* more than `dlq_max_consecutive` dead letters in a row, or more than `dlq_max_per_window` within
+  `dlq_window_s` (a burst, even interleaved with good records): DlqLimitExceeded, logged as
+  critical, stop without committing.
 """
 from __future__ import annotations
 
@@ -36,6 +42,7 @@ from aiokafka.errors import CommitFailedError, KafkaError
 
 from shared.config import BaseServiceSettings
 from shared.kafka.clients import make_consumer, make_producer, topic_name
+from shared.kafka.dlq import DeadLetter, DlqLimit, dlq_headers
 from shared.kafka.errors import DlqLimitExceeded, RejectMessage, TransientError
 from shared.kafka.serde import decode, encode, headers_for
 from shared.messages import Message
@@ -45,31 +52,21 @@ from shared.topics import DLQ_FOR_SERVICE, Topic, topic_for_model
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Any], Awaitable[Sequence[Message]]]
+BatchHandler = Callable[[list[Any]], Awaitable[Sequence[Message]]]
 COMMIT_TIMEOUT_S = 15.0
 
 
 @dataclass(frozen=True)
-class DeadLetter:
-    """What a consumer of a dead-letter topic receives: the original record and why it failed."""
-
-    key: str | None
-    value: bytes | None
-    headers: dict[str, str]
-
-    @property
-    def reason(self) -> str:
-        return self.headers.get("dlq.reason", "unknown")
-
-    @property
-    def source(self) -> str:
-        h = self.headers
-        return f"{h.get('dlq.source.topic')}[{h.get('dlq.source.partition')}]@{h.get('dlq.source.offset')}"
-
-
-@dataclass(frozen=True)
 class Subscription:
+    """A topic and its handler (one message in, messages out). An optional `batch_handler` takes
+    all of a fetched batch's messages of the topic at once (in partition, then offset order) and
+    returns all their outputs; `handler` is still needed: a batch that fails on anything but a
+    transient fault is handled again record by record, so the record at fault is dead-lettered
+    alone."""
+
     topic: Topic
     handler: Handler
+    batch_handler: BatchHandler | None = None
 
 
 @dataclass
@@ -120,7 +117,7 @@ class Runner:
         self._acked: dict[TopicPartition, int] = {}  # next offset to commit, outputs acknowledged
         self._since_commit = 0
         self._last_commit = time.monotonic()
-        self._consecutive_dlq = 0
+        self._dlq_limit = DlqLimit(settings.dlq_max_consecutive, settings.dlq_max_per_window, settings.dlq_window_s)
         self._consumer: Any = None
         self._producer: Any = None
 
@@ -166,51 +163,106 @@ class Runner:
 
     # --- processing ------------------------------------------------------------------------
     async def _process_batch(self, batch: dict[TopicPartition, list[Any]], stop: asyncio.Event) -> None:
-        deliveries: list[asyncio.Future[Any]] = []
-        produced: dict[str, int] = {}
-        done: dict[TopicPartition, int] = {}
-        m, svc = self.metrics, self.service
+        """Handle one fetched batch, topic by topic (each topic's records in partition, then offset
+        order), send the outputs, and mark the offsets done once every output is acknowledged."""
+        outputs = _Outputs()
+        by_topic: dict[str, list[Any]] = {}
         for tp, records in batch.items():
-            for record in records:
-                self.stats.consumed += 1
-                m.consumed.labels(svc, record.topic).inc()
-                with m.processing.labels(svc, record.topic).time():
-                    outputs, reason = await self._handle(record, stop)
-                if reason is not None:
-                    await self._dead_letter(record, reason)
-                else:
-                    self._consecutive_dlq = 0
-                    for out in outputs:
-                        topic, future = await self._send(out)
-                        deliveries.append(future)
-                        produced[topic] = produced.get(topic, 0) + 1
-                done[tp] = record.offset + 1
-        if deliveries:
-            await asyncio.gather(*deliveries)  # raises if the broker did not take an output
-            self.stats.produced += len(deliveries)
-            for topic, n in produced.items():
-                m.produced.labels(svc, topic).inc(n)
-        self._acked.update(done)
+            by_topic.setdefault(tp.topic, []).extend(records)
+        for topic, records in by_topic.items():
+            if not records:
+                continue
+            sub = self.subscriptions[topic]
+            self.stats.consumed += len(records)
+            self.metrics.consumed.labels(self.service, topic).inc(len(records))
+            if sub.batch_handler is not None:
+                await self._handle_together(sub, records, stop, outputs)
+            else:
+                for record in records:
+                    await self._handle_one(sub, record, stop, outputs)
+        if outputs.deliveries:
+            await asyncio.gather(*outputs.deliveries)  # raises if the broker did not take an output
+            self.stats.produced += len(outputs.deliveries)
+            for topic, n in outputs.produced.items():
+                self.metrics.produced.labels(self.service, topic).inc(n)
+        self._acked.update({tp: records[-1].offset + 1 for tp, records in batch.items() if records})
         self._since_commit += sum(len(r) for r in batch.values())
 
-    async def _handle(self, record: Any, stop: asyncio.Event) -> tuple[Sequence[Message], str | None]:
-        """(outputs, None) on success, ((), reason) for poison. Raises TransientError when a
-        transient fault outlasts the retry budget, or when asked to stop while retrying."""
-        sub = self.subscriptions[record.topic]
-        ctx = {"topic": record.topic, "partition": record.partition, "offset": record.offset,
-               "key": _text(record.key)}
+    async def _handle_one(self, sub: Subscription, record: Any, stop: asyncio.Event, outputs: _Outputs,
+                          message: Any = None) -> None:
+        """One record through the per-record handler: its outputs sent, or the record dead-lettered
+        with the reason (undecodable, RejectMessage, or an unexpected exception on it)."""
+        ctx = _context(record)
+        with self.metrics.processing.labels(self.service, record.topic).time():
+            try:
+                if message is None:
+                    message = self._decode(sub, record)
+                out = await self._retrying(lambda: sub.handler(message), ctx, stop)
+            except RejectMessage as err:
+                reason: str | None = str(err)
+            except TransientError:
+                raise
+            except Exception as err:  # noqa: BLE001 - a failure on this message: dead-letter it
+                self.metrics.errors.labels(self.service, "handler").inc()
+                log.exception("handler failed; dead-lettering", extra=ctx)
+                reason = f"{type(err).__name__}: {err}"
+            else:
+                reason = None
+        if reason is not None:
+            await self._dead_letter(record, reason)
+            return
+        self._dlq_limit.ok()
+        await self._emit(out, outputs)
+
+    async def _handle_together(self, sub: Subscription, records: list[Any], stop: asyncio.Event,
+                               outputs: _Outputs) -> None:
+        """A topic's records through its batch handler in one call (undecodable ones dead-lettered
+        first). A transient fault retries the whole call; any other failure falls back to the
+        per-record handler, which isolates and dead-letters the record at fault."""
+        assert sub.batch_handler is not None
+        histogram = self.metrics.processing.labels(self.service, records[0].topic)
+        decoded: list[tuple[Any, Any]] = []
+        started = time.perf_counter()
+        for record in records:
+            try:
+                decoded.append((record, self._decode(sub, record)))
+            except RejectMessage as err:
+                histogram.observe(0.0)
+                await self._dead_letter(record, str(err))
+        if not decoded:
+            return
+        batch_handler = sub.batch_handler
+        messages = [m for _, m in decoded]
+        ctx = {**_context(decoded[0][0]), "records": len(decoded)}
         try:
-            message: Any = (_dead_letter_of(record) if sub.topic.model is None
-                            else decode(sub.topic, record.value))
-        except RejectMessage as err:
-            return (), str(err)
+            out = await self._retrying(lambda: batch_handler(messages), ctx, stop)
+        except TransientError:
+            raise
+        except Exception as err:  # noqa: BLE001 - find the record at fault one by one
+            log.warning("batch handler failed; handling its records one by one",
+                        extra={**ctx, "error": f"{type(err).__name__}: {err}"})
+            for record, message in decoded:
+                await self._handle_one(sub, record, stop, outputs, message)
+            return
+        per_record = (time.perf_counter() - started) / len(decoded)
+        for _ in decoded:
+            histogram.observe(per_record)
+            self._dlq_limit.ok()
+        await self._emit(out, outputs)
+
+    def _decode(self, sub: Subscription, record: Any) -> Any:
+        """The typed message (a DeadLetter on a dead-letter topic); RejectMessage for poison."""
+        return _dead_letter_of(record) if sub.topic.model is None else decode(sub.topic, record.value)
+
+    async def _retrying(self, call: Callable[[], Awaitable[Sequence[Message]]], ctx: dict[str, Any],
+                        stop: asyncio.Event) -> Sequence[Message]:
+        """`call()`, retried with exponential backoff while it raises TransientError. Raises the
+        TransientError when the fault outlasts the retry budget or the runner is asked to stop."""
         delay = self.settings.transient_retry_initial_s
         deadline = time.monotonic() + self.settings.transient_retry_max_s
         while True:
             try:
-                return await sub.handler(message), None
-            except RejectMessage as err:
-                return (), str(err)
+                return await call()
             except TransientError as err:
                 self.stats.transient_retries += 1
                 self.metrics.errors.labels(self.service, "transient").inc()
@@ -225,10 +277,12 @@ class Runner:
                 except TimeoutError:
                     pass
                 delay = min(delay * 2, 10.0)
-            except Exception as err:  # noqa: BLE001 - a failure on this message: dead-letter it
-                self.metrics.errors.labels(self.service, "handler").inc()
-                log.exception("handler failed; dead-lettering", extra=ctx)
-                return (), f"{type(err).__name__}: {err}"
+
+    async def _emit(self, messages: Sequence[Message], outputs: _Outputs) -> None:
+        for message in messages:
+            topic, future = await self._send(message)
+            outputs.deliveries.append(future)
+            outputs.produced[topic] = outputs.produced.get(topic, 0) + 1
 
     async def _send(self, message: Message) -> tuple[str, asyncio.Future[Any]]:
         topic = topic_name(self.settings, topic_for_model(type(message)))
@@ -239,23 +293,17 @@ class Runner:
     async def _dead_letter(self, record: Any, reason: str) -> None:
         self.stats.dead_lettered += 1
         self.metrics.dead_lettered.labels(self.service, record.topic).inc()
-        self._consecutive_dlq += 1
         extra = {"topic": record.topic, "partition": record.partition, "offset": record.offset,
                  "key": _text(record.key), "reason": reason}
         if self.dlq is None:
             raise RuntimeError(f"{self.service} has no dead-letter topic; cannot reject: {reason}")
-        headers = [(k, v) for k, v in (record.headers or ()) if not k.startswith("dlq.")] + [
-            ("dlq.reason", reason[:2000].encode()),
-            ("dlq.service", self.service.encode()),
-            ("dlq.source.topic", record.topic.encode()),
-            ("dlq.source.partition", str(record.partition).encode()),
-            ("dlq.source.offset", str(record.offset).encode()),
-        ]
         await self._producer.send_and_wait(topic_name(self.settings, self.dlq), record.value, key=record.key,
-                                           headers=headers)
+                                           headers=dlq_headers(record, reason, self.service))
         log.warning("message dead-lettered", extra=extra)
-        if self._consecutive_dlq > self.settings.dlq_max_consecutive:
-            raise DlqLimitExceeded(f"{self._consecutive_dlq} consecutive dead letters; last: {reason}")
+        if problem := self._dlq_limit.record():
+            log.critical(f"dead-letter limit exceeded ({problem}); stopping without committing: likely a bad "
+                         "deploy or a broken producer, not bad messages", extra=extra)
+            raise DlqLimitExceeded(f"{problem}; last: {reason}")
 
     # --- commits ---------------------------------------------------------------------------
     async def _maybe_commit(self) -> None:
@@ -294,6 +342,18 @@ class Runner:
         s = self.stats
         return {"consumed": s.consumed, "produced": s.produced, "dead_lettered": s.dead_lettered,
                 "transient_retries": s.transient_retries, "commits": s.commits}
+
+
+@dataclass
+class _Outputs:
+    """What one fetched batch has sent so far: the delivery futures, and counts per topic."""
+
+    deliveries: list[asyncio.Future[Any]] = field(default_factory=list)
+    produced: dict[str, int] = field(default_factory=dict)
+
+
+def _context(record: Any) -> dict[str, Any]:
+    return {"topic": record.topic, "partition": record.partition, "offset": record.offset, "key": _text(record.key)}
 
 
 def _text(raw: bytes | None) -> str | None:

@@ -3,6 +3,7 @@
 A service never declares its own copy of a message: it imports it from here. The topic catalogue
 (`shared.topics`) says which model travels on which topic.
 """
+from shared.messages.acks import ArticleStored, StoredArticle
 from shared.messages.articles import Article, ArticleReceived
 from shared.messages.envelope import Message, derived_id
 from shared.messages.events import (
@@ -21,6 +22,7 @@ from shared.messages.events import (
 __all__ = [
     "Article",
     "ArticleReceived",
+    "ArticleStored",
     "Evidence",
     "EventsGeocoded",
     "ExtractedEvent",
@@ -31,6 +33,7 @@ __all__ = [
     "Message",
     "PlaceMention",
     "PlacesExtracted",
+    "StoredArticle",
     "TimeWindow",
     "derived_id",
 ]

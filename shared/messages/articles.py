@@ -29,9 +29,20 @@ class Article(Frozen):
     author: str | None = None
     fetched_at: datetime | None = None
     origin: str = Field(default="http", description="http | batch | feed | telegram | file")
+    # An edited post is a new version of the same report (same id, different text). A version
+    # after the first carries the text it replaces, so the pipeline can tell which of the earlier
+    # version's events the edit retracts without keeping state of its own.
+    version: int = Field(default=1, ge=1)
+    previous_text: str | None = None
+    # Set by ingestion: the language lingua detects in the text (ISO 639-1, any language, not only
+    # the three extraction reads) and its confidence 0..1, next to the sender's `language`.
+    detected_language: str | None = None
+    language_confidence: float | None = None
+    # A repost or light rewrite of an earlier report (MinHash similarity): that report's id.
+    near_duplicate_of: str | None = None
 
 
 class ArticleReceived(Message):
     EVENT_TYPE: ClassVar[str] = "article.received"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2  # 2: version, previous_text
     payload: Article

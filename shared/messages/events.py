@@ -82,11 +82,15 @@ class ExtractionResult(Frozen):
     source: str | None = None
     places: list[PlaceMention] = Field(default_factory=list)
     events: list[ExtractedEvent] = Field(default_factory=list)
+    version: int = 1  # the report's version (Article.version)
+    # For a version after the first: what the replaced text gave, so that geocoding can name the
+    # events this version retracts.
+    previous: ExtractionResult | None = None
 
 
 class PlacesExtracted(Message):
     EVENT_TYPE: ClassVar[str] = "article.extracted"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2  # 2: version, previous
     payload: ExtractionResult
 
 
@@ -137,9 +141,14 @@ class GeocodedArticle(Frozen):
     published_at: datetime | None = None
     source: str | None = None
     events: list[IncidentEvent] = Field(default_factory=list)
+    # The report's version: a reader keeps the highest it has seen and ignores older ones.
+    version: int = 1
+    # Ids of the previous version's events that this version no longer has (delete them);
+    # `events` is still the complete set.
+    retracted: list[str] = Field(default_factory=list)
 
 
 class EventsGeocoded(Message):
     EVENT_TYPE: ClassVar[str] = "article.geocoded"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2  # 2: version, retracted
     payload: GeocodedArticle

@@ -3,6 +3,9 @@ only reads. Events keep their full public JSON in `body` and copy the fields tha
 on into indexed columns."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -16,7 +19,26 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TypeDecorator,
+    func,
 )
+
+
+class UtcDateTime(TypeDecorator):
+    """A moment in time, stored as UTC. SQLite keeps no offset and would store "01:00+03:00" as
+    01:00; converting to UTC first makes `since`/`until` and grouping by day right on both stores,
+    and values come back as aware UTC datetimes."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 metadata = MetaData()
 
@@ -35,11 +57,20 @@ articles = Table(
     Column("source", Text),
     Column("text", Text),
     Column("content_hash", String(64)),
-    Column("published_at", DateTime(timezone=True)),
-    Column("received_at", DateTime(timezone=True)),
-    Column("processed_at", DateTime(timezone=True)),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("published_at", UtcDateTime()),
+    Column("received_at", UtcDateTime()),
+    Column("processed_at", UtcDateTime()),
+    Column("updated_at", UtcDateTime(), nullable=False),
     Column("event_count", Integer, nullable=False, default=0),
+    Column("version", Integer, nullable=False, default=1, server_default="1"),  # newest version applied
+    # Where the report came from and what ingestion found out about it (migration 0004_sources).
+    Column("channel", Text),
+    Column("author", Text),
+    Column("fetched_at", UtcDateTime()),
+    Column("origin", String(16)),  # http | batch | feed | telegram | file
+    Column("detected_language", String(8)),
+    Column("language_confidence", Float),
+    Column("near_duplicate_of", String(200)),
 )
 
 events = Table(
@@ -61,12 +92,20 @@ events = Table(
     Column("precision", String(16)),
     Column("lat", Float),
     Column("lon", Float),
-    Column("occurred_start", DateTime(timezone=True)),
-    Column("occurred_end", DateTime(timezone=True)),
-    Column("published_at", DateTime(timezone=True)),
-    Column("stored_at", DateTime(timezone=True), nullable=False),
+    Column("occurred_start", UtcDateTime()),
+    Column("occurred_end", UtcDateTime()),
+    Column("published_at", UtcDateTime()),
+    Column("stored_at", UtcDateTime(), nullable=False),
     Column("body", JSON, nullable=False),
     Index("ix_events_admin1_type", "admin1_code", "type"),
     Index("ix_events_occurred", "occurred_start"),
-    Index("ix_events_lat_lon", "lat", "lon"),
 )
+
+# The gateway's filters and time sort (migration 0002_query_indexes): an event's time is
+# coalesce(occurred_start, published_at, stored_at), indexed as that expression; the box and
+# distance filters read (lat, lon, weapon, type, time) from one index without touching the rows.
+event_time = func.coalesce(events.c.occurred_start, events.c.published_at, events.c.stored_at)
+Index("ix_events_when", event_time)
+Index("ix_events_admin1_when", events.c.admin1_code, event_time)
+Index("ix_events_country_type_when", events.c.country_code, events.c.type, event_time)
+Index("ix_events_geo", events.c.lat, events.c.lon, events.c.weapon, events.c.type, event_time)

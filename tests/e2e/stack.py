@@ -54,8 +54,9 @@ class Running:
 
 
 @contextlib.contextmanager
-def running_stack(kafka_bootstrap: str, data: Path, db_url: str,
-                  instances: dict[str, int] | None = None) -> Iterator[Running]:
+def running_stack(kafka_bootstrap: str, data: Path, db_url: str, instances: dict[str, int] | None = None,
+                  service_env: dict[str, dict[str, str]] | None = None) -> Iterator[Running]:
+    """`service_env` adds settings for one service only (e.g. storage's DATABASE_URL through a proxy)."""
     (data / "log").mkdir(exist_ok=True)
     prefix = f"e2e{uuid.uuid4().hex[:8]}."
     index_path = ROOT / "var" / "gazetteer" / "index.pkl.gz"  # shared with make run: built once
@@ -77,9 +78,9 @@ def running_stack(kafka_bootstrap: str, data: Path, db_url: str,
             key = name if count == 1 else f"{name}-{n}"
             port = free_port()
             ops[key] = f"http://127.0.0.1:{port}"
-            stack.start_service(name, {"OPS_PORT": str(port)}, key=key)
+            stack.start_service(name, {"OPS_PORT": str(port), **(service_env or {}).get(name, {})}, key=key)
     for name in HTTP_SERVICES:
-        stack.start_service(name)
+        stack.start_service(name, (service_env or {}).get(name))
     running = Running(stack, f"http://127.0.0.1:{ingest_port}", f"http://127.0.0.1:{gateway_port}", settings, ops)
     try:
         urls = [f"{url}/readyz" for url in (running.gateway, running.ingest, *ops.values())]

@@ -153,3 +153,73 @@ async def test_dlq_limit_stops_the_service_instead_of_dead_lettering_everything(
     with pytest.raises(DlqLimitExceeded):
         await asyncio.wait_for(task, 30)
     assert runner.stats.dead_lettered == 3
+
+
+def forward_batches(calls: list[list[str]], fail_first: int = 0):
+    """A batch handler: every message forwarded, like `forward`, in one call; it fails as a whole
+    when a message in it would fail (a bug on one message breaks the batch), and raises a
+    transient fault on its first `fail_first` calls."""
+    left = {"transient": fail_first}
+
+    async def batch_handler(msgs: list[ArticleReceived]) -> list[PlacesExtracted]:
+        calls.append([m.payload.id for m in msgs])
+        if left["transient"]:
+            left["transient"] -= 1
+            raise TransientError("database briefly down")
+        out = []
+        for msg in msgs:
+            out.extend(await forward()(msg))
+        return out
+
+    return batch_handler
+
+
+async def test_a_batch_handler_takes_many_records_at_once_and_commits_after_its_outputs(settings_factory):
+    settings = settings_factory(transient_retry_initial_s=0.05)
+    await create_topics(settings)
+    await produce_raw(settings, ARTICLES_RECEIVED, inputs(30))
+    calls: list[list[str]] = []
+    single: list[str] = []
+    runner = Runner(settings, "extraction", [Subscription(ARTICLES_RECEIVED, forward(single),
+                                                          batch_handler=forward_batches(calls, fail_first=1))])
+    stop, task = await start(runner)
+    out = await read_topic(settings, ARTICLES_EXTRACTED, expect=30)
+    await wait_for(lambda: runner.stats.consumed == 30)
+    stop.set()
+    await asyncio.wait_for(task, 30)
+    ids = sorted(json.loads(r.value)["payload"]["article_id"] for r in out)
+    assert ids == sorted(f"a-{i}" for i in range(30))  # each output once: the failed first call sent nothing
+    assert single == [] and runner.stats.transient_retries == 1
+    assert calls[0] == calls[1]  # the transient fault retried the same batch
+    assert max(len(c) for c in calls) > 1  # records did come together
+    assert await committed(settings, "extraction", ARTICLES_RECEIVED) == 30
+    timed = runner.metrics.registry.get_sample_value("dronewatch_processing_seconds_count", {
+        "service": "extraction", "topic": settings.kafka_topic_prefix + ARTICLES_RECEIVED.name})
+    assert timed == 30  # /metrics times each record once, batch or not
+
+
+async def test_a_failing_batch_is_handled_again_one_by_one_and_only_the_bad_record_is_dead_lettered(
+        settings_factory):
+    settings = settings_factory()
+    await create_topics(settings)
+    buggy = make_article_received(id="a-bug", text="crash me")
+    records = [*inputs(5), (b"a-junk", b"\xff not json"), (buggy.key.encode(), encode(buggy))]
+    await produce_raw(settings, ARTICLES_RECEIVED, records)
+    calls: list[list[str]] = []
+    single: list[str] = []
+    runner = Runner(settings, "extraction", [Subscription(ARTICLES_RECEIVED, forward(single),
+                                                          batch_handler=forward_batches(calls))])
+    stop, task = await start(runner)
+    dead = await read_topic(settings, DLQ_EXTRACTION, expect=2)
+    out = await read_topic(settings, ARTICLES_EXTRACTED, expect=5)
+    await wait_for(lambda: runner.stats.consumed == 7)
+    stop.set()
+    await asyncio.wait_for(task, 30)
+    reasons = {r.key: dict(r.headers)["dlq.reason"].decode() for r in dead}
+    assert reasons.keys() == {b"a-junk", b"a-bug"}
+    assert "ValueError: a bug on this message" in reasons[b"a-bug"]
+    assert "not valid UTF-8 JSON" in reasons[b"a-junk"]  # never reached a handler
+    assert sorted(json.loads(r.value)["payload"]["article_id"] for r in out) == [f"a-{i}" for i in range(5)]
+    assert "a-bug" in single  # the per-record handler isolated it
+    assert all("a-junk" not in c for c in calls)
+    assert await committed(settings, "extraction", ARTICLES_RECEIVED) == 7

@@ -2,7 +2,7 @@
 writes, replacement of an article's event set, failure status, filters and cursor pagination."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import httpx
 import pytest
@@ -141,3 +141,18 @@ async def test_an_unreachable_database_is_a_transient_fault(tmp_path):
     store = SqlIncidentStore(make_engine("postgresql+psycopg://postgres@127.0.0.1:1/none?connect_timeout=1"))
     with pytest.raises(TransientError):
         await store.record_received(make_article())
+
+
+async def test_times_with_an_offset_are_compared_as_the_moments_they_are(store, gateway):
+    """01:00 at UTC+3 on 1 March is 22:00 UTC on 28 February, on SQLite as on PostgreSQL."""
+    moscow = timezone(timedelta(hours=3))
+    start = datetime(2026, 3, 1, 1, 0, tzinfo=moscow)
+    await store.record_geocoded(geocoded("a-tz", [make_event("a-tz", occurred_at=TimeWindow(start=start))]))
+
+    async def ids(**params: str) -> list[str]:
+        return [e["article_id"] for e in (await gateway.get("/v1/events", params=params)).json()["items"]]
+
+    assert await ids(since="2026-02-28T21:30:00Z", until="2026-02-28T22:30:00Z") == ["a-tz"]
+    assert await ids(since="2026-03-01T00:00:00Z") == []
+    stats = (await gateway.get("/v1/stats", params={"group_by": "day"})).json()
+    assert [(g["day"], g["events"]) for g in stats["groups"]] == [("2026-02-28", 1)]

@@ -31,3 +31,26 @@ async def test_the_output_derives_from_the_input_and_is_stable_across_redeliveri
 async def test_an_article_with_only_whitespace_is_rejected_with_a_reason():
     with pytest.raises(RejectMessage, match="empty"):
         await handle_article_received(make_article_received(text="  \n "), extractor=EchoExtractor())
+
+
+class LanguageSpy(EchoExtractor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.languages: list[str | None] = []
+
+    def extract(self, *, language, **kwargs):
+        self.languages.append(language)
+        return super().extract(language=language, **kwargs)
+
+
+@pytest.mark.parametrize(("declared", "detected", "read_as"), [
+    ("uk", "ru", "uk"),     # the sender's word wins
+    (None, "uk", "uk"),     # else what ingestion detected
+    (None, "pl", None),     # a language we have no grammar for: the extractor decides
+    (None, None, None),
+])
+async def test_the_report_is_read_in_the_declared_else_the_detected_language(declared, detected, read_as):
+    spy = LanguageSpy()
+    await handle_article_received(make_article_received(language=declared, detected_language=detected),
+                                  extractor=spy)
+    assert spy.languages == [read_as]
