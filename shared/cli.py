@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
 
@@ -28,6 +29,17 @@ def main(argv: list[str] | None = None) -> int:
     subs.add_argument("--group", help="join this consumer group and commit, so a restart resumes")
     subs.add_argument("--max-events", type=int, help="stop after printing this many")
     subs.add_argument("--idle-timeout", type=float, help="stop after this many seconds without records")
+    imp = sub.add_parser("import", help="send reports from a JSONL or CSV file to a running ingestion service")
+    imp.add_argument("file", type=Path, help=".jsonl (one ArticleIn object a line) or .csv (header row of field names)")
+    tg = sub.add_parser("telegram-import", help="send a Telegram Desktop export (result.json) to ingestion")
+    tg.add_argument("file", type=Path, help="the export's result.json")
+    tg.add_argument("--channel", help="the channel's username for report ids and t.me links (default: its numeric id)")
+    for p in (imp, tg):
+        p.add_argument("--url", default="http://127.0.0.1:8001", help="the ingestion service")
+        p.add_argument("--chunk", type=int, default=200, help="reports per batch request")
+        p.add_argument("--token", default=os.environ.get("DRONEWATCH_TOKEN"),
+                       help="API key with scope `ingest`, when ingestion requires one (default: $DRONEWATCH_TOKEN)")
+        p.add_argument("--json", action="store_true", help="print the summary as JSON")
     schemas = sub.add_parser("schemas", help="export every topic's JSON Schema")
     schemas.add_argument("--out", type=Path, default=Path("deploy/schemas"))
     args = parser.parse_args(argv)
@@ -68,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
                           types=frozenset(args.types), weapons=frozenset(args.weapons))
         return run_subscribe(flt, from_beginning=args.from_beginning, group=args.group,
                              max_events=args.max_events, idle_timeout_s=args.idle_timeout)
+    if args.command in ("import", "telegram-import"):
+        from services.ingestion.sources.cli import run_import_command
+
+        return run_import_command(args)
     if args.command == "schemas":
         from shared.schemas import export_schemas
 

@@ -1,19 +1,27 @@
-"""The ingestion HTTP API (v1): POST /v1/articles, POST /v1/articles/batch, /healthz, /readyz."""
+"""The ingestion HTTP API (v1): POST /v1/articles, POST /v1/articles/batch, /healthz, /readyz; the feeds
+admin API and the Telegram routes live in `routes/`."""
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import Literal
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from services.ingestion.adapters.outbox import SqlOutbox
-from services.ingestion.handlers import Outbox, Publisher, accept, relay_once, to_message
+from services.ingestion.delivery import Delivery, outbox_gauge
+from services.ingestion.handlers import Outbox, Publisher
+from services.ingestion.routes.feeds import router as feeds_router
+from services.ingestion.routes.telegram import router as telegram_router
 from services.ingestion.schemas import ArticleAccepted, ArticleIn, BatchIn, BatchItemResult, BatchResult
 from services.ingestion.settings import IngestionSettings
+from services.ingestion.sources.runtime import sources
+from services.ingestion.sources.web import PageError
+from shared.auth import access_guard, guard_dependencies
 from shared.http import BodyLimit, describe_validation, install_error_handlers
 from shared.http_metrics import install_metrics
 from shared.kafka.publisher import KafkaPublisher
@@ -26,18 +34,22 @@ def create_app(settings: IngestionSettings, *, outbox: Outbox | None = None,
                publisher: Publisher | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        own_outbox = outbox or SqlOutbox(settings.ingestion_db_url)
+        own_outbox = outbox or SqlOutbox(settings.ingestion_db_url,
+                                         redeliver_after_s=settings.ingestion_redeliver_after_s,
+                                         max_attempts=settings.ingestion_redeliver_max_attempts)
         own_publisher = publisher or KafkaPublisher(settings, "ingestion")
         if isinstance(own_publisher, KafkaPublisher):
             await own_publisher.start()
         app.state.outbox, app.state.publisher = own_outbox, own_publisher
-        relay = asyncio.create_task(_relay_loop(settings, own_outbox, own_publisher))
+        # Storage's receipts are read from the broker only when publishing to one (not with test fakes).
+        app.state.delivery = Delivery(settings, own_outbox, own_publisher, metrics, gauge,
+                                      consume_receipts=isinstance(own_publisher, KafkaPublisher))
+        await app.state.delivery.start()
         try:
-            yield
+            async with sources(settings, outbox=own_outbox, publisher=own_publisher) as app.state.sources:
+                yield
         finally:
-            relay.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await relay
+            await app.state.delivery.stop()
             if isinstance(own_publisher, KafkaPublisher):
                 await own_publisher.stop()
             if isinstance(own_outbox, SqlOutbox):
@@ -46,38 +58,55 @@ def create_app(settings: IngestionSettings, *, outbox: Outbox | None = None,
     app = FastAPI(title="dronewatch ingestion", version="1", lifespan=lifespan,
                   description="Accepts reports (news articles, Telegram posts) for the pipeline.")
     install_error_handlers(app)
-    install_metrics(app, ServiceMetrics("ingestion"))
+    ingest = guard_dependencies(access_guard(settings, "ingest"))  # API keys (shared/auth.py)
+    metrics = ServiceMetrics("ingestion")
+    gauge = outbox_gauge(metrics)
+    install_metrics(app, metrics)
+    app.state.settings = settings
+    app.include_router(feeds_router, dependencies=ingest)  # the feeds admin API and Telegram posts: scope `ingest`
+    app.include_router(telegram_router, dependencies=ingest)
 
-    @app.post("/v1/articles", status_code=202, response_model=ArticleAccepted,
+    @app.post("/v1/articles", dependencies=ingest, status_code=202, response_model=ArticleAccepted,
+              response_model_exclude_none=True,
               responses={200: {"model": ArticleAccepted, "description": "Already seen (same id or same text)"},
                          413: {"description": "Body too large"}, 422: {"description": "Invalid body"}})
-    async def post_article(body: ArticleIn, request: Request, response: Response) -> ArticleAccepted:
-        """Accept one report. 202 when new; 200 with status `duplicate` when the same id or the same
-        text was accepted before."""
-        article_id, new = await accept(to_message(body), outbox=request.app.state.outbox,
-                                       publisher=request.app.state.publisher)
-        if not new:
+    async def post_article(body: ArticleIn, request: Request, response: Response) -> ArticleAccepted | JSONResponse:
+        """Accept one report. 202 when new (with `near_duplicate_of` when it repeats an earlier
+        report closely); 200 with status `duplicate` when the same id or the same text was accepted
+        before. Without `text`, the page at `url` is fetched and its article text used (422 if it
+        cannot be)."""
+        try:
+            outcome = await request.app.state.sources.intake.take(body, origin="http")
+        except PageError as err:
+            return JSONResponse(status_code=422, content={"error": f"url: {err}"})
+        if outcome.status == "duplicate":
             response.status_code = 200
-        return ArticleAccepted(id=article_id, status="accepted" if new else "duplicate")
+        return ArticleAccepted(id=outcome.id, status=outcome.status, near_duplicate_of=outcome.near_duplicate_of)
 
-    @app.post("/v1/articles/batch", response_model=BatchResult)
-    async def post_batch(body: BatchIn, request: Request) -> BatchResult | JSONResponse:
+    @app.post("/v1/articles/batch", dependencies=ingest, response_model=BatchResult, response_model_exclude_none=True)
+    async def post_batch(body: BatchIn, request: Request,
+                         origin: Literal["batch", "file"] = "batch") -> BatchResult | JSONResponse:
         """Accept many reports at once. Each item is validated on its own: one bad item is rejected
-        with its reason and the others go through."""
+        with its reason and the others go through. The valid ones are kept and published together,
+        judged in order (a text repeated within the batch is a duplicate of its first occurrence)."""
         if len(body.articles) > settings.ingestion_max_batch_items:
             return JSONResponse(status_code=413, content={
                 "error": f"batch has {len(body.articles)} items; the limit is {settings.ingestion_max_batch_items}"})
-        results = []
+        by_index: dict[int, BatchItemResult] = {}
+        valid: list[tuple[int, ArticleIn]] = []
         for index, raw in enumerate(body.articles):
             try:
-                item = ArticleIn.model_validate(raw)
+                valid.append((index, ArticleIn.model_validate(raw)))
             except ValidationError as err:
-                results.append(BatchItemResult(index=index, status="rejected",
-                                               error=describe_validation(err.errors())))
-                continue
-            article_id, new = await accept(to_message(item, origin="batch"), outbox=request.app.state.outbox,
-                                           publisher=request.app.state.publisher)
-            results.append(BatchItemResult(index=index, id=article_id, status="accepted" if new else "duplicate"))
+                by_index[index] = BatchItemResult(index=index, status="rejected",
+                                                  error=describe_validation(err.errors()))
+        outcomes = await request.app.state.sources.intake.take_many([item for _, item in valid], origin=origin)
+        for (index, _), outcome in zip(valid, outcomes, strict=True):
+            by_index[index] = (BatchItemResult(index=index, status="rejected", error=f"url: {outcome}")
+                               if isinstance(outcome, PageError) else
+                               BatchItemResult(index=index, id=outcome.id, status=outcome.status,
+                                               near_duplicate_of=outcome.near_duplicate_of))
+        results = [by_index[i] for i in sorted(by_index)]
         count = {s: sum(r.status == s for r in results) for s in ("accepted", "duplicate", "rejected")}
         return BatchResult(results=results, **count)
 
@@ -91,19 +120,13 @@ def create_app(settings: IngestionSettings, *, outbox: Outbox | None = None,
             ping = getattr(request.app.state.outbox, "ping", None)
             if ping:
                 await asyncio.to_thread(ping)
+            outbox_counts = await request.app.state.delivery.refresh_counts()
         except Exception as err:  # noqa: BLE001
             return JSONResponse(status_code=503, content={"status": "unavailable", "error": repr(err)})
-        return JSONResponse(content={"status": "ready"})
+        return JSONResponse(content={"status": "ready", "outbox": outbox_counts,
+                                     "receipts_consumer": request.app.state.delivery.receipts_ready})
 
     app.add_middleware(BodyLimit, limit_for=lambda path: settings.ingestion_max_batch_body_bytes
                        if path.endswith("/batch") else settings.ingestion_max_body_bytes)
     return app
 
-
-async def _relay_loop(settings: IngestionSettings, outbox: Outbox, publisher: Publisher) -> None:
-    while True:
-        await asyncio.sleep(settings.ingestion_relay_interval_s)
-        try:
-            await relay_once(outbox=outbox, publisher=publisher, older_than_s=settings.ingestion_relay_interval_s)
-        except Exception as err:  # noqa: BLE001 - try again next round; nothing is lost
-            log.warning("relay round failed", extra={"error": repr(err)})

@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Protocol
 
 from services.ingestion.schemas import ArticleIn
-from shared.messages import Article, ArticleReceived, Message
+from shared.messages import Article, ArticleReceived, ArticleStored, Message
 
 log = logging.getLogger(__name__)
 PRODUCER = "ingestion"
@@ -20,9 +21,13 @@ class Publisher(Protocol):
 
 
 class Outbox(Protocol):
-    async def add(self, message: ArticleReceived) -> str | None: ...
-    async def mark_published(self, article_id: str) -> None: ...
-    async def unpublished(self, older_than_s: float, limit: int = 500) -> list[ArticleReceived]: ...
+    async def add(self, message: ArticleReceived) -> tuple[str, ArticleReceived | None]: ...
+    async def add_many(self, messages: Sequence[ArticleReceived]) -> list[tuple[str, ArticleReceived | None]]: ...
+    async def known_hashes(self, hashes: Iterable[str]) -> set[str]: ...
+    async def mark_published_many(self, published: Sequence[tuple[str, int]]) -> None: ...
+    async def due(self, older_than_s: float, limit: int = 500) -> list[ArticleReceived]: ...
+    async def give_up(self, article_id: str, version: int) -> bool: ...
+    async def mark_stored_many(self, receipts: Sequence[tuple[str, int]]) -> int: ...
 
 
 def content_hash(text: str) -> str:
@@ -46,25 +51,59 @@ def to_message(body: ArticleIn, *, origin: str = "http") -> ArticleReceived:
 
 
 async def accept(message: ArticleReceived, *, outbox: Outbox, publisher: Publisher) -> tuple[str, bool]:
-    """Returns (id, is_new). A new report is stored in the outbox first, then published; if the
-    broker does not take it now, the relay publishes it later, so it is accepted either way."""
-    duplicate_of = await outbox.add(message)
-    if duplicate_of is not None:
-        return duplicate_of, False
-    try:
-        await publisher.publish_many([message], timeout_s=5.0)
-        await outbox.mark_published(message.payload.id)
-    except Exception as err:  # noqa: BLE001 - the relay retries; the report is safe in the outbox
-        log.warning("publish deferred to the relay", extra={"article_id": message.payload.id, "error": repr(err)})
-    return message.payload.id, True
+    """Returns (id, is_new). A new report, or a new version of one (same id, different text), is
+    stored in the outbox first, then published; if the broker does not take it now, the relay
+    publishes it later, so it is accepted either way. Same id and same text, or a text already
+    accepted under another id, is a duplicate."""
+    [(article_id, new)] = await accept_many([message], outbox=outbox, publisher=publisher)
+    return article_id, new
+
+
+async def accept_many(messages: Sequence[ArticleReceived], *, outbox: Outbox,
+                      publisher: Publisher) -> list[tuple[str, bool]]:
+    """`accept` for many reports at once: one outbox transaction, one publication of the new ones
+    (waiting for the broker's acknowledgements together), one update marking them published.
+    Judged in order, so a text repeated within the batch is a duplicate of its first occurrence."""
+    results = await outbox.add_many(messages)
+    kept = [m for _, m in results if m is not None]
+    if kept:
+        try:
+            await publisher.publish_many(kept, timeout_s=5.0)
+            await outbox.mark_published_many([(m.payload.id, m.payload.version) for m in kept])
+        except Exception as err:  # noqa: BLE001 - the relay retries; the reports are safe in the outbox
+            log.warning("publish deferred to the relay", extra={"article_ids": [m.payload.id for m in kept][:20],
+                                                                "count": len(kept), "error": repr(err)})
+    return [(article_id, m is not None) for article_id, m in results]
 
 
 async def relay_once(*, outbox: Outbox, publisher: Publisher, older_than_s: float) -> int:
-    """Publish what the outbox holds unpublished. Returns how many went out."""
-    pending = await outbox.unpublished(older_than_s)
-    if pending:
-        await publisher.publish_many(list(pending))
-        for m in pending:
-            await outbox.mark_published(m.payload.id)
-        log.info("relay published deferred reports", extra={"count": len(pending)})
-    return len(pending)
+    """Publish what the outbox holds unpublished, and re-publish what was published but whose
+    receipt from storage is overdue (the broker may have lost it: a restart of an in-memory broker,
+    a lost topic). A version published the outbox's maximum number of times without a receipt is
+    given up on and logged as an error instead. Returns how many went out. Storage's idempotence
+    absorbs the repeats."""
+    pending = await outbox.due(older_than_s)
+    out = []
+    for m in pending:
+        if await outbox.give_up(m.payload.id, m.payload.version):
+            log.error("report never stored after the maximum number of publications; giving up on it",
+                      extra={"article_id": m.payload.id, "version": m.payload.version})
+        else:
+            out.append(m)
+    if out:
+        await publisher.publish_many(out)
+        await outbox.mark_published_many([(m.payload.id, m.payload.version) for m in out])
+        log.info("relay (re)published reports", extra={"count": len(out)})
+    return len(out)
+
+
+async def handle_article_stored(msg: ArticleStored, *, outbox: Outbox) -> list[Message]:
+    """Storage's receipt: the pipeline is done with this version; retire it from the outbox.
+    Idempotent."""
+    return await handle_articles_stored([msg], outbox=outbox)
+
+
+async def handle_articles_stored(msgs: Sequence[ArticleStored], *, outbox: Outbox) -> list[Message]:
+    """A consumer batch of receipts, retired in one transaction (the runner's batch handler)."""
+    await outbox.mark_stored_many([(m.payload.article_id, m.payload.version) for m in msgs])
+    return []

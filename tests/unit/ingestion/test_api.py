@@ -58,9 +58,11 @@ async def test_same_id_or_same_text_again_is_a_duplicate(client, publisher):
     derived = first.json()["id"]
     again = await client.post("/v1/articles", json={"text": "  three drones over\nBelgorod.  "})
     assert again.status_code == 200 and again.json() == {"id": derived, "status": "duplicate"}
-    same_id = await client.post("/v1/articles", json={"id": derived, "text": "different text"})
-    assert same_id.json()["status"] == "duplicate"
     assert len(publisher.sent) == 1
+    # the same id with a different text is an edit: accepted as the report's next version
+    edited = await client.post("/v1/articles", json={"id": derived, "text": "Four drones over Belgorod."})
+    assert edited.status_code == 202 and edited.json()["status"] == "accepted"
+    assert [m.payload.version for m in publisher.sent] == [1, 2]
 
 
 @pytest.mark.parametrize("body, fragment", [
@@ -93,7 +95,8 @@ async def test_oversized_body_gets_413_with_the_limit(client, publisher):
 
 async def test_batch_reports_each_item_on_its_own(client, publisher):
     resp = await client.post("/v1/articles/batch", json={"articles": [
-        {"id": "b-1", "text": "Drone hit a depot in Bryansk."}, {"text": ""}, {"id": "b-1", "text": "again"}]})
+        {"id": "b-1", "text": "Drone hit a depot in Bryansk."}, {"text": ""},
+        {"id": "b-1", "text": "drone hit a depot in  Bryansk."}]})
     assert resp.status_code == 200
     body = resp.json()
     assert (body["accepted"], body["duplicate"], body["rejected"]) == (1, 1, 1)
@@ -114,3 +117,43 @@ async def test_report_accepted_while_the_broker_is_down_is_published_by_the_rela
     assert await relay_once(outbox=outbox, publisher=publisher, older_than_s=0) == 1
     assert [m.payload.id for m in publisher.sent] == ["r-late"]
     assert await relay_once(outbox=outbox, publisher=publisher, older_than_s=0) == 0
+
+
+async def test_readyz_and_metrics_show_what_the_outbox_still_holds(client, publisher):
+    publisher.down = True
+    await client.post("/v1/articles", json={"id": "r-held", "text": "A drone hit a substation in Sumy."})
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["outbox"] == {"pending": 1, "unpublished": 1, "overdue": 0, "gave_up": 0}
+    metrics = (await client.get("/metrics")).text
+    assert 'dronewatch_outbox_reports{service="ingestion",state="unpublished"} 1.0' in metrics
+
+
+async def test_batch_with_repeats_inside_one_request_answers_each_as_if_posted_one_by_one(tmp_path, publisher, outbox):
+    settings = IngestionSettings(_env_file=None, ingestion_max_batch_items=10)
+    app = create_app(settings, outbox=outbox, publisher=publisher)
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://in") as c:
+            resp = await c.post("/v1/articles/batch", json={"articles": [
+                {"id": "d-1", "text": "Missile strike on a bridge near Zaporizhzhia."},
+                {"id": "d-2", "text": "missile strike on a bridge near  Zaporizhzhia."},
+                {"id": "d-1", "text": "Missile strike on a bridge near Zaporizhzhia.", "title": "again"},
+                {"text": 7},
+                {"id": "d-3", "text": "Drone debris fell on a school in Kharkiv."}]})
+    body = resp.json()
+    assert resp.status_code == 200 and (body["accepted"], body["duplicate"], body["rejected"]) == (2, 2, 1)
+    assert [(r["index"], r["status"], r.get("id")) for r in body["results"]] == [
+        (0, "accepted", "d-1"), (1, "duplicate", "d-1"), (2, "duplicate", "d-1"), (3, "rejected", None),
+        (4, "accepted", "d-3")]
+    assert [m.payload.id for m in publisher.sent] == ["d-1", "d-3"]
+
+
+async def test_the_app_can_be_started_twice(tmp_path, publisher, outbox):
+    """A second lifespan on the same app (a test client re-entering it, a server restarted in
+    process) must not fail on metrics registered the first time."""
+    app = create_app(IngestionSettings(_env_file=None), outbox=outbox, publisher=publisher)
+    for _ in range(2):
+        async with app.router.lifespan_context(app):
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://in") as c:
+                assert (await c.get("/readyz")).status_code == 200
+                assert "dronewatch_outbox_reports" in (await c.get("/metrics")).text

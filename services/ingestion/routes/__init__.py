@@ -1,0 +1,1 @@
+"""Routers of the ingestion API beyond the core article routes (kept out of api.py)."""

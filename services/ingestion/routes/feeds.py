@@ -1,0 +1,108 @@
+"""Admin API for feeds: /v1/admin/feeds (list, add, show, change, remove, poll now) with each
+feed's polling state (validators, last status, next poll, error count)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, HTTPException, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.ingestion.adapters.feed_store import FeedExists
+from services.ingestion.sources.feeds import FeedConfig, feed_id
+
+router = APIRouter(prefix="/v1/admin/feeds", tags=["admin: feeds"])
+
+
+class FeedChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, max_length=500)
+    source: str | None = Field(default=None, max_length=500)
+    interval_s: float | None = Field(default=None, ge=10, le=7 * 86400)
+    enabled: bool | None = None
+
+
+class FeedState(BaseModel):
+    id: str
+    url: str
+    name: str | None
+    source: str | None
+    language: str | None
+    interval_s: float
+    enabled: bool
+    origin: str = Field(description="api | file (the feeds file)")
+    etag: str | None
+    last_modified: str | None
+    last_status: str | None
+    last_error: str | None
+    error_count: int
+    last_polled_at: datetime | None
+    next_poll_at: datetime
+    created_at: datetime
+
+
+class PollSummary(BaseModel):
+    status: str
+    http_status: int | None
+    accepted: int
+    duplicate: int
+    unchanged: int
+    failed: int
+    errors: list[str]
+
+
+def _feeds(request: Request):  # noqa: ANN202 - the SqlFeedStore on app.state
+    return request.app.state.sources.feeds
+
+
+async def _get(request: Request, fid: str) -> dict:
+    feed = await _feeds(request).get(fid)
+    if feed is None:
+        raise HTTPException(status_code=404, detail=f"no feed {fid!r}")
+    return feed
+
+
+@router.get("", response_model=list[FeedState])
+async def list_feeds(request: Request) -> list[dict]:
+    return await _feeds(request).all()
+
+
+@router.post("", status_code=201, response_model=FeedState, responses={409: {"description": "url already a feed"}})
+async def add_feed(body: FeedConfig, request: Request) -> dict:
+    config = body.model_dump()
+    config["interval_s"] = body.interval_s or request.app.state.settings.ingestion_feed_default_interval_s
+    try:
+        feed = await _feeds(request).add(feed_id(body.url), config)
+    except FeedExists as err:
+        raise HTTPException(status_code=409, detail=f"feed {body.url} exists already") from err
+    request.app.state.sources.poller.wake.set()
+    return feed
+
+
+@router.get("/{fid}", response_model=FeedState)
+async def show_feed(fid: str, request: Request) -> dict:
+    return await _get(request, fid)
+
+
+@router.patch("/{fid}", response_model=FeedState)
+async def change_feed(fid: str, body: FeedChange, request: Request) -> dict:
+    await _get(request, fid)
+    feed = await _feeds(request).change(fid, body.model_dump(exclude_unset=True))
+    request.app.state.sources.poller.wake.set()
+    return feed
+
+
+@router.delete("/{fid}", status_code=204)
+async def remove_feed(fid: str, request: Request) -> Response:
+    if not await _feeds(request).remove(fid):
+        raise HTTPException(status_code=404, detail=f"no feed {fid!r}")
+    return Response(status_code=204)
+
+
+@router.post("/{fid}/poll", response_model=PollSummary)
+async def poll_feed(fid: str, request: Request) -> PollSummary:
+    """Poll the feed now (outside its schedule) and say what came of it."""
+    feed = await _get(request, fid)
+    result = await request.app.state.sources.poller.poll(feed)
+    return PollSummary(status=result.status, http_status=result.http_status, accepted=result.accepted,
+                       duplicate=result.duplicate, unchanged=result.unchanged, failed=result.failed,
+                       errors=result.errors)

@@ -1,0 +1,59 @@
+"""What the ingestion service runs besides its HTTP routes: the shared HTTP client for pages and
+feeds, the intake (language, near-duplicates), the feed store and the feed poller task. Used by
+the API's lifespan; everything here is built when the app starts, never at import."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from types import SimpleNamespace
+
+import httpx
+from sqlalchemy import create_engine
+
+from services.ingestion.adapters.feed_store import SqlFeedStore
+from services.ingestion.adapters.post_stamps import SqlPostStamps
+from services.ingestion.handlers import Outbox, Publisher
+from services.ingestion.intake import Intake
+from services.ingestion.settings import IngestionSettings
+from services.ingestion.sources.feeds import FeedPoller, feed_id, load_feeds_file
+
+log = logging.getLogger(__name__)
+
+
+@contextlib.asynccontextmanager
+async def sources(settings: IngestionSettings, *, outbox: Outbox, publisher: Publisher,
+                  http: httpx.AsyncClient | None = None) -> AsyncIterator[SimpleNamespace]:
+    own_http = http or httpx.AsyncClient(timeout=settings.ingestion_fetch_timeout_s,
+                                         headers={"User-Agent": settings.ingestion_fetch_user_agent})
+    engine = getattr(outbox, "engine", None)
+    own_engine = engine is None
+    if own_engine:
+        engine = create_engine(settings.ingestion_db_url)
+    intake = Intake(settings, outbox=outbox, publisher=publisher, http=own_http)
+    store = SqlFeedStore(engine)
+    poller = FeedPoller(store=store, intake=intake, http=own_http,
+                        default_interval_s=settings.ingestion_feed_default_interval_s,
+                        max_backoff_s=settings.ingestion_feed_max_backoff_s,
+                        max_items=settings.ingestion_feed_max_items,
+                        min_text_chars=settings.ingestion_feed_min_text_chars,
+                        user_agent=settings.ingestion_fetch_user_agent)
+    await intake.rebuild_near_duplicates()
+    if settings.ingestion_feeds_file:
+        for cfg in load_feeds_file(settings.ingestion_feeds_file):
+            config = cfg.model_dump()
+            config["interval_s"] = cfg.interval_s or settings.ingestion_feed_default_interval_s
+            await store.upsert_from_file(feed_id(cfg.url), config)
+    task = asyncio.create_task(poller.run()) if settings.ingestion_feeds_enabled else None
+    try:
+        yield SimpleNamespace(intake=intake, feeds=store, poller=poller, post_stamps=SqlPostStamps(engine))
+    finally:
+        if task:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if http is None:
+            await own_http.aclose()
+        if own_engine:
+            engine.dispose()
