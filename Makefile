@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.lock requirements-dev.lock
 PYTEST := $(BIN)/python -m pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-unit test-integration test-e2e eval bench bench-extract bench-geocode lint fmt schemas lock gazetteer clean
+.PHONY: help install run chromium test test-unit test-integration test-e2e eval bench bench-extract bench-geocode bench-e2e bench-gateway lint fmt schemas lock gazetteer clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -22,28 +22,40 @@ install: $(STAMP) ## create .venv and install the pinned dependencies and test t
 run: install ## run the whole stack locally (local broker, SQLite, bundled gazetteer) and feed samples
 	$(BIN)/dronewatch run
 
-test: install ## the whole suite: unit, contract, deploy, integration (broker, SQLite, PostgreSQL), e2e
+test: install chromium ## the whole suite: unit, contract, deploy, integration (broker, SQLite, PostgreSQL), e2e, browser
 	$(PYTEST) -q tests
 
 test-unit: install ## unit and contract tests only (seconds)
 	$(PYTEST) -q tests/unit tests/contract tests/deploy
 
 test-integration: install ## the runner against the local broker; store and gateway on SQLite and PostgreSQL
-	$(PYTEST) -q tests/integration
+	$(PYTEST) -q tests/integration tests/fuzz
 
-test-e2e: install ## the five services as processes over the local broker
-	$(PYTEST) -q tests/e2e
+test-e2e: install chromium ## the five services as processes over the local broker; the map in headless Chromium
+	$(PYTEST) -q tests/e2e tests/browser
+
+chromium: ## Debian's chromium for the browser test: installed when /usr/bin/chromium is missing and we are root
+	@test -x /usr/bin/chromium || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null || \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium || \
+	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; } || \
+	  echo "chromium could not be installed: the browser test will be skipped"
 
 eval: install ## extraction + geocoding in-process on tests/corpus: P/R/F1 per field and language (EVAL_ARGS=--show-errors)
 	$(BIN)/python -m services.extraction.evaluation --corpus tests/corpus $(EVAL_ARGS)
 
-bench: bench-extract bench-geocode ## all benchmarks
+bench: bench-extract bench-geocode bench-e2e bench-gateway ## all benchmarks
 
 bench-extract: install ## extraction throughput, latency and peak memory on ~3 KB reports, one core
 	$(BIN)/python -m bench.extract --n 300 --size 3000
 
 bench-geocode: install ## gazetteer build time, size, load, RSS, mentions/s: embedded and rich (GAZETTEER_EXTRA_SOURCES, default ../shared/data/gazetteer)
 	$(BIN)/python -m bench.geocode
+
+bench-e2e: install ## the whole stack under load: post -> processed p50/p95/p99 at 50/s, sustained reports/s, CPU and RSS per service (BENCH_E2E_ARGS=--quick)
+	$(BIN)/python -m bench.e2e $(BENCH_E2E_ARGS)
+
+bench-gateway: install ## gateway over 100k events on SQLite and PostgreSQL: p50/p99 of filtered queries at 200 req/s, max req/s (BENCH_GATEWAY_ARGS)
+	$(BIN)/python -m bench.gateway $(BENCH_GATEWAY_ARGS)
 
 lint: install ## ruff
 	$(BIN)/ruff check shared services tests bench

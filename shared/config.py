@@ -49,6 +49,10 @@ class BaseServiceSettings(BaseSettings):
 
     # Dead letters: stop instead of dead-lettering everything after a bad deploy.
     dlq_max_consecutive: int = 100
+    # ...and more than this many dead letters within the window (a burst, even mixed with good
+    # records) stops it too.
+    dlq_max_per_window: int = 500
+    dlq_window_s: float = 60.0
     # Transient faults (database down, broker unreachable) are retried this long, then the
     # service stops without committing.
     transient_retry_max_s: float = 300.0
