@@ -145,7 +145,9 @@ def get_article(conn: Connection, article_id: str) -> dict[str, Any] | None:
         return None
     evs = conn.execute(select(events.c.body).where(events.c.article_id == article_id).order_by(events.c.seq)).all()
     out = {k: row[k] for k in ("id", "status", "error", "language", "title", "url", "source", "text",
-                              "published_at", "received_at", "processed_at")}
+                              "published_at", "received_at", "processed_at", "version", "origin", "channel",
+                              "author", "fetched_at", "detected_language", "language_confidence",
+                              "near_duplicate_of")}
     out["events"] = [_body(e.body) for e in evs]
     return out
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from shared.messages import IncidentEvent
 
@@ -63,4 +63,12 @@ class ArticlePublic(BaseModel):
     published_at: datetime | None = None
     received_at: datetime | None = None
     processed_at: datetime | None = None
+    version: int = Field(default=1, description="the newest version of the report applied (edits count up)")
+    origin: str | None = Field(default=None, description="http | batch | feed | telegram | file")
+    channel: str | None = None
+    author: str | None = None
+    fetched_at: datetime | None = None
+    detected_language: str | None = Field(default=None, description="ISO 639-1, by lingua at ingestion")
+    language_confidence: float | None = None
+    near_duplicate_of: str | None = Field(default=None, description="the earlier report this one repeats")
     events: list[IncidentEvent]

@@ -7,14 +7,10 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 
-from services.gateway.api import create_app
-from services.gateway.settings import GatewaySettings
-from services.storage.adapters.sql import SqlIncidentStore, make_engine
 from shared.messages import Evidence, GeocodedArticle, Location, TimeWindow
-from tests.builders import make_event
+from tests.builders import make_article, make_event
 
 pytestmark = pytest.mark.integration
 
@@ -34,21 +30,6 @@ def at(day: int, hour: int = 0) -> TimeWindow:
 
 def ev(article_id: str, id: str, **kw):
     return make_event(article_id, id=id, **kw)
-
-
-@pytest.fixture
-def store(db_url):
-    engine = make_engine(db_url)
-    yield SqlIncidentStore(engine)
-    engine.dispose()
-
-
-@pytest.fixture
-async def gateway(db_url):
-    app = create_app(GatewaySettings(_env_file=None, database_url=db_url))
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client:
-            yield client
 
 
 @pytest.fixture
@@ -230,3 +211,18 @@ async def test_unknown_things_are_404_problems_and_stats_check_group_by(gateway)
         assert resp.status_code == 404 and resp.headers["content-type"].startswith("application/problem+json")
     resp = await gateway.get("/v1/stats", params={"group_by": "day,colour"})
     assert resp.status_code == 422 and "colour" in resp.json()["detail"]
+
+
+async def test_an_article_shows_where_it_came_from_and_what_ingestion_found(store, gateway):
+    fetched = datetime(2026, 3, 2, 6, 30, tzinfo=UTC)
+    await store.record_received(make_article(id="telegram:nightsky:42", origin="telegram", channel="nightsky",
+                                             author="Night Sky", fetched_at=fetched, detected_language="uk",
+                                             language_confidence=0.93, near_duplicate_of="telegram:nightsky:40",
+                                             version=2))
+    doc = (await gateway.get("/v1/articles/telegram:nightsky:42")).json()
+    assert {k: doc[k] for k in ("origin", "channel", "author", "detected_language", "near_duplicate_of",
+                                "version")} == {"origin": "telegram", "channel": "nightsky", "author": "Night Sky",
+                                                "detected_language": "uk",
+                                                "near_duplicate_of": "telegram:nightsky:40", "version": 2}
+    assert doc["language_confidence"] == pytest.approx(0.93)
+    assert datetime.fromisoformat(doc["fetched_at"]) == fetched

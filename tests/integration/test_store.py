@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-import httpx
 import pytest
 
-from services.gateway.api import create_app
-from services.gateway.settings import GatewaySettings
 from services.storage.adapters.sql import SqlIncidentStore, make_engine
 from shared.kafka.errors import TransientError
 from shared.messages import GeocodedArticle, Location, TimeWindow
@@ -20,21 +17,6 @@ ROSTOV = Location(mention="Millerovo", name="Millerovo", country_code="RU", admi
                   admin1="Rostov Oblast", lat=48.93, lon=40.40, precision="city", confidence=0.9)
 KHARKIV = Location(mention="Kharkiv", name="Kharkiv", country_code="UA", admin1_code="UA-63",
                    admin1="Kharkiv Oblast", lat=49.99, lon=36.23, precision="city", confidence=0.9)
-
-
-@pytest.fixture
-def store(db_url):
-    engine = make_engine(db_url)
-    yield SqlIncidentStore(engine)
-    engine.dispose()
-
-
-@pytest.fixture
-async def gateway(db_url):
-    app = create_app(GatewaySettings(_env_file=None, database_url=db_url))
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client:
-            yield client
 
 
 def geocoded(article_id: str, events) -> GeocodedArticle:

@@ -6,19 +6,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from services.storage.adapters.sql import SqlIncidentStore, make_engine
+from services.storage.adapters.sql import SqlIncidentStore
 from shared.messages import GeocodedArticle
 from shared.store.tables import articles, events
 from tests.builders import make_article, make_event
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def store(db_url):
-    engine = make_engine(db_url)
-    yield SqlIncidentStore(engine)
-    engine.dispose()
 
 
 def version_of(article_id: str, evs, version: int) -> GeocodedArticle:
