@@ -9,17 +9,7 @@ from services.ingestion.adapters.outbox import SqlOutbox
 from services.ingestion.api import create_app
 from services.ingestion.handlers import relay_once
 from services.ingestion.settings import IngestionSettings
-
-
-class RecordingPublisher:
-    def __init__(self) -> None:
-        self.sent: list = []
-        self.down = False
-
-    async def publish_many(self, messages, timeout_s=None) -> None:
-        if self.down:
-            raise ConnectionError("broker unreachable")
-        self.sent.extend(messages)
+from tests.unit.ingestion.fakes import RecordingPublisher
 
 
 @pytest.fixture

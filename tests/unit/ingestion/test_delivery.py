@@ -20,17 +20,7 @@ from services.ingestion.handlers import (
 )
 from services.ingestion.schemas import ArticleIn
 from shared.messages import ArticleStored, StoredArticle
-
-
-class RecordingPublisher:
-    def __init__(self) -> None:
-        self.sent: list = []
-        self.down = False
-
-    async def publish_many(self, messages, timeout_s=None) -> None:
-        if self.down:
-            raise ConnectionError("broker unreachable")
-        self.sent.extend(messages)
+from tests.unit.ingestion.fakes import RecordingPublisher
 
 
 @pytest.fixture
