@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import asyncio
+from typing import get_args
 
 from services.extraction.ports import ArticleExtractor
 from shared.kafka.errors import RejectMessage
 from shared.messages import Article, ArticleReceived, PlacesExtracted
+from shared.messages.articles import Language
 
 PRODUCER = "extraction"
-READABLE = frozenset({"en", "ru", "uk"})
+READABLE = frozenset(get_args(Language))  # the languages extraction has grammars for
 
 
 async def handle_article_received(msg: ArticleReceived, *, extractor: ArticleExtractor) -> list[PlacesExtracted]:

@@ -14,7 +14,7 @@ from services.extraction.nlp.assemble import Assembler
 from services.extraction.nlp.merge import finish
 from services.extraction.nlp.place_rules import Place
 from services.extraction.nlp.places import PlaceFinder
-from services.extraction.nlp.resources import NlpResources
+from services.extraction.nlp.resources import LANGS, NlpResources
 from services.extraction.nlp.signals import Signals, scan
 from services.extraction.nlp.text import split_sentences, tokenize
 from shared.messages.events import ExtractionResult
@@ -40,7 +40,7 @@ class Extractor:
 
     def extract(self, *, article_id: str, text: str, title: str | None, language: str | None,
                 published_at: datetime | None, source: str | None = None) -> ExtractionResult:
-        lang = language if language in ("en", "ru", "uk") else detect_language(text or title or "")
+        lang = language if language in LANGS else detect_language(text or title or "")
         body = text or ""
         if not body.strip():
             return ExtractionResult(article_id=article_id, language=lang, published_at=published_at, source=source)

@@ -9,14 +9,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import get_args
 
 import yaml
 
 from services.extraction.nlp.morph import Morph
 from services.extraction.nlp.numbers import NumberFinder
+from shared.messages.articles import Language
 
 LEXICON_DIR = Path(__file__).parent / "lexicons"
-LANGS = ("en", "ru", "uk")
+LANGS = get_args(Language)  # ("en", "ru", "uk"), as the wire model declares
 NUM_MASK = "\ue000"
 FLAGS = re.IGNORECASE | re.UNICODE
 # Trigger kinds in priority order (the first group that matches at a position wins); auxiliary
