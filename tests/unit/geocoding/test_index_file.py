@@ -11,8 +11,8 @@ from shared.config import GazetteerSettings
 def test_index_is_reused_for_the_same_sources_and_rebuilt_for_others(tmp_path, monkeypatch):
     builds: list[object] = []
 
-    def fake_build(out: Path, *, extra_sources=None, progress=None):
-        builds.append(extra_sources)
+    def fake_build(out: Path, *, extra_sources=None, packaged=True, progress=None):
+        builds.append(extra_sources if packaged else ("without the settlement package", extra_sources))
         out.write_bytes(b"index")
         return "stats"
 
@@ -28,3 +28,7 @@ def test_index_is_reused_for_the_same_sources_and_rebuilt_for_others(tmp_path, m
     assert builds == [None, tmp_path]
     index_module.ensure_index(rich, rebuild=True)
     assert len(builds) == 3 and not list(path.parent.glob("*.tmp"))
+    plain = GazetteerSettings(_env_file=None, gazetteer_index_path=path, gazetteer_use_settlement_package=False)
+    index_module.ensure_index(plain)
+    index_module.ensure_index(plain)
+    assert builds[3:] == [("without the settlement package", None)]

@@ -1,9 +1,10 @@
 """Importers for the richer gazetteer sources named by GAZETTEER_EXTRA_SOURCES: a folder laid out like
 `shared/data/gazetteer/` (GeoNames files, OSM district/oblast boundaries, Russian and Ukrainian national
-classifiers). Each importer recognises its files by name, skips what is absent, merges what it reads into
-the entries of the embedded default (one entry per place, every name kept, each entry's sources recorded)
-and reports one progress line per source. Order matters: GeoNames first (ids and names), then Russia
-(districts, centres, villages, point-in-polygon), then Ukraine (raions, hromadas, villages).
+classifiers), and for the Russian tables that ship inside a PyPI package (`packaged`), which the embedded
+default reads too. Each importer recognises its files by name, skips what is absent, merges what it reads
+into the entries of the embedded default (one entry per place, every name kept, each entry's sources
+recorded) and reports one progress line per source. Order matters: GeoNames first (ids and names), then
+Russia (districts, centres, villages, point-in-polygon), then Ukraine (raions, hromadas, villages).
 """
 
 from __future__ import annotations
@@ -13,22 +14,29 @@ from pathlib import Path
 
 from . import geonames, russia, ukraine
 from .merge import Registry
+from .russia import RussiaFiles
 
 
-def apply(folder: Path, b, ctx: dict) -> list[str]:
-    """Merge every recognised source under `folder` into builder `b`; returns the sources used."""
-    folder = Path(folder)
-    if not folder.is_dir():
+def apply(folder: Path | None, b, ctx: dict, packaged: RussiaFiles | None = None) -> list[str]:
+    """Merge every recognised source under `folder` (None: no folder) and the `packaged` Russian tables into
+    builder `b`; a folder's file of a kind replaces the packaged one. Returns the sources used."""
+    if folder is not None and not Path(folder).is_dir():
         raise FileNotFoundError(f"GAZETTEER_EXTRA_SOURCES is not a folder: {folder}")
+    ru = RussiaFiles.in_folder(Path(folder)).or_else(packaged) if folder is not None else packaged or RussiaFiles()
+    steps = (
+        ("GeoNames", lambda reg: geonames.load(b, reg, ctx, Path(folder), b.say) if folder is not None else []),
+        ("Russia", lambda reg: russia.load(b, reg, ctx, ru, b.say)),
+        ("Ukraine", lambda reg: ukraine.load(b, reg, ctx, Path(folder), b.say) if folder is not None else []),
+    )
     reg = Registry(b)
     used: list[str] = []
-    for name, mod in (("GeoNames", geonames), ("Russia", russia), ("Ukraine", ukraine)):
+    for name, step in steps:
         t0 = time.perf_counter()
         n0 = len(b.entries)
-        got = mod.load(b, reg, ctx, folder, b.say)
+        got = step(reg)
         used += got
         if got:
             b.say(f"{name}: {len(got)} files, +{len(b.entries) - n0} entries in {time.perf_counter() - t0:.1f} s")
-        else:
+        elif folder is not None:
             b.say(f"{name}: no files found, skipped")
     return used

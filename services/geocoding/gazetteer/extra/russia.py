@@ -6,13 +6,15 @@ one); its administrative centre is the HFLabs raion centre, else the most populo
 district (the municipality's own or, for a district centred on a separate urban okrug, one inside the
 district's OSM bounding box), else the municipality's most populous settlement that lies inside the
 district's box; districts without settlements fall back to the OSM centroid. Towns that still lack a
-district get one by point-in-polygon.
+district get one by point-in-polygon. The files come by kind (`RussiaFiles`): found in a folder of richer
+sources, or shipped inside a PyPI package (`packaged`).
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from rapidfuzz import fuzz, process
@@ -25,20 +27,54 @@ from .merge import Registry, display, district_display, key
 BOX_MARGIN = 0.05  # degrees around an OSM district box when checking that a centre lies in it
 
 
-class RegionNames:
-    """Cyrillic/English region name -> ISO 3166-2 code (admin1 names of the index + HFLabs)."""
+@dataclass
+class RussiaFiles:
+    """The Russian source files of one build, by kind; any kind may be empty. `packaged` names the PyPI
+    package each packaged file came from, for progress lines and the index's list of sources."""
 
-    def __init__(self, b, a1_eid: dict[str, int], folder: Path):
+    regions: list[Path] = field(default_factory=list)
+    towns: list[Path] = field(default_factory=list)
+    settlements: list[Path] = field(default_factory=list)
+    district_index: list[Path] = field(default_factory=list)
+    district_shapes: list[Path] = field(default_factory=list)
+    packaged: dict[Path, str] = field(default_factory=dict)
+
+    @classmethod
+    def in_folder(cls, folder: Path) -> RussiaFiles:
+        return cls(
+            regions=files.find(folder, "hflabs_region*.csv"),
+            towns=files.find(folder, "hflabs_city*.csv"),
+            settlements=files.find(folder, "settlements_ru*.csv*"),
+            district_index=files.find(folder, "osm_municipal_districts_ru*.index.tsv"),
+            district_shapes=files.find(folder, "osm_municipal_districts_ru*.geojson*"),
+        )
+
+    def or_else(self, other: RussiaFiles | None) -> RussiaFiles:
+        """These files, with each kind this set lacks taken from `other` (a folder's files win)."""
+        if other is None:
+            return self
+        kinds = {f.name: getattr(self, f.name) or getattr(other, f.name) for f in fields(self) if f.name != "packaged"}
+        return RussiaFiles(**kinds, packaged={**other.packaged, **self.packaged})
+
+    def label(self, path: Path, what: str) -> str:
+        where = f"; {self.packaged[path]}" if path in self.packaged else ""
+        return f"{path.name} ({what}{where})"
+
+
+class RegionNames:
+    """Cyrillic/English region name -> ISO 3166-2 code (admin1 names of the index + region tables)."""
+
+    def __init__(self, b, a1_eid: dict[str, int], tables: list[Path]):
         self.table: dict[str, str] = {}
         for iso, eid in a1_eid.items():
             for n in b.names[eid]:
                 if (k := key(n)) and k not in self.table:
                     self.table[k] = iso
         self.used = False
-        for p in files.find(folder, "hflabs_region*.csv"):
+        for p in tables:
             self.used = True
             for row in files.table(p):
-                for n in (row.get("name"), row.get("name_with_type"), row.get("geoname_name")):
+                for n in (row.get("name"), row.get("name_with_type"), row.get("geoname_name"), row.get("short_name")):
                     if n and (k := key(n)) and row.get("iso_code"):
                         self.table[k] = row["iso_code"]
 
@@ -55,11 +91,10 @@ def _in_box(box, lat, lon) -> bool:
     )
 
 
-def load(b, reg: Registry, ctx: dict, folder: Path, say) -> list[str]:
+def load(b, reg: Registry, ctx: dict, src: RussiaFiles, say) -> list[str]:
     used: list[str] = []
-    regions = RegionNames(b, ctx["a1_eid"], folder)
-    if regions.used:
-        used.append("HFLabs region.csv (CC BY-SA 4.0)")
+    regions = RegionNames(b, ctx["a1_eid"], src.regions)
+    used += [src.label(p, "region table with ISO codes") for p in src.regions]
     a2_of: dict[tuple[str, str], list[int]] = {}
     n_new_a2 = 0
 
@@ -90,8 +125,8 @@ def load(b, reg: Registry, ctx: dict, folder: Path, say) -> list[str]:
     centroid: dict[int, tuple[float, float]] = {}
     osm_eid: dict[tuple[str, str], int] = {}
     n_osm = n_cd = 0
-    for p in files.find(folder, "osm_municipal_districts_ru*.index.tsv"):
-        used.append(f"{p.name} (OSM, ODbL)")
+    for p in src.district_index:
+        used.append(src.label(p, "OSM, ODbL"))
         for row in files.table(p):
             lat, lon = float(row["centroid_lat"]), float(row["centroid_lon"])
             bb = tuple(float(row[c]) for c in ("min_lat", "min_lon", "max_lat", "max_lon"))
@@ -110,8 +145,8 @@ def load(b, reg: Registry, ctx: dict, folder: Path, say) -> list[str]:
         say(f"{p.name}: {n_osm} districts, {n_cd} city districts")
     # HFLabs towns: merge with GeoNames towns, remember raion centres
     raion_centre: dict[tuple[str, str], int] = {}
-    for p in files.find(folder, "hflabs_city*.csv"):
-        used.append("HFLabs city.csv (CC BY-SA 4.0)")
+    for p in src.towns:
+        used.append(src.label(p, "HFLabs city.csv, CC BY-SA 4.0"))
         n = 0
         for row in files.table(p):
             iso = regions.iso(row["region"]) or regions.iso(f"{row['region']} {row['region_type']}")
@@ -134,8 +169,8 @@ def load(b, reg: Registry, ctx: dict, folder: Path, say) -> list[str]:
     # settlements: every village, its municipality and population
     members: dict[int, list[int]] = defaultdict(list)
     towns: dict[str, list[int]] = defaultdict(list)
-    for p in files.find(folder, "settlements_ru*.csv*"):
-        used.append(f"{p.name} (settlements, licence unclear)")
+    for p in src.settlements:
+        used.append(src.label(p, "settlements, licence unclear"))
         n_new = n_merged = 0
         for row in files.table(p):
             iso = regions.iso(row["region"])
@@ -190,8 +225,8 @@ def load(b, reg: Registry, ctx: dict, folder: Path, say) -> list[str]:
         n_fill = _fill_missing(b, towns)
         say(f"district centres from settlements: {n_centre}; OSM centroids: {n_osm_c}; by name: {n_fill}")
     # point-in-polygon: towns without a district
-    for p in files.find(folder, "osm_municipal_districts_ru*.geojson*"):
-        used.append(f"{p.name} (OSM, ODbL)")
+    for p in src.district_shapes:
+        used.append(src.label(p, "OSM, ODbL"))
         layer = PolygonLayer()
         for f in files.geojson_features(p):
             pr = f.get("properties") or {}
