@@ -1,7 +1,8 @@
 """Turns places and signals into events, sentence by sentence, then merges them. Per sentence:
 type triggers -> weapon classes -> event places (places of the sentence minus launch areas,
-officials' jurisdictions when others exist, and containers of other places there; else the last
-place named in the two sentences before, else the place of the previous event) -> counts ->
+officials' jurisdictions when others exist, and containers of other places there; else, when the
+sentence says "in the region", the region named last; else the last place named in the two
+sentences before, else the place of the previous event) -> counts ->
 casualties, damage, claimant and time, which may also come from a following sentence ("No one
 was injured.") or the paragraph's claimant. Finally one event per (type, weapon, place), attacks
 dropped where an outcome is reported, and events without a place dropped.
@@ -77,6 +78,10 @@ class Assembler:
         pool = [p for p in pool if id(p) not in inner]
         if pool:
             return pool
+        refs = _in(self.sig.region_refs, s)
+        regions = [p for p in self.places if refs and p.end <= refs[0].start and not p.origin and p.level == "oblast"]
+        if regions:  # "..., all in the region": the region the report named last
+            return regions[-1:]
         prev = [p for p in self.places if p.end <= s.start and not p.origin
                 and s.idx - self._sent_of(p) <= 2]
         if prev:

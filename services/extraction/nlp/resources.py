@@ -67,6 +67,7 @@ class PlaceGrammar:
     people: frozenset[str]
     nationality: frozenset[str]
     house: re.Pattern
+    region_anaphora: re.Pattern | None = None  # "in the region", "над регионом": the report's region
     # per-word answers of the place rules that depend only on the word (and this grammar): see place_rules
     memo: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
@@ -111,6 +112,7 @@ def _place_grammar(d: dict) -> PlaceGrammar:
         countries=frozenset(d.get("countries", [])), region_suffix=tuple(d.get("region_suffix", [])),
         people=frozenset(d.get("people", []) + d.get("name_uses", [])), nationality=frozenset(d.get("nationality", [])),
         house=re.compile(rf"(?:\s*,\s*|\s*,?\s*[^.;:!?]{{0,40}}?(?<!\w)(?:{house})\s*)(?P<nums>{numlist})", FLAGS),
+        region_anaphora=_plain(d.get("region_anaphora", [])),
     )
 
 

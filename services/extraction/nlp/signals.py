@@ -56,6 +56,7 @@ class Signals:
     claims: list[Hit] = field(default_factory=list)
     people: list[tuple[int, int]] = field(default_factory=list)  # spans of claimants' personal names
     times: list[Hit] = field(default_factory=list)
+    region_refs: list[Hit] = field(default_factory=list)  # "in the region": back to the report's region
 
 
 def _at_words(pattern: re.Pattern, starts: Starts) -> list[re.Match]:
@@ -84,6 +85,7 @@ def scan(res: NlpResources, text: str, tokens: list[Token], lang: str, published
     _claims(res, text, lang, sig, starts)
     sig.times = [Hit("time", a, b, tw) for a, b, tw in find_times(res.time[lang], text, lang, published_at,
                                                                    starts.finditer)]
+    sig.region_refs = [Hit("region_ref", m.start(), m.end()) for m in _plain(res.places[lang].region_anaphora, starts)]
     return sig
 
 
