@@ -509,6 +509,9 @@ async def measure(stack: BenchStack, args: argparse.Namespace, reports: list[dic
         out["throughput"] = await throughput_phase(client, stack, reports[30 + n_lat:], args.throughput_s,
                                                    args.batch, args.window, args.warmup_s, 120, args.inflight)
         out["throughput"]["cpu_s"] = res.delta(before, res.cpu())
+        out["throughput"]["cpu_ms_per_report"] = {
+            name: round(1000 * cpu / max(1, out["throughput"]["accepted"]), 3)
+            for name, cpu in out["throughput"]["cpu_s"].items()}
         out["throughput"]["wall_s"] = round(time.monotonic() - t, 2)
         out["throughput"]["stages"] = stage_delta(stages, await stage_times(client, stack))
     return out
@@ -601,12 +604,17 @@ def report(r: dict) -> None:
     idle = r.get("idle", {"cpu_s": {}, "wall_s": 1.0})
     columns = [("idle", idle), ("(a)", lat), ("(b)", thr)]
     print("\n" + f"{'process':<11}" + "".join(f"{'CPU % ' + c:>11}" for c, _ in columns)
-          + f"{'CPU s (b)':>11}{'peak RSS MB':>13}")
+          + f"{'CPU s (b)':>11}{'ms/report (b)':>15}{'peak RSS MB':>13}")
+    per_report = thr.get("cpu_ms_per_report", {})
     for n in ("ingestion", "extraction", "geocoding", "storage", "gateway", "broker", "generator"):
         if n not in r["peak_rss_mb"]:
             continue
         pcts = "".join(f"{100 * ph['cpu_s'].get(n, 0.0) / ph['wall_s']:>11.0f}" for _, ph in columns)
-        print(f"{n:<11}{pcts}{thr['cpu_s'].get(n, 0.0):>11.1f}{r['peak_rss_mb'][n]:>13.0f}")
+        print(f"{n:<11}{pcts}{thr['cpu_s'].get(n, 0.0):>11.1f}{per_report.get(n, 0.0):>15.2f}"
+              f"{r['peak_rss_mb'][n]:>13.0f}")
+    pipeline = sum(per_report.get(n, 0.0) for n in ("ingestion", "extraction", "geocoding", "storage", "broker"))
+    print(f"{'pipeline':<11}{'':>{11 * len(columns) + 11}}{pipeline:>15.2f}   (ingestion to storage, broker included;"
+          " (b) includes the drain, and the gateway its check of every report)")
     print(f"\n{'stage (handling time from its /metrics)':<52}{'(a) n':>8}{'mean ms':>9}{'(b) n':>8}{'mean ms':>9}")
     for key in sorted(set(lat.get("stages", {})) | set(thr.get("stages", {}))):
         a, b = lat.get("stages", {}).get(key, {}), thr.get("stages", {}).get(key, {})

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from services.extraction.handlers import handle_article_received
+from services.extraction.handlers import handle_article_received, handle_articles_received
 from services.extraction.ports import ArticleExtractor
 from services.extraction.settings import ExtractionSettings
 from shared.kafka.runner import Runner, Subscription
@@ -11,5 +11,6 @@ from shared.topics import ARTICLES_RECEIVED
 
 
 def build_runner(settings: ExtractionSettings, *, extractor: ArticleExtractor) -> Runner:
-    sub = Subscription(ARTICLES_RECEIVED, partial(handle_article_received, extractor=extractor))
+    sub = Subscription(ARTICLES_RECEIVED, partial(handle_article_received, extractor=extractor),
+                       batch_handler=partial(handle_articles_received, extractor=extractor))
     return Runner(settings, "extraction", [sub])

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import get_args
 
 from services.extraction.ports import ArticleExtractor
@@ -15,23 +16,34 @@ READABLE = frozenset(get_args(Language))  # the languages extraction has grammar
 
 async def handle_article_received(msg: ArticleReceived, *, extractor: ArticleExtractor) -> list[PlacesExtracted]:
     """Idempotent: the output's id derives from the input's, and the extractor is deterministic.
-    CPU work runs in a thread so the consumer keeps heartbeating."""
+    CPU work runs in a thread so the consumer keeps heartbeating. Raises RejectMessage for an
+    empty text."""
+    return [await asyncio.to_thread(extract_places, msg, extractor)]
+
+
+async def handle_articles_received(msgs: Sequence[ArticleReceived], *,
+                                   extractor: ArticleExtractor) -> list[PlacesExtracted]:
+    """A consumer batch in one worker-thread call (one hand-off to the thread per batch, not per
+    report): the same outputs, in order, as `handle_article_received` on each. Raises on the first
+    report that fails; the runner then handles the batch's reports one by one."""
+    return await asyncio.to_thread(lambda: [extract_places(msg, extractor) for msg in msgs])
+
+
+def extract_places(msg: ArticleReceived, extractor: ArticleExtractor) -> PlacesExtracted:
+    """What extraction publishes for one report (synchronous, CPU-bound). An edit also carries what
+    the replaced text gave, so geocoding can name the events it retracts."""
     article = msg.payload
     if not article.text.strip():
         raise RejectMessage("article text is empty")
     language = reading_language(article)
-    result = await asyncio.to_thread(
-        extractor.extract, article_id=article.id, text=article.text, title=article.title,
-        language=language, published_at=article.published_at, source=article.source,
-    )
+    result = extractor.extract(article_id=article.id, text=article.text, title=article.title, language=language,
+                               published_at=article.published_at, source=article.source)
     previous = None
-    if article.previous_text:  # an edit: what the replaced text gave, so geocoding can name retractions
-        previous = await asyncio.to_thread(
-            extractor.extract, article_id=article.id, text=article.previous_text, title=article.title,
-            language=language, published_at=article.published_at, source=article.source,
-        )
+    if article.previous_text:
+        previous = extractor.extract(article_id=article.id, text=article.previous_text, title=article.title,
+                                     language=language, published_at=article.published_at, source=article.source)
     result = result.model_copy(update={"version": article.version, "previous": previous})
-    return [PlacesExtracted.derived_from(msg, producer=PRODUCER, payload=result)]
+    return PlacesExtracted.derived_from(msg, producer=PRODUCER, payload=result)
 
 
 def reading_language(article: Article) -> str | None:

@@ -3,6 +3,7 @@ of public incident events."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 from services.geocoding.ports import Geocoder
 from shared.messages import (
@@ -21,20 +22,34 @@ NO_PLACE = Location(reason="the report names no place for this event")
 
 
 async def handle_places_extracted(msg: PlacesExtracted, *, geocoder: Geocoder) -> list[EventsGeocoded]:
-    """Idempotent: event ids derive from article, type, weapon and resolved place."""
+    """Idempotent: event ids derive from article, type, weapon and resolved place. The look-ups
+    run in a thread so the consumer keeps heartbeating."""
+    return [await asyncio.to_thread(geocode_events, msg, geocoder)]
+
+
+async def handle_places_extracted_many(msgs: Sequence[PlacesExtracted], *,
+                                       geocoder: Geocoder) -> list[EventsGeocoded]:
+    """A consumer batch in one worker-thread call (one hand-off to the thread per batch, not per
+    report): the same outputs, in order, as `handle_places_extracted` on each. Raises on the first
+    that fails; the runner then handles the batch's messages one by one."""
+    return await asyncio.to_thread(lambda: [geocode_events(msg, geocoder) for msg in msgs])
+
+
+def geocode_events(msg: PlacesExtracted, geocoder: Geocoder) -> EventsGeocoded:
+    """One article's complete set of public events (synchronous). An edit also names the previous
+    version's events that this one no longer has."""
     result = msg.payload
-    locations = await asyncio.to_thread(geocoder.resolve, list(result.places), language=result.language)
-    events = build_events(result, locations)
+    events = build_events(result, geocoder.resolve(list(result.places), language=result.language))
     retracted: list[str] = []
-    if result.previous is not None:  # an edit: the previous version's events this one no longer has
+    if result.previous is not None:
         before = result.previous
-        old_locations = await asyncio.to_thread(geocoder.resolve, list(before.places), language=before.language)
+        old_events = build_events(before, geocoder.resolve(list(before.places), language=before.language))
         kept = {e.id for e in events}
-        retracted = sorted({e.id for e in build_events(before, old_locations)} - kept)
+        retracted = sorted({e.id for e in old_events} - kept)
     payload = GeocodedArticle(article_id=result.article_id, language=result.language,
                               published_at=result.published_at, source=result.source, events=events,
                               version=result.version, retracted=retracted)
-    return [EventsGeocoded.derived_from(msg, producer=PRODUCER, payload=payload)]
+    return EventsGeocoded.derived_from(msg, producer=PRODUCER, payload=payload)
 
 
 def _place_key(loc: Location) -> str:

@@ -41,7 +41,8 @@ def make_producer(settings: BaseServiceSettings, service: str) -> AIOKafkaProduc
         client_id=f"{settings.kafka_client_id_prefix}-{service}",
         acks="all",
         linger_ms=settings.kafka_linger_ms,
-        compression_type="lz4",
+        max_batch_size=settings.kafka_producer_batch_bytes,
+        compression_type=None if settings.kafka_compression == "none" else settings.kafka_compression,
         enable_idempotence=False,
         **connection_options(settings),
     )

@@ -3,8 +3,9 @@
 A service hands the runner its subscriptions (topic -> handler). The runner, the same way for all:
 
 * starts the producer, then the consumer (group = service name, auto-commit off);
-* fetches a batch; in partition order decodes each record, calls the handler, and sends the
-  messages it returns (each to the topic the catalogue gives its type). A subscription with a
+* fetches a batch; in partition order decodes each record and calls the handler; once the batch
+  is handled, sends the messages the handlers returned, in order, together (each to the topic the
+  catalogue gives its type), so they leave in one produce request. A subscription with a
   batch handler gets all of the batch's messages of its topic in one call instead (storage
   writes them in one transaction); if that call fails with anything but a transient fault, the
   records go through the per-record handler one by one, so the one at fault is dead-lettered
@@ -120,6 +121,8 @@ class Runner:
         self._dlq_limit = DlqLimit(settings.dlq_max_consecutive, settings.dlq_max_per_window, settings.dlq_window_s)
         self._consumer: Any = None
         self._producer: Any = None
+        self._topic_names: dict[type[Message], str] = {}
+        self._histograms: dict[str, Any] = {}
 
     # --- lifecycle -------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
@@ -180,31 +183,60 @@ class Runner:
             else:
                 for record in records:
                     await self._handle_one(sub, record, stop, outputs)
-        if outputs.deliveries:
-            await asyncio.gather(*outputs.deliveries)  # raises if the broker did not take an output
-            self.stats.produced += len(outputs.deliveries)
-            for topic, n in outputs.produced.items():
-                self.metrics.produced.labels(self.service, topic).inc(n)
+        await self._deliver(outputs)
         self._acked.update({tp: records[-1].offset + 1 for tp, records in batch.items() if records})
         self._since_commit += sum(len(r) for r in batch.values())
 
+    async def _deliver(self, outputs: _Outputs) -> None:
+        """Send the batch's outputs in order, then wait until the broker has acknowledged every one
+        (raises if it did not take one). They are held until the whole batch is handled and then
+        sent without yielding, so with no linger they leave in one produce request per broker;
+        sent as each record was handled, they used to leave in about one request each."""
+        if not outputs.messages:
+            return
+        futures = []
+        produced: dict[str, int] = {}
+        for message in outputs.messages:
+            topic = self._topic_for(message)
+            futures.append(await self._producer.send(topic, encode(message), key=message.key.encode(),
+                                                     headers=headers_for(message)))
+            produced[topic] = produced.get(topic, 0) + 1
+        await asyncio.gather(*futures)
+        self.stats.produced += len(futures)
+        for topic, n in produced.items():
+            self.metrics.produced.labels(self.service, topic).inc(n)
+
+    def _topic_for(self, message: Message) -> str:
+        """The topic the catalogue gives the message's type (looked up once per type)."""
+        name = self._topic_names.get(type(message))
+        if name is None:
+            name = self._topic_names[type(message)] = topic_name(self.settings, topic_for_model(type(message)))
+        return name
+
+    def _processing(self, topic: str) -> Any:
+        """The processing-time histogram of `topic` (the labelled child, looked up once)."""
+        child = self._histograms.get(topic)
+        if child is None:
+            child = self._histograms[topic] = self.metrics.processing.labels(self.service, topic)
+        return child
+
     async def _handle_one(self, sub: Subscription, record: Any, stop: asyncio.Event, outputs: _Outputs,
                           message: Any = None) -> None:
-        """One record through the per-record handler: its outputs sent, or the record dead-lettered
-        with the reason (undecodable, RejectMessage, or an unexpected exception on it)."""
-        ctx = _context(record)
-        with self.metrics.processing.labels(self.service, record.topic).time():
+        """One record through the per-record handler: its outputs added to the batch's, or the
+        record dead-lettered with the reason (undecodable, RejectMessage, or an unexpected
+        exception on it)."""
+        with self._processing(record.topic).time():
             try:
                 if message is None:
                     message = self._decode(sub, record)
-                out = await self._retrying(lambda: sub.handler(message), ctx, stop)
+                out = await self._retrying(lambda: sub.handler(message), lambda: _context(record), stop)
             except RejectMessage as err:
                 reason: str | None = str(err)
             except TransientError:
                 raise
             except Exception as err:  # noqa: BLE001 - a failure on this message: dead-letter it
                 self.metrics.errors.labels(self.service, "handler").inc()
-                log.exception("handler failed; dead-lettering", extra=ctx)
+                log.exception("handler failed; dead-lettering", extra=_context(record))
                 reason = f"{type(err).__name__}: {err}"
             else:
                 reason = None
@@ -212,7 +244,7 @@ class Runner:
             await self._dead_letter(record, reason)
             return
         self._dlq_limit.ok()
-        await self._emit(out, outputs)
+        outputs.messages.extend(out)
 
     async def _handle_together(self, sub: Subscription, records: list[Any], stop: asyncio.Event,
                                outputs: _Outputs) -> None:
@@ -220,7 +252,7 @@ class Runner:
         first). A transient fault retries the whole call; any other failure falls back to the
         per-record handler, which isolates and dead-letters the record at fault."""
         assert sub.batch_handler is not None
-        histogram = self.metrics.processing.labels(self.service, records[0].topic)
+        histogram = self._processing(records[0].topic)
         decoded: list[tuple[Any, Any]] = []
         started = time.perf_counter()
         for record in records:
@@ -233,14 +265,18 @@ class Runner:
             return
         batch_handler = sub.batch_handler
         messages = [m for _, m in decoded]
-        ctx = {**_context(decoded[0][0]), "records": len(decoded)}
+        first = decoded[0][0]
+
+        def ctx() -> dict[str, Any]:
+            return {**_context(first), "records": len(decoded)}
+
         try:
             out = await self._retrying(lambda: batch_handler(messages), ctx, stop)
         except TransientError:
             raise
         except Exception as err:  # noqa: BLE001 - find the record at fault one by one
             log.warning("batch handler failed; handling its records one by one",
-                        extra={**ctx, "error": f"{type(err).__name__}: {err}"})
+                        extra={**ctx(), "error": f"{type(err).__name__}: {err}"})
             for record, message in decoded:
                 await self._handle_one(sub, record, stop, outputs, message)
             return
@@ -248,16 +284,17 @@ class Runner:
         for _ in decoded:
             histogram.observe(per_record)
             self._dlq_limit.ok()
-        await self._emit(out, outputs)
+        outputs.messages.extend(out)
 
     def _decode(self, sub: Subscription, record: Any) -> Any:
         """The typed message (a DeadLetter on a dead-letter topic); RejectMessage for poison."""
         return _dead_letter_of(record) if sub.topic.model is None else decode(sub.topic, record.value)
 
-    async def _retrying(self, call: Callable[[], Awaitable[Sequence[Message]]], ctx: dict[str, Any],
-                        stop: asyncio.Event) -> Sequence[Message]:
+    async def _retrying(self, call: Callable[[], Awaitable[Sequence[Message]]],
+                        ctx: Callable[[], dict[str, Any]], stop: asyncio.Event) -> Sequence[Message]:
         """`call()`, retried with exponential backoff while it raises TransientError. Raises the
-        TransientError when the fault outlasts the retry budget or the runner is asked to stop."""
+        TransientError when the fault outlasts the retry budget or the runner is asked to stop.
+        `ctx()` gives the log context (built only when something is logged)."""
         delay = self.settings.transient_retry_initial_s
         deadline = time.monotonic() + self.settings.transient_retry_max_s
         while True:
@@ -269,26 +306,14 @@ class Runner:
                 self.stats.last_error = repr(err)
                 if time.monotonic() + delay > deadline or stop.is_set():
                     log.error("transient fault did not pass; stopping without commit",
-                              extra={**ctx, "error": repr(err)})
+                              extra={**ctx(), "error": repr(err)})
                     raise
-                log.warning("transient fault, retrying", extra={**ctx, "error": repr(err), "retry_in_s": delay})
+                log.warning("transient fault, retrying", extra={**ctx(), "error": repr(err), "retry_in_s": delay})
                 try:
                     await asyncio.wait_for(stop.wait(), delay)
                 except TimeoutError:
                     pass
                 delay = min(delay * 2, 10.0)
-
-    async def _emit(self, messages: Sequence[Message], outputs: _Outputs) -> None:
-        for message in messages:
-            topic, future = await self._send(message)
-            outputs.deliveries.append(future)
-            outputs.produced[topic] = outputs.produced.get(topic, 0) + 1
-
-    async def _send(self, message: Message) -> tuple[str, asyncio.Future[Any]]:
-        topic = topic_name(self.settings, topic_for_model(type(message)))
-        future = await self._producer.send(topic, encode(message), key=message.key.encode(),
-                                           headers=headers_for(message))
-        return topic, future
 
     async def _dead_letter(self, record: Any, reason: str) -> None:
         self.stats.dead_lettered += 1
@@ -346,10 +371,9 @@ class Runner:
 
 @dataclass
 class _Outputs:
-    """What one fetched batch has sent so far: the delivery futures, and counts per topic."""
+    """The messages one fetched batch's handlers returned so far, in order, not sent yet."""
 
-    deliveries: list[asyncio.Future[Any]] = field(default_factory=list)
-    produced: dict[str, int] = field(default_factory=dict)
+    messages: list[Message] = field(default_factory=list)
 
 
 def _context(record: Any) -> dict[str, Any]:

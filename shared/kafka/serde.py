@@ -12,7 +12,8 @@ from shared.topics import Topic
 
 
 def encode(message: Message) -> bytes:
-    return message.model_dump_json().encode("utf-8")
+    """UTF-8 JSON straight from the model's serializer (no intermediate str)."""
+    return type(message).__pydantic_serializer__.to_json(message)
 
 
 def headers_for(message: Message) -> list[tuple[str, bytes]]:
@@ -24,12 +25,30 @@ def headers_for(message: Message) -> list[tuple[str, bytes]]:
 
 
 def decode(topic: Topic, value: bytes | None) -> Message:
-    """Parse and validate one record of `topic`. Raises RejectMessage saying what is wrong."""
+    """Parse and validate one record of `topic`. Raises RejectMessage saying what is wrong.
+
+    A record is first validated straight from its bytes, without building dicts on the way (a
+    third of the cost); what that does not accept as a known version of the topic's event goes
+    through the step-by-step checks below, which say why it is rejected. (The direct path reads a
+    schema_version written as "2" or 2.0 as 2, where the step-by-step checks would reject it.)"""
     model = topic.model
     if model is None:
         raise RejectMessage(f"topic {topic.name} carries raw bytes, not a message model")
     if value is None:
         raise RejectMessage("empty record value (tombstone) where a message was expected")
+    try:
+        message = model.model_validate_json(value)
+    except ValidationError:
+        pass
+    else:
+        if message.event_type == model.EVENT_TYPE and 1 <= message.schema_version <= model.SCHEMA_VERSION:
+            return message
+    return _decode_checked(model, value)
+
+
+def _decode_checked(model: type[Message], value: bytes) -> Message:
+    """Step by step: JSON, an object, the event type, a known version, then the model; raises
+    RejectMessage with the first thing wrong."""
     try:
         data = json.loads(value)
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
