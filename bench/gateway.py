@@ -2,7 +2,7 @@
 events, on SQLite and on PostgreSQL.
 
     python -m bench.gateway [--events 100000] [--db sqlite,postgresql] [--rate 200] [--duration 20]
-                            [--concurrency 16] [--workers 1] [--json out.json]
+                            [--concurrency 16] [--workers 1] [--json out.json] [--cpu N]
 
 For each database it makes a fresh store (SQLite: a file in a temporary folder; PostgreSQL: a
 database of its own on TEST_PG_ADMIN_URL's server, dropped afterwards), migrates it with storage's
@@ -23,6 +23,10 @@ The queries are an analyst's morning: a region since a date, type and country si
 2-degree box with a weapon, within 50 km of a point since a date, newest first in a region, the
 GeoJSON of a region since a date, and stats by day for a region; pages of 50. The load generator
 shares the machine's cores with the server, so the figures are a floor.
+
+`--cpu N` measures instead the server's own CPU per query kind, which other work on the machine
+disturbs far less than latency: the gateway's ASGI app in this process (no HTTP client, no socket)
+answers N queries of each kind, and the process CPU time (all threads) is divided by N.
 """
 from __future__ import annotations
 
@@ -230,6 +234,51 @@ async def closed_loop(base: str, concurrency: int, duration: float, seed: int = 
     return {"concurrency": concurrency, "max_rps": round(done / elapsed, 1), "requests": done, "errors": errors}
 
 
+async def _asgi_get(app: Any, path: str, query: str) -> int:
+    """One GET through the app's ASGI interface; its status."""
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+             "path": path, "raw_path": path.encode(), "query_string": query.encode(), "root_path": "",
+             "headers": [(b"host", b"bench"), (b"accept", b"*/*")], "client": ("127.0.0.1", 1),
+             "server": ("bench", 80)}
+    status: list[int] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            status.append(message["status"])
+
+    await app(scope, receive, send)
+    return status[0]
+
+
+async def cpu_per_query(url: str, n: int, seed: int = 3) -> dict[str, float]:
+    """Milliseconds of this process's CPU per query of each kind, served in-process (see --cpu)."""
+    from services.gateway.api import create_app
+    from services.gateway.settings import GatewaySettings
+
+    settings = GatewaySettings(_env_file=None, database_url=url, rate_limit_per_minute=0,
+                               kafka_bootstrap_servers=os.environ.get("BENCH_KAFKA", "127.0.0.1:9"))
+    app = create_app(settings)
+    rng = random.Random(seed)
+    plan: dict[str, list[tuple[str, str]]] = {}
+    while len(plan) < 7 or min(len(v) for v in plan.values()) < n:
+        kind, path, params = queries(rng)
+        plan.setdefault(kind, []).append((path, urlencode(params)))
+    out: dict[str, float] = {}
+    async with app.router.lifespan_context(app):
+        for kind, asked in sorted(plan.items()):
+            for path, query in asked[:5]:  # warm: statement caches, pools, pages
+                await _asgi_get(app, path, query)
+            started = time.process_time()
+            for path, query in asked[:n]:
+                if await _asgi_get(app, path, query) != 200:
+                    raise RuntimeError(f"{path}?{query} failed")
+            out[kind] = round((time.process_time() - started) / n * 1000, 2)
+    return out
+
+
 def start_gateway(url: str, log_path: Path, workers: int = 1) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "GATEWAY_WORKERS": str(workers), "GATEWAY_PORT": str(port),
@@ -267,7 +316,8 @@ def _pg_database() -> tuple[str, Any]:
     return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}", drop
 
 
-def run_one(db: str, n: int, rate: float, duration: float, concurrency: int, workers: int = 1) -> dict[str, Any]:
+def run_one(db: str, n: int, rate: float, duration: float, concurrency: int, workers: int = 1,
+            cpu: int = 0) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix="bench-gateway-"))
     drop = None
     if db == "sqlite":
@@ -276,6 +326,8 @@ def run_one(db: str, n: int, rate: float, duration: float, concurrency: int, wor
         url, drop = _pg_database()
     try:
         fill_s = fill(url, n)
+        if cpu:
+            return {"db": db, "events": n, "fill_s": round(fill_s, 1), "cpu_ms": asyncio.run(cpu_per_query(url, cpu))}
         proc, base = start_gateway(url, folder / "gateway.log", workers)
         try:
             asyncio.run(open_loop(base, rate, min(5.0, duration)))  # warm-up: caches, pools, pages
@@ -305,11 +357,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=int, default=1, help="GATEWAY_WORKERS of the gateway under test")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--cpu", type=int, default=0, metavar="N",
+                        help="instead of the load runs: the server's CPU per query kind, N queries each, in-process")
     args = parser.parse_args(argv)
     results = []
     for db in [d.strip() for d in args.db.split(",") if d.strip()]:
-        r = run_one(db, args.events, args.rate, args.duration, args.concurrency, args.workers)
+        r = run_one(db, args.events, args.rate, args.duration, args.concurrency, args.workers, args.cpu)
         results.append(r)
+        if args.cpu:
+            mean = statistics.fmean(r["cpu_ms"].values())
+            print(f"{db:10} {r['events']} events: CPU per query in-process (ms), mean of the mix {mean:.2f}")
+            for kind, ms in r["cpu_ms"].items():
+                print(f"    {kind:18} {ms:6.2f}")
+            continue
         o = r["fixed_rate"]["overall"]
         print(f"{db:10} x{args.workers} {r['events']} events (filled in {r['fill_s']} s): at {args.rate:.0f} req/s "
               f"(achieved {r['fixed_rate']['achieved_rps']}) p50 {o['p50_ms']} ms, p90 {o['p90_ms']} ms, "
@@ -319,7 +379,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"    {kind:18} p50 {s['p50_ms']:7} ms  p99 {s['p99_ms']:7} ms  (n={s['n']})")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
-    return 0 if all(r["fixed_rate"]["errors"] == 0 for r in results) else 1
+    return 0 if all(r.get("fixed_rate", {}).get("errors", 0) == 0 for r in results) else 1
 
 
 if __name__ == "__main__":

@@ -14,13 +14,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
-from services.gateway.filters import PLACE_FIELDS, EventFilter, haversine_km
+from services.gateway.filters import PLACE_FIELDS, EventFilter, haversine_km, matches_words, search_words
 from shared.config import BaseServiceSettings
 from shared.kafka.clients import connection_options, topic_name
 from shared.kafka.errors import RejectMessage
@@ -39,6 +40,10 @@ class BadCursor(ValueError):
 
 class CursorTooOld(LookupError):
     """The topic no longer holds (or never held) the records after this cursor."""
+
+
+class TopicMissing(LookupError):
+    """The event topic does not exist (yet): the feed waits for it like for a broker."""
 
 
 def format_cursor(cursor: Cursor) -> str:
@@ -83,13 +88,9 @@ def accepts(flt: EventFilter, ev: IncidentEvent, now: datetime) -> bool:
                              and flt.bbox[0] <= loc.lon <= flt.bbox[2] and flt.bbox[1] <= loc.lat <= flt.bbox[3]),
         flt.near is None or (loc.lat is not None and loc.lon is not None
                              and haversine_km(loc.lat, loc.lon, flt.near.lat, flt.near.lon) <= flt.near.km),
-        flt.q is None or _mentions(ev, flt.q.casefold()),
+        flt.q is None or matches_words(search_words(flt.q),
+                                       [e.text for e in ev.evidence] + [getattr(loc, f) for f in PLACE_FIELDS]),
     ))
-
-
-def _mentions(ev: IncidentEvent, needle: str) -> bool:
-    texts = [e.text for e in ev.evidence] + [getattr(ev.location, f) for f in PLACE_FIELDS]
-    return any(needle in t.casefold() for t in texts if isinstance(t, str))
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,8 @@ class LiveFeed:
 
     settings: BaseServiceSettings
     queue_size: int = 1000  # updates a client may fall behind before it is caught up from the topic
-    retry_s: float = 2.0
+    retry_s: float = 2.0  # the first retry's delay; it doubles while the outage lasts
+    retry_max_s: float = 30.0
     _subs: set[Subscription] = field(default_factory=set, init=False)
     _positions: Cursor = field(default_factory=dict, init=False)
     _ready: bool = field(default=False, init=False)
@@ -161,32 +163,46 @@ class LiveFeed:
                                 **connection_options(self.settings))
 
     async def _run(self) -> None:
+        """Follow the topic; while it cannot be read, retry with a delay that doubles up to
+        `retry_max_s`. An outage is logged once, at WARNING with its reason, and its end at INFO."""
+        delay = self.retry_s
+        outage_since: float | None = None
         while True:
             consumer = self._consumer()
             try:
                 await consumer.start()
-                partitions = await self._assign(consumer)
-                if partitions:
-                    self._ready = True
-                    log.info("live feed following", extra={"topic": self.topic, "positions": self._positions})
-                    await self._follow(consumer)
+                await self._assign(consumer)
+                self._ready = True
+                if outage_since is not None:
+                    log.info("live feed reconnected", extra={"topic": self.topic,
+                                                             "outage_s": round(time.monotonic() - outage_since, 1)})
+                outage_since, delay = None, self.retry_s
+                log.info("live feed following", extra={"topic": self.topic, "positions": self._positions})
+                await self._follow(consumer)
             except asyncio.CancelledError:
                 raise
             except Exception as err:  # noqa: BLE001 - the broker being away must not stop the gateway
-                log.warning("live feed not connected, retrying", extra={"error": repr(err), "topic": self.topic})
+                if outage_since is None:
+                    outage_since = time.monotonic()
+                    log.warning("live feed cannot read the event topic; retrying with back-off until it can",
+                                extra={"topic": self.topic, "error": repr(err), "retry_max_s": self.retry_max_s})
+                else:
+                    log.debug("live feed still cannot read the event topic", extra={"error": repr(err)})
             finally:
                 self._ready = False
                 with contextlib.suppress(Exception):
                     await consumer.stop()
-            await asyncio.sleep(self.retry_s)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.retry_max_s)
 
     async def _assign(self, consumer: AIOKafkaConsumer) -> list[TopicPartition]:
         """Assign every partition; continue from where this feed was (after a reconnect), else
-        from the end. Returns no partitions while the topic does not exist (never auto-creates)."""
+        from the end. Raises TopicMissing while the topic does not exist (never auto-creates)."""
         if self.topic not in await consumer.topics():
-            log.warning("live feed waiting for the topic", extra={"topic": self.topic})
-            return []
+            raise TopicMissing(f"the topic {self.topic} does not exist yet")
         tps = [TopicPartition(self.topic, p) for p in sorted(consumer.partitions_for_topic(self.topic) or ())]
+        if not tps:
+            raise TopicMissing(f"the topic {self.topic} has no partitions yet")
         consumer.assign(tps)
         ends = await consumer.end_offsets(tps)
         for tp in tps:

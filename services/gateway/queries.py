@@ -20,7 +20,8 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, Row, String, Text, and_, cast, func, literal_column, or_, select
 
-from services.gateway.filters import EventFilter, when, where
+from services.gateway.boxplan import KIND_FILTER_KEEPS, Box, BoxDensity, box_of_near
+from services.gateway.filters import KM_PER_DEGREE, EventFilter, walkable, when, where
 from shared.store.tables import articles, events
 
 Sort = Literal["stored", "time", "-time"]
@@ -53,38 +54,77 @@ def decode_cursor(cursor: str, sort: Sort) -> tuple[int, datetime | None]:
 
 
 def list_event_rows(
-    conn: Connection, *, flt: EventFilter, limit: int, cursor: str | None, sort: Sort = "stored"
+    conn: Connection, *, flt: EventFilter, limit: int, cursor: str | None, sort: Sort = "stored",
+    density: BoxDensity | None = None,
 ) -> tuple[list[Row[Any]], str | None]:
     """One page of events matching `flt` as rows (`id`, `lat`, `lon`, and `body`: the event's JSON
     text as stored, for writing out without parsing), and the cursor of the next page (None at the
-    end). Raises BadCursor for a cursor this API did not hand out (or one from another sort)."""
-    # Two steps: find the page's keys (narrow rows to filter and sort), then read those events.
-    q = select(events.c.seq, when().label("at")).where(*where(flt, conn.dialect.name)).limit(limit + 1)
+    end). Raises BadCursor for a cursor this API did not hand out (or one from another sort).
+    `density`, on SQLite, picks the plan of box and distance searches in storage order."""
+    # The page's keys come from narrow rows (filter and sort on indexes); only they read bodies.
+    walk = (sort == "stored" and density is not None and conn.dialect.name == "sqlite" and walkable(flt)
+            and _walk_is_cheaper(conn, density, flt, limit + 1))
+    # The storage order's cursor needs no time: leaving it out lets an index answer alone.
+    keys_of = (events.c.seq,) if sort == "stored" else (events.c.seq, when().label("at"))
+    conds = where(flt, conn.dialect.name, walk=walk)
     after = decode_cursor(cursor, sort) if cursor else None
-    if sort == "stored":
-        q = q.order_by(events.c.seq)
-        if after:
-            q = q.where(events.c.seq > after[0])
+    desc = sort == "-time"
+    if after and sort == "stored":
+        conds.append(events.c.seq > after[0])
+    elif after:
+        seq, t = after
+        if t is None:
+            raise BadCursor("cursor is not one this API returned")
+        beyond = when() < t if desc else when() > t
+        conds.append(or_(beyond, and_(when() == t, events.c.seq < seq if desc else events.c.seq > seq)))
+    if flt.q is not None and conn.dialect.name == "postgresql":
+        # Every match first, then the order: PostgreSQL cannot tell how rare a word prefix is, and
+        # with the ORDER BY ... LIMIT in view it may walk all events in order computing each one's
+        # tsvector (seconds for a rare word). OFFSET 0 keeps the matching a step of its own.
+        found = select(*keys_of).where(*conds).offset(literal_column("0")).subquery("found")
+        by_seq, by_at = found.c.seq, found.c.at if sort != "stored" else None
+        q = select(*found.c)
     else:
-        desc = sort == "-time"
-        q = q.order_by(when().desc(), events.c.seq.desc()) if desc else q.order_by(when(), events.c.seq)
-        if after:
-            seq, t = after
-            if t is None:
-                raise BadCursor("cursor is not one this API returned")
-            beyond = when() < t if desc else when() > t
-            q = q.where(or_(beyond, and_(when() == t, events.c.seq < seq if desc else events.c.seq > seq)))
-    keys = conn.execute(q).all()
-    page_keys = keys[:limit]
-    bodies = {}
-    if page_keys:
-        rows = conn.execute(select(events.c.seq, events.c.id, events.c.lat, events.c.lon,
-                                   cast(events.c.body, Text).label("body"))
-                            .where(events.c.seq.in_([k.seq for k in page_keys]))).all()
-        bodies = {r.seq: r for r in rows}
-    page = [bodies[k.seq] for k in page_keys if k.seq in bodies]  # one deleted in between is left out
-    next_cursor = encode_cursor(sort, page_keys[-1].seq, page_keys[-1].at) if len(keys) > limit else None
+        by_seq, by_at = events.c.seq, when() if sort != "stored" else None
+        q = select(*keys_of).where(*conds)
+    if by_at is None:
+        q = q.order_by(by_seq)
+    else:
+        q = q.order_by(by_at.desc(), by_seq.desc()) if desc else q.order_by(by_at, by_seq)
+    q = q.limit(limit + 1)
+    # One statement: the page's keys in a subquery, then their events joined by seq.
+    keys = q.subquery("page")
+    key_cols = (keys.c.seq,) if sort == "stored" else (keys.c.seq, keys.c.at)
+    order = ((keys.c.seq,) if sort == "stored" else (keys.c.at.desc(), keys.c.seq.desc()) if sort == "-time"
+             else (keys.c.at, keys.c.seq))
+    rows = conn.execute(select(*key_cols, events.c.id, events.c.lat, events.c.lon,
+                               cast(events.c.body, Text).label("body"))
+                        .join_from(keys, events, events.c.seq == keys.c.seq).order_by(*order)).all()
+    page = rows[:limit]
+    next_cursor = None
+    if len(rows) > limit:
+        last = page[-1]
+        next_cursor = encode_cursor(sort, last.seq, None if sort == "stored" else last.at)
     return page, next_cursor
+
+
+def _walk_is_cheaper(conn: Connection, density: BoxDensity, flt: EventFilter, page: int) -> bool:
+    keep = density.time_share(conn, flt.since, flt.until)
+    keep *= KIND_FILTER_KEEPS ** (bool(flt.types) + bool(flt.weapons))
+    return density.storage_order_is_cheaper(conn, _search_box(flt), page, keep=keep, distance=flt.near is not None)
+
+
+def _search_box(flt: EventFilter) -> Box:
+    if flt.bbox is not None:
+        min_lon, min_lat, max_lon, max_lat = flt.bbox
+        box = Box(min_lat, max_lat, min_lon, max_lon)
+    else:
+        box = Box(-90.0, 90.0, -180.0, 180.0)
+    if flt.near is not None:
+        near = box_of_near(flt.near.lat, flt.near.lon, flt.near.km, KM_PER_DEGREE)
+        box = Box(max(box.min_lat, near.min_lat), min(box.max_lat, near.max_lat),
+                  max(box.min_lon, near.min_lon), min(box.max_lon, near.max_lon))
+    return box
 
 
 def list_events(
@@ -125,7 +165,9 @@ def event_stats(conn: Connection, *, flt: EventFilter, group_by: list[GroupBy]) 
         q = q.group_by(*(literal_column(g) if conn.dialect.name == "sqlite" else keys[g] for g in group_by))
         q = q.order_by(*(keys[g].asc().nulls_first() if conn.dialect.name != "sqlite" else literal_column(g)
                          for g in group_by))
-    return [dict(r._mapping) for r in conn.execute(q)]
+    result = conn.execute(q)
+    names = list(result.keys())
+    return [dict(zip(names, r, strict=True)) for r in result.all()]  # all(): one fetch, not one per row
 
 
 def _day(dialect: str) -> Any:

@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    ColumnElement,
     DateTime,
     Float,
     Index,
@@ -20,8 +21,11 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    cast,
     func,
+    text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 
 
 class UtcDateTime(TypeDecorator):
@@ -109,3 +113,25 @@ Index("ix_events_when", event_time)
 Index("ix_events_admin1_when", events.c.admin1_code, event_time)
 Index("ix_events_country_type_when", events.c.country_code, events.c.type, event_time)
 Index("ix_events_geo", events.c.lat, events.c.lon, events.c.weapon, events.c.type, event_time)
+
+# Text search (`q`, migration 0005_search) over the evidence texts and place names of an event.
+# PostgreSQL: this tsvector ('simple' configuration: words lowercased, no stemming, so Russian,
+# Ukrainian and English alike) behind a GIN index; queries must use this very expression to hit it.
+# SQLite: an FTS5 table `events_fts` (rowid = events.seq) that triggers keep in step with events;
+# the migration makes it, and it is not part of this metadata (SQLAlchemy cannot declare virtual
+# tables; tests/integration/test_migrations.py leaves it out of the comparison by name).
+SEARCH_PLACE_FIELDS = ("mention", "name", "admin1", "admin2", "city", "street")
+
+
+def search_vector(body: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The tsvector of an event's `body` (of `events` or an alias of it) that ix_events_search indexes."""
+    as_jsonb = cast(body, JSONB)
+    places = "|".join(SEARCH_PLACE_FIELDS)
+    texts = func.jsonb_path_query_array(as_jsonb, text("'$.evidence[*].text'::jsonpath")).op("||")(
+        func.jsonb_path_query_array(as_jsonb, text(
+            f"'$.location.keyvalue() ? (@.key like_regex \"^({places})$\").value'::jsonpath")))
+    return func.to_tsvector(text("'simple'::regconfig"), texts)
+
+
+event_search_vector = search_vector(events.c.body)
+Index("ix_events_search", event_search_vector, postgresql_using="gin").ddl_if(dialect="postgresql")

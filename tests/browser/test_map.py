@@ -1,12 +1,15 @@
 """The map page in a real browser: Debian's Chromium, headless, driven by Playwright, against the
 whole stack as processes. It loads the page with no internet, sees markers for the stored events,
 shows a report with its evidence highlighted, and draws a new event that arrives over the live
-stream without a reload. Saves docs/map.png (the README's screenshot)."""
+stream without a reload. Saves docs/map.png (the README's screenshot). With keys required for
+reads, the page asks for one and then reads, and streams, with it."""
 from __future__ import annotations
 
+import time
 import uuid
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.e2e.stack import ROOT, running_stack
@@ -109,3 +112,82 @@ def test_the_map_shows_stored_events_reports_and_new_ones_live(stack, page):
     page.wait_for_function(f"() => !window.dronewatch.eventIds().includes('{new_ids[0]}')", timeout=TIMEOUT_MS)
     shown = set(page.evaluate("() => window.dronewatch.eventIds()"))
     assert belgorod["id"] in shown and shown == {e["id"] for e in stack.events(admin1="RU-BEL", limit="1000")}
+
+
+READ_KEY = "map-test-read-key-7f3a"
+
+
+@pytest.fixture(scope="module")
+def keyed_stack(kafka_bootstrap, tmp_path_factory):
+    """A stack whose gateway answers reads only with a key (ingestion takes reports without one)."""
+    data = tmp_path_factory.mktemp("keyed-map-stack")
+    gateway_env = {"API_KEYS": f"{READ_KEY}=analyst:read", "GATEWAY_REQUIRE_KEY_FOR_READS": "true"}
+    with running_stack(kafka_bootstrap, data, f"sqlite:///{data / 'store.db'}",
+                       service_env={"gateway": gateway_env}) as running:
+        yield running
+
+
+def post_keyed(stack, text: str) -> list[str]:
+    """Posts a report and waits until the gateway (asked with the key) has its events; their ids."""
+    article_id = f"keyed-{uuid.uuid4().hex[:8]}"
+    resp = stack.post({"id": article_id, "language": "en", "published_at": "2026-11-20T08:00:00+02:00", "text": text})
+    assert resp.status_code == 202, resp.text
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        got = httpx.get(f"{stack.gateway}/v1/articles/{article_id}", headers={"Authorization": f"Bearer {READ_KEY}"},
+                        timeout=5)
+        if got.status_code == 200 and got.json()["status"] == "processed" and got.json()["events"]:
+            return [e["id"] for e in got.json()["events"]]
+        time.sleep(0.1)
+    raise AssertionError(f"{article_id} was not processed in time")
+
+
+def test_with_keys_required_the_map_asks_for_one_and_then_reads_and_streams_with_it(keyed_stack, page):
+    assert httpx.get(f"{keyed_stack.gateway}/v1/events", timeout=5).status_code == 401
+    stored = post_keyed(keyed_stack, "Air defence units shot down three drones over the Belgorod region overnight, "
+                                     "the regional governor wrote.")
+    urls: list[str] = []
+    page.on("request", lambda request: urls.append(request.url))
+
+    page.goto(keyed_stack.gateway + "/")
+    page.wait_for_selector("#key-form:not([hidden])", timeout=TIMEOUT_MS)  # refused without a key: asks
+    assert page.evaluate("() => window.dronewatch.markerCount()") == 0
+    page.fill("#key-form input[name=key]", READ_KEY)
+    page.click("#key-form button[type=submit]")
+    page.wait_for_function("ids => ids.every(id => window.dronewatch.eventIds().includes(id))", arg=stored,
+                           timeout=TIMEOUT_MS)
+    page.wait_for_selector("#live-status.on", timeout=TIMEOUT_MS)
+    assert page.locator("#key-form").is_hidden()
+    assert page.evaluate("() => window.dronewatch.markerCount()") >= 1
+
+    # A report posted now arrives over the keyed stream, without a reload.
+    page.evaluate("() => { window.__notReloaded = true; }")
+    new_ids = post_keyed(keyed_stack, "Debris of a downed drone fell on a house in the Bryansk region overnight, "
+                                      "the governor said.")
+    page.wait_for_function("ids => ids.every(id => window.dronewatch.eventIds().includes(id))", arg=new_ids,
+                           timeout=TIMEOUT_MS)
+    assert page.evaluate("() => window.__notReloaded") is True
+    assert page.evaluate("() => sessionStorage.getItem('dronewatch.apiKey')") == READ_KEY
+    assert not [u for u in urls if READ_KEY in u]  # the key never travels in a URL
+
+
+PARSE_CHUNKS = """async (chunks) => {
+  const body = new ReadableStream({
+    start(c) { chunks.forEach((x) => c.enqueue(new TextEncoder().encode(x))); c.close(); },
+  });
+  const got = [];
+  await window.dronewatchSSE.readEvents(body, (m) => got.push(m));
+  return got;
+}"""
+
+
+def test_the_pages_stream_parser_reads_events_split_anywhere_and_keeps_the_last_id(stack, page):
+    page.goto(stack.gateway + "/")
+    page.wait_for_function("() => window.dronewatchSSE !== undefined", timeout=TIMEOUT_MS)
+    got = page.evaluate(PARSE_CHUNKS, [": live\r\nid: 0:1,1:2\r", "\nretry: 2000\r\n\r\nevent: events\nda",
+                                       'ta: {"a":\ndata: 1}\n\n: keep-alive\nid: 0:3\n\n'])
+    assert got == [
+        {"event": "message", "data": None, "lastId": "0:1,1:2", "retry": 2000},  # a comment block moves the id
+        {"event": "events", "data": '{"a":\n1}', "lastId": "0:1,1:2", "retry": None},  # data lines joined
+        {"event": "message", "data": None, "lastId": "0:3", "retry": None},
+    ]

@@ -104,8 +104,15 @@ def test_the_migrations_build_exactly_the_schema_the_code_declares(kind: str, tm
         engine = create_engine(url)
         with engine.connect() as conn, warnings.catch_warnings():
             warnings.simplefilter("ignore")  # SQLite reflection skips expression indexes, with a warning
-            assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+            # SQLite's full-text table (migration 0005_search) and the shadow tables FTS5 keeps for it
+            # are virtual-table machinery that SQLAlchemy cannot declare: left out by name.
+            context = MigrationContext.configure(conn, opts={"include_name": _not_full_text_search})
+            assert compare_metadata(context, metadata) == []
         engine.dispose()
     finally:
         if name:
             _drop(name)
+
+
+def _not_full_text_search(name: str | None, type_: str, parent_names: object) -> bool:
+    return not (type_ == "table" and name is not None and (name == "events_fts" or name.startswith("events_fts_")))

@@ -270,3 +270,57 @@ async def test_a_client_too_slow_for_its_queue_catches_up_from_the_topic_without
         await messages.aclose()
     finally:
         await feed.stop()
+
+
+async def _stream_metrics(client: httpx.AsyncClient) -> tuple[float, float]:
+    """(connected stream clients, events sent to them) from the gateway's /metrics."""
+    values = {"dronewatch_stream_clients": 0.0, "dronewatch_stream_events_sent_total": 0.0}
+    for line in (await client.get("/metrics")).text.splitlines():
+        name = line.split("{", 1)[0]
+        if name in values:
+            values[name] = float(line.rsplit(" ", 1)[1])
+    return values["dronewatch_stream_clients"], values["dronewatch_stream_events_sent_total"]
+
+
+async def test_metrics_count_connected_clients_and_the_events_they_were_sent(gateway):
+    settings, url = gateway
+    async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+        clients, sent = await _stream_metrics(client)
+        async with stream(url, {"admin1": "UA-63"}) as first, stream(url) as second:
+            assert (await _stream_metrics(client))[0] == clients + 2
+            await publish(settings, ("m-1", [make_event("m-1", id="m-1-a", location=KHARKIV),
+                                             make_event("m-1", id="m-1-b", type="attack", location=KHARKIV)]),
+                          ("m-2", [make_event("m-2", id="m-2-a", location=KURSK)]))
+            await first.articles(1)  # m-1's two events (m-2 is filtered out)
+            await second.articles(2)  # all three
+            assert (await _stream_metrics(client))[1] == sent + 5
+        deadline = time.monotonic() + 10
+        while (await _stream_metrics(client))[0] != clients:  # the server notices the disconnects
+            assert time.monotonic() < deadline, "clients that left are still counted"
+            await asyncio.sleep(0.1)
+
+
+async def test_an_outage_of_the_topic_is_logged_once_with_back_off_and_its_end_once(settings_factory, caplog):
+    import logging
+
+    from services.gateway.live import LiveFeed
+
+    settings = settings_factory(GatewaySettings)  # this test's own topic prefix: no topic yet
+    feed = LiveFeed(settings, retry_s=0.05, retry_max_s=0.2)
+    caplog.set_level(logging.DEBUG, logger="services.gateway.live")
+    feed.start()
+    try:
+        deadline = time.monotonic() + 20
+        while sum("still cannot read" in r.getMessage() for r in caplog.records) < 3:  # several retries
+            assert time.monotonic() < deadline, "the feed did not retry"
+            await asyncio.sleep(0.05)
+        await create_topics(settings)
+        while not feed.ready:
+            assert time.monotonic() < deadline, "the feed did not recover"
+            await asyncio.sleep(0.05)
+    finally:
+        await feed.stop()
+    mine = [r for r in caplog.records if r.name == "services.gateway.live"]
+    warnings = [r for r in mine if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "does not exist" in warnings[0].error
+    assert [r.getMessage() for r in mine if r.levelno == logging.INFO][:1] == ["live feed reconnected"]

@@ -11,8 +11,10 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, create_engine, event
 
 from services.gateway.api.routes import articles, events, health, stats, stream
+from services.gateway.boxplan import BoxDensity
 from services.gateway.filters import register_sqlite_functions
 from services.gateway.live import LiveFeed
+from services.gateway.metrics import StreamMetrics
 from services.gateway.settings import GatewaySettings
 from shared.auth import access_guard, guard_dependencies
 from shared.http import install_cors, install_error_handlers
@@ -37,6 +39,7 @@ def create_app(settings: GatewaySettings, *, engine: Engine | None = None) -> Fa
         own = engine is None
         app.state.engine = engine or make_read_engine(settings.database_url)
         app.state.settings = settings
+        app.state.box_density = BoxDensity()
         app.state.live = LiveFeed(settings)  # the stream's topic consumer, shared by all clients
         app.state.live.start()
         try:
@@ -49,7 +52,9 @@ def create_app(settings: GatewaySettings, *, engine: Engine | None = None) -> Fa
     app = FastAPI(title="dronewatch gateway", version="1", lifespan=lifespan,
                   description="Query geolocated drone and missile incident events.")
     install_error_handlers(app)
-    install_metrics(app, ServiceMetrics("gateway"))
+    metrics = ServiceMetrics("gateway")
+    install_metrics(app, metrics)
+    app.state.stream_metrics = StreamMetrics(metrics)
     install_cors(app, settings.cors_origins)
 
     reads = guard_dependencies(access_guard(settings, "read"))

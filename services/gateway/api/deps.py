@@ -17,12 +17,14 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from services.gateway.boxplan import BoxDensity
 from services.gateway.settings import GatewaySettings
 
 
 class Store:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, density: BoxDensity | None = None) -> None:
         self.engine = engine
+        self.density = density  # the plan of box searches on SQLite (boxplan.py)
 
     @contextlib.contextmanager
     def connect(self) -> Iterator[Connection]:
@@ -37,7 +39,7 @@ class Store:
 
 
 async def get_store(request: Request) -> Store:
-    return Store(request.app.state.engine)
+    return Store(request.app.state.engine, getattr(request.app.state, "box_density", None))
 
 
 async def get_settings(request: Request) -> GatewaySettings:

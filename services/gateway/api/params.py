@@ -14,6 +14,9 @@ from shared.messages.events import EventType, Precision, Weapon
 
 TYPES, WEAPONS, PRECISIONS = get_args(EventType), get_args(Weapon), get_args(Precision)
 MAX_TEXT = 200
+Q_DOC = ("words, each matching the start of a word (case-insensitive, any script, no stemming) in an evidence "
+         "text or a place name (mention, name, admin1, admin2, city, street); all words must match, in any "
+         "order and field; words are runs of letters and digits, anything else separates them")
 
 
 def text_param(name: str, value: str | None, *, where: str = "query") -> str | None:
@@ -104,7 +107,7 @@ async def event_filter(
     admin2: Annotated[str | None, Query(description="district name, case-insensitive exact match")] = None,
     bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat")] = None,
     near: Annotated[str | None, Query(description="lat,lon,km: within km of the point (great-circle)")] = None,
-    q: Annotated[str | None, Query(description="case-insensitive substring of evidence text or a place name")] = None,
+    q: Annotated[str | None, Query(description=Q_DOC)] = None,
     claimed_by: Annotated[str | None, Query(description="case-insensitive substring of the claimant")] = None,
     min_count: Annotated[int | None, Query(ge=0, le=1_000_000_000, description="count at least")] = None,
     precision: Annotated[str | None, Query(description=f"one or more of {', '.join(PRECISIONS)}, none "

@@ -1,6 +1,9 @@
 // dronewatch's live map: stored events from GET /v1/events, new ones from the SSE stream
 // GET /v1/stream under the same filters, the report behind an event from GET /v1/articles/{id}.
 // Plain JS, no build step; Leaflet and Leaflet.markercluster are vendored under vendor/.
+// When the gateway wants a key for reads (GATEWAY_REQUIRE_KEY_FOR_READS), the page asks for one,
+// keeps it in this tab's sessionStorage and sends it as `Authorization: Bearer`, never in a URL;
+// with a key the stream is read with fetch() (an EventSource cannot send headers).
 "use strict";
 
 (function () {
@@ -12,7 +15,7 @@
   const markers = new Map();     // event id -> Leaflet marker
   const fresh = new Set();       // ids that arrived live, highlighted once in the list
   let selectedId = null;
-  let source = null;             // the EventSource
+  let source = null;             // the live stream: { close() }
   let generation = 0;            // bumps on every reload, so late answers of an old one are dropped
 
   // ---- the map ----------------------------------------------------------------------------
@@ -57,6 +60,61 @@
   document.getElementById("online-tiles").addEventListener("change", (e) => {
     if (e.target.checked) tiles.addTo(map); else map.removeLayer(tiles);
   });
+
+  // ---- the API key -------------------------------------------------------------------------
+  const KEY_ITEM = "dronewatch.apiKey";
+  const keyForm = document.getElementById("key-form");
+
+  function apiKey() {
+    try { return sessionStorage.getItem(KEY_ITEM); } catch (err) { return null; }
+  }
+
+  function withKey(headers) {
+    const key = apiKey();
+    return key ? { ...headers, Authorization: `Bearer ${key}` } : { ...headers };
+  }
+
+  function askForKey(status) {
+    keyForm.hidden = false;
+    document.getElementById("key-note").textContent = apiKey()
+      ? `the key was refused (${status})` : "this gateway needs an API key to read";
+    keyForm.elements.key.focus();
+  }
+
+  keyForm.addEventListener("submit", (e) => {
+    e.preventDefault();
+    sessionStorage.setItem(KEY_ITEM, keyForm.elements.key.value.trim());
+    keyForm.reset();
+    keyForm.hidden = true;
+    reload();
+  });
+
+  class KeyNeeded extends Error {}
+
+  // GET `path` with the key, if there is one; a 401 or 403 asks for a (better) key.
+  async function api(path, headers) {
+    const resp = await fetch(path, { headers: withKey(headers || {}) });
+    if (resp.status === 401 || resp.status === 403) {
+      askForKey(resp.status);
+      throw new KeyNeeded(`an API key with the read scope is needed (${resp.status})`);
+    }
+    return resp;
+  }
+
+  // ---- the live stream ---------------------------------------------------------------------
+  // `on`: open(), trouble(gaveUp), events(msg), reset(), unauthorized(status). Returns { close }.
+  function openStream(url, on) {
+    return apiKey() ? window.dronewatchSSE.fetchStream(url, () => withKey({}), on) : eventSourceStream(url, on);
+  }
+
+  function eventSourceStream(url, on) {
+    const es = new EventSource(url);
+    es.onopen = () => on.open();
+    es.onerror = () => on.trouble(es.readyState === EventSource.CLOSED);  // CLOSED: refused (e.g. 503)
+    es.addEventListener("events", (e) => on.events(JSON.parse(e.data)));
+    es.addEventListener("reset", () => on.reset());
+    return { close: () => es.close() };
+  }
 
   // ---- filters -> query parameters ---------------------------------------------------------
   const form = document.getElementById("filters");
@@ -127,7 +185,7 @@
       const q = new URLSearchParams(params);
       q.set("limit", "1000");
       if (cursor) q.set("cursor", cursor);
-      const resp = await fetch(`v1/events?${q}`, { headers: { Accept: "application/json" } });
+      const resp = await api(`v1/events?${q}`, { Accept: "application/json" });
       if (!resp.ok) throw new Error(`GET /v1/events: ${resp.status} ${(await resp.json()).detail || ""}`);
       const page = await resp.json();
       if (gen !== generation) return null;
@@ -146,18 +204,17 @@
     let loading = true;
     if (source) source.close();
     setStatus(false, "connecting");
-    source = new EventSource(`v1/stream?${params}`);
-    source.onopen = () => setStatus(true, "live");
-    source.onerror = () => {
-      const closed = source.readyState === EventSource.CLOSED;  // refused (e.g. 503): the browser gives up
-      setStatus(false, closed ? "offline" : "reconnecting");
-      if (closed) setTimeout(() => { if (gen === generation) reload(); }, 5000);
-    };
-    source.addEventListener("events", (e) => {
-      const msg = JSON.parse(e.data);
-      if (loading) held.push(msg); else applyArticle(msg, true);
+    source = openStream(`v1/stream?${params}`, {
+      open: () => setStatus(true, "live"),
+      trouble: (gaveUp) => {
+        setStatus(false, gaveUp ? "offline" : "reconnecting");
+        // Given up (e.g. 503): try again later, unless the page is waiting for a key.
+        if (gaveUp && keyForm.hidden) setTimeout(() => { if (gen === generation) reload(); }, 5000);
+      },
+      events: (msg) => { if (loading) held.push(msg); else applyArticle(msg, true); },
+      reset: () => reload(),
+      unauthorized: (status) => { setStatus(false, "needs a key"); askForKey(status); },
     });
-    source.addEventListener("reset", () => reload());
 
     const note = document.getElementById("list-note");
     note.textContent = "loading…";
@@ -224,7 +281,13 @@
     panel.hidden = false;
     document.getElementById("report-title").textContent = `${TYPES[ev.type]}: ${place(ev)}`;
     text.textContent = "loading the report…";
-    const resp = await fetch(`v1/articles/${encodeURIComponent(ev.article_id)}`);
+    let resp;
+    try {
+      resp = await api(`v1/articles/${encodeURIComponent(ev.article_id)}`);
+    } catch (err) {
+      text.textContent = String(err.message || err);
+      return;
+    }
     if (selectedId !== eventId) return;
     if (!resp.ok) { text.textContent = `the report could not be loaded (${resp.status})`; return; }
     const article = await resp.json();

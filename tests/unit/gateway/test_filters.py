@@ -1,15 +1,13 @@
-"""Pieces of the event filters that need no store: great-circle distance, text-search matching on
-an event document, LIKE patterns that take wildcards literally, and parameter parsing."""
+"""Pieces of the event filters that need no store: great-circle distance, the words of `q` and
+their in-memory matching (the live stream's), LIKE patterns that take wildcards literally, and
+parameter parsing."""
 from __future__ import annotations
-
-import json
 
 import pytest
 
 from services.gateway.api.params import parse_bbox, parse_near
-from services.gateway.filters import _contains_pattern, _dw_search, haversine_km
+from services.gateway.filters import _contains_pattern, haversine_km, matches_words, search_words
 from shared.http import ParameterError
-from tests.builders import make_event
 
 
 def test_haversine_gives_known_distances():
@@ -18,13 +16,19 @@ def test_haversine_gives_known_distances():
     assert haversine_km(48.0, 40.0, 48.0, 40.0) == 0.0
 
 
-def test_text_search_looks_at_evidence_and_place_names_only():
-    body = json.dumps(make_event(claimed_by="Мэр Ростова").model_dump(mode="json"))
-    assert _dw_search(body, "destroyed") == 1  # evidence text
-    assert _dw_search(body, "smolensk oblast") == 1  # place name
-    assert _dw_search(body, "interception") == 0  # the type is not free text
-    assert _dw_search(body, "ростова") == 0  # nor is the claimant (that is claimed_by's filter)
-    assert _dw_search("not json", "x") == 0
+def test_q_words_are_runs_of_letters_and_digits_casefolded():
+    assert search_words("Су-34, БПЛА  shot_down!") == ["су", "34", "бпла", "shot", "down"]
+    assert search_words('"* OR NEAR(') == ["or", "near"]  # search syntax is only text
+    assert search_words("%_-") == []
+
+
+def test_every_q_word_must_start_a_word_of_some_text():
+    texts = ["Сбиты три беспилотника", None, "Belgorod Oblast"]
+    assert matches_words(["беспилот"], texts)
+    assert matches_words(["belgorod", "сбиты"], texts)  # words from different texts
+    assert not matches_words(["пилот"], texts)  # inside a word
+    assert not matches_words(["belgorod", "kyiv"], texts)  # every word must match
+    assert not matches_words([], texts)
 
 
 def test_like_patterns_take_wildcards_literally():

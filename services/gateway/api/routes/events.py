@@ -55,7 +55,8 @@ def _page(store: Store, settings: Any, flt: Any, limit: int | None, cursor: str 
     try:
         with store.connect() as conn:
             return list_event_rows(conn, flt=flt, limit=min(limit or settings.gateway_default_limit,
-                                                            settings.gateway_max_limit), cursor=cursor, sort=sort)
+                                                            settings.gateway_max_limit), cursor=cursor, sort=sort,
+                                   density=store.density)
     except BadCursor as err:
         raise ParameterError("cursor", str(err)) from None
 

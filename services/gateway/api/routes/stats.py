@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any, get_args
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
+from pydantic_core import to_json
 
 from services.gateway.api.deps import StoreDep
 from services.gateway.api.params import FilterDep
 from services.gateway.queries import GroupBy, event_stats
-from services.gateway.schemas import Stats
+from services.gateway.schemas import Stats, StatsRow
 from shared.http import ParameterError, problem_responses
 
 router = APIRouter(tags=["stats"])
 GROUPS = get_args(GroupBy)
+FIELD_ORDER = tuple(StatsRow.model_fields)  # the order the response model would write them in
 
 
 @router.get("/v1/stats", response_model=Stats, response_model_exclude_unset=True,
@@ -33,4 +35,8 @@ def stats(store: StoreDep, flt: FilterDep, group_by: Annotated[str | None, Query
         if key not in keys:
             keys.append(key)  # type: ignore[arg-type]
     with store.connect() as conn:
-        return {"group_by": keys, "groups": event_stats(conn, flt=flt, group_by=keys)}
+        groups = event_stats(conn, flt=flt, group_by=keys)
+    # Written straight to JSON: the rows are already the response's plain types, and validating
+    # them through `Stats` again costs more than the query on a year of days.
+    ordered = [{k: row[k] for k in FIELD_ORDER if k in row} for row in groups]
+    return Response(to_json({"group_by": keys, "groups": ordered}), media_type="application/json")

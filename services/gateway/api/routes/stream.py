@@ -22,6 +22,7 @@ from services.gateway.live import (
     format_cursor,
     parse_cursor,
 )
+from services.gateway.metrics import StreamMetrics
 from shared.http import ParameterError, ProblemError, problem_responses
 
 router = APIRouter(prefix="/v1/stream", tags=["stream"])
@@ -47,6 +48,7 @@ async def resume_cursor(last_event_id: Annotated[str | None, Header(
 
 @router.get("", response_class=EventSourceResponse, responses=problem_responses(401, 403, 422, 429, 503))
 async def stream_events(
+    request: Request,
     settings: SettingsDep,
     feed: Annotated[LiveFeed, Depends(live_feed)],
     flt: FilterDep,
@@ -57,7 +59,8 @@ async def stream_events(
     (an empty list withdraws it). Ids are positions in the event topic: reconnect with
     `Last-Event-ID` to get exactly what was missed. `reset` means the id cannot be resumed
     (re-query GET /v1/events). Comments keep the connection alive."""
-    async for message in client_stream(feed, flt, resume, settings.gateway_stream_keepalive_s):
+    metrics: StreamMetrics = request.app.state.stream_metrics
+    async for message in metrics.counted(client_stream(feed, flt, resume, settings.gateway_stream_keepalive_s)):
         yield message
 
 
