@@ -4,7 +4,8 @@ governor" refers back to the last named governor, and stands alone when none was
 one event per (type, weapon, place) with the place compared by its normalised name (a place
 named twice is one place; an unnamed weapon joins the named one of the same type and place), events
 at an official's jurisdiction or an itemised container folded into the same-type events named right
-after them, a consequence-only oblast impact folded into the finer debris fall, `attack` events
+after them, a consequence-only oblast impact folded into the finer debris fall, a district's event folded into
+the same-type event of a place the text puts inside it, `attack` events
 dropped where the same place, a place inside it, or a finer place in the same or next sentence has
 an outcome, events without a place dropped, and the conversion to `ExtractedEvent` with one `Evidence` per filled field.
 """
@@ -106,7 +107,9 @@ def finish(cands: list[Candidate], sentences: list[Sentence], sig: Signals, plac
 
 
 def _absorb_coarse(events: list[Candidate], places: list[Place]) -> list[Candidate]:
-    """An oblast-level impact/debris event restated by finer places nearby is folded into them."""
+    """An oblast-level impact/debris event restated by finer places nearby, and a district-level event
+restated by a place the text puts inside that district ("near X in Y district ... in Y district"),
+are folded into them."""
     oblasts = [p for p in places if p.level == "oblast"]
     drop: set[int] = set()
     for c in events:
@@ -115,9 +118,13 @@ def _absorb_coarse(events: list[Candidate], places: list[Place]) -> list[Candida
                      and 0 <= d.sentence - c.sentence <= 2]
             _fold(c, finer, drop)
             continue
+        name = c.place.normalized.lower()
+        if RANK.get(c.place.level or "") == 3:  # a district restated by a place the text puts inside it
+            _fold(c, [d for d in events if d is not c and d.type == c.type and d.weapon == c.weapon
+                      and any(a.normalized.lower() == name for a in ancestors(d.place))], drop)
+            continue
         if c.type not in ("impact", "debris_fall") or c.place.level != "oblast":
             continue
-        name = c.place.normalized.lower()
         finer = []
         for d in events:
             same = d.type == c.type or (c.weak and d.type == "debris_fall")  # a fire there was the debris' doing

@@ -62,7 +62,7 @@ def descriptor_rules(ctx: RuleContext) -> None:
                 if en and level in SETTLEMENT:
                     norm = ctx.norm_phrase(lo, hi)
                 elif en:
-                    norm = ctx.norm_phrase(lo, hi) + " " + (toks[i].text if not plural else lemma.title()
+                    norm = ctx.norm_phrase(lo, hi) + " " + (strip_poss(toks[i].text) if not plural else lemma.title()
                                                             if toks[i].is_cap else lemma)
                 else:
                     norm = ctx.morph.nominative_phrase(words, ctx.lang)
@@ -71,6 +71,8 @@ def descriptor_rules(ctx: RuleContext) -> None:
             if not en and len(items) == 1 and level not in ("street",):
                 _elided(ctx, i, level)
             continue
+        if en and strip_poss(toks[i].low) != toks[i].low:
+            continue  # "the region's governor": a possessive descriptor only ends a name before it
         # prefix: "village of X", "districts, including A, B and C", "улица Лодыгина", "г. Курск"
         k = i + 1
         if k < n and toks[k].text == "." and not en:

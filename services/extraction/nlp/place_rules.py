@@ -39,6 +39,12 @@ class Place:
     th: int = 0
 
 
+def _en_desc(g, low: str) -> str | None:
+    """The English descriptor a word is, possessive included ("the Kaluga region's Zhukovsky district")."""
+    low = strip_poss(low)
+    return g.plural.get(low, low) if (low in g.descriptors or low in g.plural) else None
+
+
 def strip_poss(word: str) -> str:
     for suf in ("'s", "’s"):
         if word.endswith(suf):
@@ -86,7 +92,7 @@ class RuleContext:
             if not tok.is_word:
                 out.append(None)
             elif en:
-                out.append(g.plural.get(low, low) if (low in g.descriptors or low in g.plural) else None)
+                out.append(_en_desc(g, low))
             else:
                 v = memo.get(("desc", low), _UNSET) if low not in g.abbrev else _UNSET
                 out.append(self._desc_lemma(i) if v is _UNSET else v)
@@ -98,7 +104,7 @@ class RuleContext:
         if not tok.is_word:
             return None
         if self.lang == "en":
-            return g.plural.get(low, low) if (low in g.descriptors or low in g.plural) else None
+            return _en_desc(g, low)
         if low in g.abbrev:
             nxt = self.tokens[i + 1] if i + 1 < len(self.tokens) else None
             if low in g.descriptors or (nxt is not None and nxt.text == "." and nxt.start == tok.end):
