@@ -1,6 +1,7 @@
 """Who may call the HTTP services: API keys (bearer tokens) from configuration, scopes, and a
 per-key rate limit. Both HTTP services use it: ingestion guards its POST routes with scope
-`ingest`, the gateway its reads with scope `read`.
+`ingest` and its admin routes (`/v1/admin/feeds`: what the service will poll) with scope `admin`,
+the gateway its reads with scope `read`.
 
 `API_KEYS` is a comma-separated list of `token=name[:scope+scope[:per_minute]]`; a key without
 scopes has them all, a key without its own limit gets `RATE_LIMIT_PER_MINUTE`. A missing or
@@ -23,14 +24,15 @@ from pydantic import Field, SecretStr
 from shared.config import BaseServiceSettings
 from shared.http import ProblemError
 
-SCOPES = frozenset({"read", "ingest"})
+SCOPES = frozenset({"read", "ingest", "admin"})
 
 
 class AccessSettings(BaseServiceSettings):
     """Access settings of the HTTP services (ingestion and gateway read the same variables)."""
 
     api_keys: SecretStr | None = Field(default=None, description="token=name[:scope+scope[:per_minute]],...")
-    # Ingestion's POST routes need a key with scope `ingest` (off by default so `make run` works as is).
+    # Ingestion's POST routes need a key with scope `ingest`, its admin routes one with scope `admin`
+    # (off by default so `make run` works as is).
     ingestion_require_key: bool = False
     # The gateway's reads need a key with scope `read`.
     gateway_require_key_for_reads: bool = False
@@ -141,11 +143,12 @@ class AccessGuard:
 
 
 def access_guard(settings: object, scope: str, *, limiter: RateLimiter | None = None) -> AccessGuard | None:
-    """The guard for `scope` ('ingest' or 'read') from a service's settings, or None when the
-    settings carry no access configuration (a service whose settings do not extend AccessSettings)."""
+    """The guard for `scope` ('ingest', 'admin' or 'read') from a service's settings, or None when
+    the settings carry no access configuration (a service whose settings do not extend AccessSettings).
+    Ingestion's scopes follow INGESTION_REQUIRE_KEY, `read` GATEWAY_REQUIRE_KEY_FOR_READS."""
     if not isinstance(settings, AccessSettings):
         return None
-    required = settings.ingestion_require_key if scope == "ingest" else settings.gateway_require_key_for_reads
+    required = settings.gateway_require_key_for_reads if scope == "read" else settings.ingestion_require_key
     return AccessGuard(settings, scope, required=required, limiter=limiter)
 
 

@@ -21,8 +21,8 @@ from services.ingestion.schemas import ArticleAccepted, ArticleIn, BatchIn, Batc
 from services.ingestion.settings import IngestionSettings
 from services.ingestion.sources.runtime import sources
 from services.ingestion.sources.web import PageError
-from shared.auth import access_guard, guard_dependencies
-from shared.http import BodyLimit, describe_validation, install_error_handlers
+from shared.auth import RateLimiter, access_guard, guard_dependencies
+from shared.http import BodyLimit, ParameterError, describe_validation, install_error_handlers
 from shared.http_metrics import install_metrics
 from shared.kafka.publisher import KafkaPublisher
 from shared.metrics import ServiceMetrics
@@ -58,19 +58,21 @@ def create_app(settings: IngestionSettings, *, outbox: Outbox | None = None,
     app = FastAPI(title="dronewatch ingestion", version="1", lifespan=lifespan,
                   description="Accepts reports (news articles, Telegram posts) for the pipeline.")
     install_error_handlers(app)
-    ingest = guard_dependencies(access_guard(settings, "ingest"))  # API keys (shared/auth.py)
+    limiter = RateLimiter()  # one rate-limit bucket per key across the ingest and admin routes
+    ingest = guard_dependencies(access_guard(settings, "ingest", limiter=limiter))  # API keys (shared/auth.py)
+    admin = guard_dependencies(access_guard(settings, "admin", limiter=limiter))
     metrics = ServiceMetrics("ingestion")
     gauge = outbox_gauge(metrics)
     install_metrics(app, metrics)
     app.state.settings = settings
-    app.include_router(feeds_router, dependencies=ingest)  # the feeds admin API and Telegram posts: scope `ingest`
+    app.include_router(feeds_router, dependencies=admin)  # the feeds admin API: scope `admin`
     app.include_router(telegram_router, dependencies=ingest)
 
     @app.post("/v1/articles", dependencies=ingest, status_code=202, response_model=ArticleAccepted,
               response_model_exclude_none=True,
               responses={200: {"model": ArticleAccepted, "description": "Already seen (same id or same text)"},
                          413: {"description": "Body too large"}, 422: {"description": "Invalid body"}})
-    async def post_article(body: ArticleIn, request: Request, response: Response) -> ArticleAccepted | JSONResponse:
+    async def post_article(body: ArticleIn, request: Request, response: Response) -> ArticleAccepted:
         """Accept one report. 202 when new (with `near_duplicate_of` when it repeats an earlier
         report closely); 200 with status `duplicate` when the same id or the same text was accepted
         before. Without `text`, the page at `url` is fetched and its article text used (422 if it
@@ -78,7 +80,7 @@ def create_app(settings: IngestionSettings, *, outbox: Outbox | None = None,
         try:
             outcome = await request.app.state.sources.intake.take(body, origin="http")
         except PageError as err:
-            return JSONResponse(status_code=422, content={"error": f"url: {err}"})
+            raise ParameterError("url", str(err), where="body") from err
         if outcome.status == "duplicate":
             response.status_code = 200
         return ArticleAccepted(id=outcome.id, status=outcome.status, near_duplicate_of=outcome.near_duplicate_of)

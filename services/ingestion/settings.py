@@ -34,6 +34,9 @@ class IngestionSettings(AccessSettings):
     ingestion_fetch_timeout_s: float = 10.0
     ingestion_fetch_max_bytes: int = 5_000_000
     ingestion_fetch_user_agent: str = "dronewatch-ingestion/1.0"
+    # Off: feeds and links may only be fetched from public addresses (no loopback, private,
+    # link-local/cloud metadata, ...); on for operators whose feeds live on their own network.
+    ingestion_fetch_allow_private: bool = False
     # Feed items whose own text is shorter than this are completed from their page.
     ingestion_feed_min_text_chars: int = 400
     # Near-duplicates (reposts, rewrites): MinHash LSH over word shingles; the index is rebuilt at

@@ -34,7 +34,7 @@ def web():
 
 async def test_feed_items_and_telegram_posts_reach_the_broker(settings_factory, web, tmp_path):
     settings = settings_factory(IngestionSettings, ingestion_db_url=f"sqlite:///{tmp_path / 'in.db'}",
-                                ingestion_feeds_enabled=False)
+                                ingestion_feeds_enabled=False, ingestion_fetch_allow_private=True)
     await create_topics(settings)
     url = web.put("/rss.xml", rss([("k1", "Night over the port", LONG_BODY)]), content_type="application/rss+xml",
                   etag='"e1"')

@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.ingestion.adapters.feed_store import FeedExists
 from services.ingestion.sources.feeds import FeedConfig, feed_id
+from services.ingestion.sources.netguard import literal_refusal
+from shared.http import ParameterError
 
 router = APIRouter(prefix="/v1/admin/feeds", tags=["admin: feeds"])
 
@@ -66,10 +68,17 @@ async def list_feeds(request: Request) -> list[dict]:
     return await _feeds(request).all()
 
 
-@router.post("", status_code=201, response_model=FeedState, responses={409: {"description": "url already a feed"}})
+@router.post("", status_code=201, response_model=FeedState, responses={
+    409: {"description": "url already a feed"}, 422: {"description": "invalid body, or a private IP address"}})
 async def add_feed(body: FeedConfig, request: Request) -> dict:
+    """Add a feed. A URL whose host is a non-public IP literal is a 422 unless
+    INGESTION_FETCH_ALLOW_PRIVATE is on; a host name is checked when the feed is fetched."""
+    settings = request.app.state.settings
+    refused = None if settings.ingestion_fetch_allow_private else literal_refusal(body.url)
+    if refused is not None:
+        raise ParameterError("url", str(refused), where="body")
     config = body.model_dump()
-    config["interval_s"] = body.interval_s or request.app.state.settings.ingestion_feed_default_interval_s
+    config["interval_s"] = body.interval_s or settings.ingestion_feed_default_interval_s
     try:
         feed = await _feeds(request).add(feed_id(body.url), config)
     except FeedExists as err:

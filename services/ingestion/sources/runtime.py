@@ -18,15 +18,24 @@ from services.ingestion.handlers import Outbox, Publisher
 from services.ingestion.intake import Intake
 from services.ingestion.settings import IngestionSettings
 from services.ingestion.sources.feeds import FeedPoller, feed_id, load_feeds_file
+from services.ingestion.sources.netguard import PublicOnlyTransport
 
 log = logging.getLogger(__name__)
+MAX_REDIRECTS = 10
+
+
+def fetch_client(settings: IngestionSettings) -> httpx.AsyncClient:
+    """The client for feeds and pages: it connects to public addresses only (every redirect hop
+    included, at most `MAX_REDIRECTS` of them) unless INGESTION_FETCH_ALLOW_PRIVATE is on."""
+    transport = None if settings.ingestion_fetch_allow_private else PublicOnlyTransport()
+    return httpx.AsyncClient(timeout=settings.ingestion_fetch_timeout_s, transport=transport,
+                             max_redirects=MAX_REDIRECTS, headers={"User-Agent": settings.ingestion_fetch_user_agent})
 
 
 @contextlib.asynccontextmanager
 async def sources(settings: IngestionSettings, *, outbox: Outbox, publisher: Publisher,
                   http: httpx.AsyncClient | None = None) -> AsyncIterator[SimpleNamespace]:
-    own_http = http or httpx.AsyncClient(timeout=settings.ingestion_fetch_timeout_s,
-                                         headers={"User-Agent": settings.ingestion_fetch_user_agent})
+    own_http = http or fetch_client(settings)
     engine = getattr(outbox, "engine", None)
     own_engine = engine is None
     if own_engine:

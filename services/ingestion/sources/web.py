@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 
 import httpx
 
+from services.ingestion.sources.netguard import PrivateAddressError
+
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 # Less than this is a menu or a caption, not a report.
 MIN_TEXT_CHARS = 40
@@ -52,6 +54,8 @@ async def fetch_html(client: httpx.AsyncClient, url: str, *, max_bytes: int) -> 
             if resp.charset_encoding:
                 return str(resp.url), bytes(body).decode(resp.charset_encoding, errors="replace")
             return str(resp.url), bytes(body)
+    except PrivateAddressError as err:
+        raise PageError(str(err)) from err
     except httpx.TimeoutException as err:
         raise PageError(f"fetching {url} timed out") from err
     except httpx.HTTPError as err:

@@ -23,7 +23,7 @@ def test_api_keys_parse_names_scopes_and_own_limits():
     keys = parse_api_keys("t1=analyst:read, t2=feeder:ingest:5 ,t3=admin")
     assert keys["t1"].name == "analyst" and keys["t1"].scopes == {"read"} and keys["t1"].per_minute is None
     assert keys["t2"].scopes == {"ingest"} and keys["t2"].per_minute == 5
-    assert keys["t3"].scopes == {"read", "ingest"}
+    assert keys["t3"].scopes == {"read", "ingest", "admin"}
     assert parse_api_keys("") == {} and parse_api_keys(None) == {}
 
 

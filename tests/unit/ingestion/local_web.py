@@ -19,6 +19,7 @@ class Resource:
     status: int = 200
     etag: str | None = None
     last_modified: str | None = None
+    location: str | None = None  # with a 3xx status: where it redirects
 
 
 @dataclass
@@ -44,6 +45,8 @@ def serve() -> tuple[ThreadingHTTPServer, LocalWeb]:
             res = web.resources.get(self.path)
             if res is None:
                 return self._send(404, b"not here", "text/plain")
+            if res.location:
+                return self._send(res.status, b"", None, {"Location": res.location})
             if res.status != 200:
                 return self._send(res.status, b"failure", "text/plain")
             validators = {}
