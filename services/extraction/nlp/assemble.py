@@ -151,7 +151,8 @@ class Assembler:
                         n = counts.get(id(p))
                         if n is not None and (len(t_classes) == 1 or id(p) in counts):
                             c.count, c.ev["count"] = n.value, (n.start, n.end)
-                    elif heads == [p] and wcount is not None:
+                    elif wcount is not None and (heads == [p] or (
+                            places == [p] and self._same_clause(wspan, types[t][0]))):
                         c.count, c.ev["count"] = wcount, wspan
                     self.cands.append(c)
             if weapons:
@@ -159,6 +160,14 @@ class Assembler:
         self.last_event_sent = s.idx
         self.last_types = (types, weapons, s.idx)
         self._attach(s.idx, cas, dmg)
+
+    def _same_clause(self, span: tuple[int, int] | None, trigger: Hit) -> bool:
+        """No comma or semicolon between a count and its type's trigger ("збито чотири дрони, ще
+        кілька влучили": the four were shot down, not the ones that hit)."""
+        if span is None:
+            return False
+        lo, hi = sorted((span[0], trigger.start))
+        return not re.search(r"[,;]", self.text[lo:hi])
 
     @staticmethod
     def _nearest_weapon(trig: list[Hit], weapons: list[Hit]) -> str:
