@@ -26,6 +26,7 @@ RIGHT_GAP = re.compile(r"^\s*(?:[–—:-]|\()\s*$")
 OF_GAP = re.compile(r"^\s*(?:of|из|із|з|со?)\s*$", re.IGNORECASE)
 OF_THEM = re.compile(r"\s+(?:of\s+them|из\s+них|з\s+них|із\s+них)\b", re.IGNORECASE)
 DISTRIB = re.compile(r"(?:^|\s)(?:по|each|по\s+одному)\s*$", re.IGNORECASE)
+EACH_AFTER = re.compile(r"(?:\s+[\w’'-]+){0,2}?\s+each\b", re.IGNORECASE)  # "two drones each over A and B"
 
 
 @dataclass
@@ -106,6 +107,10 @@ def local_counts(text: str, pool: list[Place], numbers: list[NumberSpan], weapon
         if DISTRIB.search(text[max(0, nxt.start - 8):nxt.start]) and not re.search(r"[;:]", text[p.end:nxt.start]) \
                 and all(q.group is not None and q.group == p.group for q in between):
             out[id(p)] = nxt
+    each = next((n for n in numbers if n.value is not None and EACH_AFTER.match(text, n.end)), None)
+    listed = {p.group for p in pool}
+    if each is not None and not out and len(pool) >= 2 and len(listed) == 1 and None not in listed:
+        out.update((id(p), each) for p in pool)  # "Two drones each were shot down over A and B"
     return out
 
 
