@@ -10,6 +10,8 @@ import pytest
 @pytest.mark.parametrize(("lang", "text", "region"), [
     ("uk", "Під час нічної атаки на Полтавщину збито чотири ударні дрони, ще кілька влучили у склад у Кременчуці.",
      "Полтавщину"),
+    ("ru", "Во время ночной атаки на Белгородскую область сбиты пять беспилотников, ещё несколько попали в склад "
+           "в Шебекино.", "Белгородскую область"),
     ("en", "During the night attack on the Kursk region four drones were shot down, and several more hit a "
            "warehouse in Rylsk.", "Kursk region"),
 ])
