@@ -50,10 +50,6 @@ class BoxDensity:
         self._total = 0
         self._span: tuple[datetime, datetime] | None = None  # the oldest and newest event time
 
-    def _grid(self, conn: Connection) -> tuple[dict[int, list[tuple[int, int]]], int]:
-        self._refresh(conn)
-        return self._cells, self._total
-
     def _refresh(self, conn: Connection) -> None:
         with self._lock:
             if self._read_at is None or self.clock() - self._read_at > self.ttl_s:
@@ -86,7 +82,8 @@ class BoxDensity:
     def estimate(self, conn: Connection, box: Box) -> tuple[float, float, int]:
         """(events in the box, events in its band of latitudes, events in the store), the first two
         from the grid with each cell counted by the share of it that the box covers."""
-        cells, total = self._grid(conn)
+        self._refresh(conn)
+        cells, total = self._cells, self._total
         in_box = in_band = 0.0
         for lat in range(math.floor(box.min_lat), math.floor(box.max_lat) + 1):
             lat_share = _overlap(lat, box.min_lat, box.max_lat)
@@ -114,9 +111,3 @@ def _overlap(cell: int, low: float, high: float) -> float:
     """The share of [cell, cell + 1) that lies within [low, high]."""
     return max(0.0, min(cell + 1.0, high) - max(float(cell), low))
 
-
-def box_of_near(lat: float, lon: float, km: float, km_per_degree: float) -> Box:
-    dlat = km / km_per_degree
-    cos_lat = math.cos(math.radians(min(89.0, abs(lat) + dlat)))
-    dlon = km / (km_per_degree * cos_lat) if cos_lat > 0 else 360.0
-    return Box(lat - dlat, lat + dlat, max(-180.0, lon - dlon), min(180.0, lon + dlon))

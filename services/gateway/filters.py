@@ -119,13 +119,18 @@ def where(flt: EventFilter, dialect: str, *, walk: bool = False) -> list[ColumnE
     return conds
 
 
+def near_extent(near: Near) -> tuple[float, float]:
+    """Half the height and half the width, in degrees, of a box holding the `near` circle."""
+    dlat = near.km / KM_PER_DEGREE
+    cos_lat = math.cos(math.radians(min(89.0, abs(near.lat) + dlat)))
+    return dlat, near.km / (KM_PER_DEGREE * cos_lat) if cos_lat > 0 else 360.0
+
+
 def _near(near: Near, col: Callable[[ColumnElement[Any]], ColumnElement[Any]],
           sqlite: bool) -> list[ColumnElement[bool]]:
-    dlat = near.km / KM_PER_DEGREE
+    dlat, dlon = near_extent(near)
     lat, lon = col(events.c.lat), col(events.c.lon)
     conds = [lat.between(near.lat - dlat, near.lat + dlat)]
-    cos_lat = math.cos(math.radians(min(89.0, abs(near.lat) + dlat)))
-    dlon = near.km / (KM_PER_DEGREE * cos_lat) if cos_lat > 0 else 360.0
     if near.lon - dlon >= -180 and near.lon + dlon <= 180:  # else the box wraps: let the exact test decide
         conds.append(lon.between(near.lon - dlon, near.lon + dlon))
     conds.append(_WITHIN_KM[sqlite].bindparams(near_lat=math.radians(near.lat), near_lon=math.radians(near.lon),

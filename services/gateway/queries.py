@@ -20,8 +20,8 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, Row, String, Text, and_, cast, func, literal_column, or_, select
 
-from services.gateway.boxplan import KIND_FILTER_KEEPS, Box, BoxDensity, box_of_near
-from services.gateway.filters import KM_PER_DEGREE, EventFilter, walkable, when, where
+from services.gateway.boxplan import KIND_FILTER_KEEPS, Box, BoxDensity
+from services.gateway.filters import EventFilter, near_extent, walkable, when, where
 from shared.store.tables import articles, events
 
 Sort = Literal["stored", "time", "-time"]
@@ -121,9 +121,10 @@ def _search_box(flt: EventFilter) -> Box:
     else:
         box = Box(-90.0, 90.0, -180.0, 180.0)
     if flt.near is not None:
-        near = box_of_near(flt.near.lat, flt.near.lon, flt.near.km, KM_PER_DEGREE)
-        box = Box(max(box.min_lat, near.min_lat), min(box.max_lat, near.max_lat),
-                  max(box.min_lon, near.min_lon), min(box.max_lon, near.max_lon))
+        n = flt.near
+        dlat, dlon = near_extent(n)
+        box = Box(max(box.min_lat, n.lat - dlat), min(box.max_lat, n.lat + dlat),
+                  max(box.min_lon, n.lon - dlon, -180.0), min(box.max_lon, n.lon + dlon, 180.0))
     return box
 
 
