@@ -10,6 +10,7 @@ Russia (districts, centres, villages, point-in-polygon), then Ukraine (raions, h
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from . import geonames, russia, ukraine
@@ -18,16 +19,19 @@ from .russia import RussiaFiles
 
 
 def apply(folder: Path | None, b, ctx: dict, packaged: RussiaFiles | None = None) -> list[str]:
-    """Merge every recognised source under `folder` (None: no folder) and the `packaged` Russian tables into
-    builder `b`; a folder's file of a kind replaces the packaged one. Returns the sources used."""
-    if folder is not None and not Path(folder).is_dir():
-        raise FileNotFoundError(f"GAZETTEER_EXTRA_SOURCES is not a folder: {folder}")
-    ru = RussiaFiles.in_folder(Path(folder)).or_else(packaged) if folder is not None else packaged or RussiaFiles()
-    steps = (
-        ("GeoNames", lambda reg: geonames.load(b, reg, ctx, Path(folder), b.say) if folder is not None else []),
-        ("Russia", lambda reg: russia.load(b, reg, ctx, ru, b.say)),
-        ("Ukraine", lambda reg: ukraine.load(b, reg, ctx, Path(folder), b.say) if folder is not None else []),
-    )
+    """Merge every recognised source under `folder` (None: no folder; `build_index` has checked that it
+    is one) and the `packaged` Russian tables into builder `b`; a folder's file of a kind replaces the
+    packaged one. Returns the sources used."""
+    steps: list[tuple[str, Callable[[Registry], list[str]]]]
+    if folder is None:
+        ru = packaged or RussiaFiles()
+        steps = [("Russia", lambda reg: russia.load(b, reg, ctx, ru, b.say))]
+    else:
+        folder = Path(folder)
+        ru = RussiaFiles.in_folder(folder).or_else(packaged)
+        steps = [("GeoNames", lambda reg: geonames.load(b, reg, ctx, folder, b.say)),
+                 ("Russia", lambda reg: russia.load(b, reg, ctx, ru, b.say)),
+                 ("Ukraine", lambda reg: ukraine.load(b, reg, ctx, folder, b.say))]
     reg = Registry(b)
     used: list[str] = []
     for name, step in steps:
