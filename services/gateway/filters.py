@@ -23,11 +23,10 @@ from sqlalchemy import column as sql_column
 from sqlalchemy.sql.elements import TextClause, UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 
-from shared.store.tables import SEARCH_PLACE_FIELDS, event_time, events, search_vector
+from shared.store.tables import event_time, events, search_vector
 
 EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEGREE = math.pi * EARTH_RADIUS_KM / 180.0
-PLACE_FIELDS = SEARCH_PLACE_FIELDS
 _WORD_SEPARATORS = re.compile(r"[\W_]+")
 
 

@@ -21,12 +21,13 @@ from datetime import datetime
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
-from services.gateway.filters import PLACE_FIELDS, EventFilter, haversine_km, matches_words, search_words
+from services.gateway.filters import EventFilter, haversine_km, matches_words, search_words
 from shared.config import BaseServiceSettings
 from shared.kafka.clients import connection_options, topic_name
 from shared.kafka.errors import RejectMessage
 from shared.kafka.serde import decode
 from shared.messages import EventsGeocoded, IncidentEvent
+from shared.store.tables import SEARCH_PLACE_FIELDS
 from shared.topics import EVENTS_GEOCODED
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,7 @@ def accepts(flt: EventFilter, ev: IncidentEvent, now: datetime) -> bool:
         flt.near is None or (loc.lat is not None and loc.lon is not None
                              and haversine_km(loc.lat, loc.lon, flt.near.lat, flt.near.lon) <= flt.near.km),
         flt.q is None or matches_words(search_words(flt.q),
-                                       [e.text for e in ev.evidence] + [getattr(loc, f) for f in PLACE_FIELDS]),
+                                       [e.text for e in ev.evidence] + [getattr(loc, f) for f in SEARCH_PLACE_FIELDS]),
     ))
 
 
