@@ -79,9 +79,10 @@ class Assembler:
         if pool:
             return pool
         refs = _in(self.sig.region_refs, s)
-        regions = [p for p in self.places if refs and p.end <= refs[0].start and not p.origin and p.level == "oblast"]
-        if regions:  # "..., all in the region": the region the report named last
-            return regions[-1:]
+        if refs:  # "..., all in the region": the region the report named last
+            regions = [p for p in self.places if p.end <= refs[0].start and not p.origin and p.level == "oblast"]
+            if regions:
+                return regions[-1:]
         prev = [p for p in self.places if p.end <= s.start and not p.origin
                 and s.idx - self._sent_of(p) <= 2]
         if prev:
