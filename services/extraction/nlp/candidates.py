@@ -107,10 +107,11 @@ def local_counts(text: str, pool: list[Place], numbers: list[NumberSpan], weapon
         if DISTRIB.search(text[max(0, nxt.start - 8):nxt.start]) and not re.search(r"[;:]", text[p.end:nxt.start]) \
                 and all(q.group is not None and q.group == p.group for q in between):
             out[id(p)] = nxt
-    each = next((n for n in numbers if n.value is not None and EACH_AFTER.match(text, n.end)), None)
     listed = {p.group for p in pool}
-    if each is not None and not out and len(pool) >= 2 and len(listed) == 1 and None not in listed:
-        out.update((id(p), each) for p in pool)  # "Two drones each were shot down over A and B"
+    if not out and len(pool) >= 2 and len(listed) == 1 and None not in listed:  # one list of places
+        each = next((n for n in numbers if n.value is not None and EACH_AFTER.match(text, n.end)), None)
+        if each is not None:  # "Two drones each were shot down over A and B"
+            out.update((id(p), each) for p in pool)
     return out
 
 
