@@ -108,12 +108,12 @@ def baseline(reports: list[dict], index: str) -> dict:
     from services.extraction.handlers import handle_article_received
     from services.extraction.main import build_extractor
     from services.extraction.settings import ExtractionSettings
-    from services.geocoding.gazetteer import Gazetteer
     from services.geocoding.handlers import handle_places_extracted
     from services.geocoding.main import build_geocoder
     from services.geocoding.settings import GeocodingSettings
     from shared.messages import ArticleReceived
     from shared.messages.articles import Article
+    from shared.places import Gazetteer
 
     extractor = build_extractor(ExtractionSettings(_env_file=None, gazetteer_index_path=Path(index)))
     geo_settings = GeocodingSettings(_env_file=None, gazetteer_index_path=Path(index))
@@ -536,8 +536,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.latency_s, args.throughput_s, args.baseline_n, args.warmup_s = 15.0, 15.0, 600, 3.0
 
-    from services.geocoding.index import ensure_index
     from shared.config import GazetteerSettings
+    from shared.places.indexfile import ensure_index
 
     index = ensure_index(GazetteerSettings(_env_file=None,
                                            gazetteer_index_path=ROOT / "var" / "gazetteer" / "index.pkl.gz"))

@@ -72,7 +72,7 @@ def _mentions(spec):
 
 def measure(index_path: str, seconds: float) -> dict:
     """Runs in a child process: load, warm up, resolve for `seconds` on one core."""
-    from services.geocoding.gazetteer import Gazetteer, GazetteerGeocoder
+    from shared.places import Gazetteer, GazetteerGeocoder
 
     t0 = time.perf_counter()
     g = Gazetteer.load(Path(index_path))
@@ -104,7 +104,7 @@ def main() -> None:
         print(json.dumps(measure(a.measure, a.seconds)))
         return
     if a.build:
-        from services.geocoding.gazetteer import build_index
+        from shared.places import build_index
 
         extra = a.extra if str(a.extra) not in ("", ".") else None
         st = build_index(Path(a.build), extra_sources=extra, progress=lambda m: print(m, flush=True))

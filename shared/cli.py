@@ -66,8 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "gazetteer":
         import logging
 
-        from services.geocoding.index import ensure_index
         from shared.config import GazetteerSettings
+        from shared.places.indexfile import ensure_index
 
         logging.basicConfig(level="INFO", format="%(asctime)s %(message)s")
         print(ensure_index(GazetteerSettings(), rebuild=args.rebuild))

@@ -179,11 +179,11 @@ def run(samples_dir: Path) -> int:
         print(f"topics ready ({len(created)} created)", flush=True)
         from services.extraction.settings import ExtractionSettings
         from services.gateway.settings import GatewaySettings
-        from services.geocoding.index import ensure_index
         from services.geocoding.settings import GeocodingSettings
         from services.ingestion.settings import IngestionSettings
         from services.storage.migrations import upgrade
         from services.storage.settings import StorageSettings
+        from shared.places.indexfile import ensure_index
 
         print("gazetteer index: " + str(ensure_index(settings)), flush=True)
         gateway_settings, ingestion_settings = GatewaySettings(), IngestionSettings()

@@ -17,7 +17,6 @@ import importlib.util
 import json
 import sys
 from collections.abc import Callable, Iterable
-from datetime import datetime
 from pathlib import Path
 from types import ModuleType
 

@@ -73,16 +73,19 @@ class Pipeline:
 
     def __init__(self, index_path: Path | None = None):
         from services.extraction.nlp import Extractor, load_resources
-        from services.geocoding.gazetteer import Gazetteer, GazetteerGeocoder
-        from services.geocoding.index import ensure_index
         from shared.config import GazetteerSettings
+        from shared.lang import Morph
+        from shared.places import Gazetteer, GazetteerGeocoder
+        from shared.places.indexfile import ensure_index
 
+        morph = Morph()
         settings = GazetteerSettings(_env_file=None, **({"gazetteer_index_path": index_path} if index_path else {}))
         try:  # an index named explicitly is read as it is (never rebuilt from other sources)
-            gazetteer = Gazetteer.load(index_path if index_path and index_path.exists() else ensure_index(settings))
+            gazetteer = Gazetteer.load(index_path if index_path and index_path.exists() else ensure_index(settings),
+                                       morph=morph)
         except ValueError:  # an index of an older format: rebuild it
-            gazetteer = Gazetteer.load(ensure_index(settings, rebuild=True))
-        self.extractor = Extractor(load_resources(), places=gazetteer)
+            gazetteer = Gazetteer.load(ensure_index(settings, rebuild=True), morph=morph)
+        self.extractor = Extractor(load_resources(morph), places=gazetteer)
         self.geocoder = GazetteerGeocoder(gazetteer)
 
     def __call__(self, case: dict) -> list[dict]:

@@ -8,8 +8,9 @@ import time
 from services.extraction.app import build_runner
 from services.extraction.nlp import Extractor, load_resources
 from services.extraction.settings import ExtractionSettings
-from services.geocoding.gazetteer import Gazetteer
-from services.geocoding.index import ensure_index
+from shared.lang import Morph
+from shared.places import Gazetteer
+from shared.places.indexfile import ensure_index
 from shared.service import run_worker, start_service
 
 log = logging.getLogger(__name__)
@@ -17,8 +18,9 @@ log = logging.getLogger(__name__)
 
 def build_extractor(settings: ExtractionSettings) -> Extractor:
     started = time.monotonic()
-    places = Gazetteer.load(ensure_index(settings)) if settings.extraction_use_gazetteer else None
-    extractor = Extractor(load_resources(), places=places)
+    morph = Morph()
+    places = Gazetteer.load(ensure_index(settings), morph=morph) if settings.extraction_use_gazetteer else None
+    extractor = Extractor(load_resources(morph), places=places)
     log.info("extractor loaded", extra={"seconds": round(time.monotonic() - started, 2)})
     return extractor
 

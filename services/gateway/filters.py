@@ -23,10 +23,9 @@ from sqlalchemy import column as sql_column
 from sqlalchemy.sql.elements import TextClause, UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 
+from shared.geo import EARTH_RADIUS_KM, KM_PER_DEGREE
 from shared.store.tables import event_time, events, search_vector
 
-EARTH_RADIUS_KM = 6371.0088
-KM_PER_DEGREE = math.pi * EARTH_RADIUS_KM / 180.0
 _WORD_SEPARATORS = re.compile(r"[\W_]+")
 
 
@@ -179,12 +178,6 @@ def _text_search(q: str, sqlite: bool) -> ColumnElement[bool]:
 
 def _contains_pattern(value: str) -> str:
     return "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, h)))
 
 
 def _dw_fold(value: str | None) -> str | None:

@@ -21,8 +21,9 @@ from datetime import datetime
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
-from services.gateway.filters import EventFilter, haversine_km, matches_words, search_words
+from services.gateway.filters import EventFilter, matches_words, search_words
 from shared.config import BaseServiceSettings
+from shared.geo import haversine_km
 from shared.kafka.clients import connection_options, topic_name
 from shared.kafka.errors import RejectMessage
 from shared.kafka.serde import decode

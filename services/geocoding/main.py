@@ -3,10 +3,11 @@ the optional Nominatim street look-up (GEOCODING_NOMINATIM_URL), runs."""
 from __future__ import annotations
 
 from services.geocoding.app import build_runner
-from services.geocoding.gazetteer import Gazetteer, GazetteerGeocoder
-from services.geocoding.index import ensure_index
 from services.geocoding.ports import Geocoder
 from services.geocoding.settings import GeocodingSettings
+from shared.lang import Morph
+from shared.places import Gazetteer, GazetteerGeocoder
+from shared.places.indexfile import ensure_index
 from shared.service import run_worker, start_service
 
 
@@ -28,5 +29,5 @@ def build_geocoder(settings: GeocodingSettings, gazetteer: Gazetteer) -> Geocode
 def main() -> None:
     settings = GeocodingSettings()
     start_service(settings)
-    geocoder = build_geocoder(settings, Gazetteer.load(ensure_index(settings)))
+    geocoder = build_geocoder(settings, Gazetteer.load(ensure_index(settings), morph=Morph()))
     run_worker(settings, lambda s: build_runner(s, geocoder=geocoder))

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.extraction.nlp.morph import Morph
 from services.extraction.nlp.text import Token
+from shared.lang.morph import Morph
 
 
 @dataclass(frozen=True, slots=True)

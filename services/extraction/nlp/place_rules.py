@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from services.extraction.nlp.morph import Morph
 from services.extraction.nlp.resources import PlaceGrammar
 from services.extraction.nlp.text import Token
+from shared.lang.morph import Morph
 
 _UNSET = object()
 CONJ = {"and", "or", "и", "или", "і", "та", "й", "чи"}

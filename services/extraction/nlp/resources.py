@@ -13,8 +13,8 @@ from typing import get_args
 
 import yaml
 
-from services.extraction.nlp.morph import Morph
 from services.extraction.nlp.numbers import NumberFinder
+from shared.lang.morph import Morph
 from shared.messages.articles import Language
 
 LEXICON_DIR = Path(__file__).parent / "lexicons"
@@ -156,11 +156,12 @@ def _claim_grammar(d: dict, lang: str) -> ClaimGrammar:
                         **_speakers(d, lang))
 
 
-def load_resources() -> NlpResources:
-    """Load every lexicon and the pymorphy3 analyzers (ru, uk). Call once per process."""
+def load_resources(morph: Morph | None = None) -> NlpResources:
+    """Load every lexicon; `morph` is the process's pymorphy3 wrapper (built here when not given).
+    Call once per process."""
     trig, weap, cas = _load("triggers.yaml"), _load("weapons.yaml"), _load("casualties.yaml")
     places, claims, times, nums = _load("places.yaml"), _load("claims.yaml"), _load("time.yaml"), _load("numbers.yaml")
-    morph = Morph(translit=claims.get("translit", {}), translit_uk=claims.get("translit_uk", {}))
+    morph = morph if morph is not None else Morph()
     return NlpResources(
         morph=morph,
         numbers=NumberFinder(nums, morph),

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from services.extraction.nlp.morph import PERSON_TAGS
 from services.extraction.nlp.numbers import NumberSpan
 from services.extraction.nlp.prefilter import Starts, prefiltered
 from services.extraction.nlp.resources import NUM_MASK, ClaimGrammar, NlpResources
 from services.extraction.nlp.text import Token, mask
 from services.extraction.nlp.timecues import find_times
+from shared.lang.morph import PERSON_TAGS
 
 ZERO_MASK = "\ue001"
 EN_NAME_TITLE = re.compile(

@@ -13,23 +13,17 @@ keeps the gazetteer's location and says so in `reason`. Never raises.
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Callable
 
 from services.geocoding.ports import Geocoder, PlaceSearch, SearchFailed
+from shared.geo import haversine_km
 from shared.messages import Location, PlaceMention
 
 log = logging.getLogger(__name__)
 RANKS = {"street": (26, 30), "city_district": (14, 25), "city": (13, 25), "admin2": (8, 14)}
 RADIUS_KM = {"street": 25.0, "city_district": 15.0, "city": 25.0, "admin2": 60.0, "admin1": 350.0}
 A1_SAME = [{"UA-43", "RU-CR"}, {"UA-40", "RU-SEV"}]
-
-
-def km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
-    return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(h)))
 
 
 def wanted_level(pm: PlaceMention, loc: Location) -> str | None:
@@ -115,7 +109,7 @@ class NominatimStreetGeocoder:
             a1 = _a1_of(hit)
             if not lo <= rank <= hi or (a1 and loc.admin1_code and not _same_a1(a1, loc.admin1_code)):
                 continue
-            d = km(loc.lat, loc.lon, lat, lon)  # type: ignore[arg-type]
+            d = haversine_km(loc.lat, loc.lon, lat, lon)  # type: ignore[arg-type]
             if d > radius:
                 continue
             where = loc.city or loc.admin2 or loc.admin1 or loc.name

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from services.gateway.api.params import parse_bbox, parse_near
-from services.gateway.filters import _contains_pattern, haversine_km, matches_words, search_words
+from services.gateway.filters import _contains_pattern, matches_words, search_words
+from shared.geo import haversine_km
 from shared.http import ParameterError
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.geocoding.gazetteer import Gazetteer, GazetteerGeocoder, build_index
+from shared.places import Gazetteer, GazetteerGeocoder, build_index
 
 
 @pytest.fixture(scope="session")

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from services.geocoding.gazetteer import Gazetteer, GazetteerGeocoder, build_index
-from services.geocoding.gazetteer.build import A1, A2, CC, LAT, LEVEL, NAME, PARENT
-from services.geocoding.gazetteer.extra import files
-from services.geocoding.gazetteer.extra.geo import PolygonLayer, km
-from services.geocoding.gazetteer.extra.merge import district_display
+from shared.geo import haversine_km as km
 from shared.messages.events import PlaceMention
+from shared.places import Gazetteer, GazetteerGeocoder, build_index
+from shared.places.extra import files
+from shared.places.extra.geo import PolygonLayer
+from shared.places.extra.merge import district_display
 
 from .test_golden import CASES, _mentions
 
@@ -81,8 +81,8 @@ def test_rich_build_stats_and_progress(rich):
 
 def test_russian_districts_have_coordinates(rich):
     g = rich[0]
-    ru = [e for e in g.entries if e[LEVEL] == "admin2" and e[CC] == "RU"]
-    missing = [e[NAME] for e in ru if e[LAT] is None]
+    ru = [e for e in g.entries if e.level == "admin2" and e.cc == "RU"]
+    missing = [e.name for e in ru if e.lat is None]
     # a few GeoNames-only units (Finnish exonyms, 'Gorodskoye Poseleniye ...') match no national source
     assert len(ru) > 2_000 and len(missing) < 0.03 * len(ru), missing[:20]
 
@@ -123,18 +123,18 @@ def test_village_inside_parent_district(rich):
 
 def test_one_entry_per_place_with_sources(rich):
     g = rich[0]
-    chertkovo = [i for i, e in enumerate(g.entries) if e[LEVEL] == "city" and e[A1] == "RU-ROS"
-                 and e[NAME] == "Chertkovo"]
+    chertkovo = [i for i, e in enumerate(g.entries) if e.level == "city" and e.a1 == "RU-ROS"
+                 and e.name == "Chertkovo"]
     assert len(chertkovo) == 1
     src = g.sources_of(chertkovo[0])
     assert "embedded" in src and "settlements_ru" in src
-    assert g.entries[chertkovo[0]][A2] == "Chertkovsky District"
+    assert g.entries[chertkovo[0]].a2 == "Chertkovsky District"
 
 
 def test_point_in_polygon_assigned_districts(rich):
     g = rich[0]
     pip = [e for i, e in enumerate(g.entries) if "osm_pip" in g.sources_of(i)]
-    assert pip and all(g.entries[e[PARENT]][LEVEL] == "admin2" for e in pip)
+    assert pip and all(g.entries[e.parent].level == "admin2" for e in pip)
 
 
 def test_ukrainian_hromada_and_raion(rich):

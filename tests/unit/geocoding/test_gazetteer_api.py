@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from services.geocoding.gazetteer import Gazetteer, build_index
-from services.geocoding.gazetteer.normalize import fold, split_descriptors, stem
 from shared.messages.events import PlaceMention
+from shared.places import Gazetteer, build_index
+from shared.places.normalize import fold, split_descriptors, stem
 
 
 def test_build_stats(built_index):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.geocoding import index as index_module
 from shared.config import GazetteerSettings
+from shared.places import indexfile as index_module
 
 
 def test_index_is_reused_for_the_same_sources_and_rebuilt_for_others(tmp_path, monkeypatch):

@@ -13,12 +13,12 @@ import pytest
 
 from services.geocoding.adapters.nominatim import NominatimStreetGeocoder, wanted_level
 from services.geocoding.adapters.nominatim_http import NominatimClient
-from services.geocoding.gazetteer import GazetteerGeocoder
 from services.geocoding.handlers import handle_places_extracted
 from services.geocoding.main import build_geocoder
 from services.geocoding.ports import SearchFailed
 from services.geocoding.settings import GeocodingSettings
 from shared.messages import ExtractedEvent, ExtractionResult, Location, PlaceMention, PlacesExtracted
+from shared.places import GazetteerGeocoder
 
 TEXT = "A drone hit a house on Gagarina Avenue 12 in Kharkiv."
 STREET_HIT = {"osm_type": "way", "osm_id": 4242, "lat": "49.9702", "lon": "36.2601", "place_rank": 26,

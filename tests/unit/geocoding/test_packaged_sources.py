@@ -9,9 +9,8 @@ from importlib import metadata
 
 import pytest
 
-from services.geocoding.gazetteer.build import CC, LAT, LEVEL, NAME
-from services.geocoding.gazetteer.extra import packaged
-from services.geocoding.gazetteer.extra.geo import km
+from shared.geo import haversine_km as km
+from shared.places.extra import packaged
 
 from .test_golden import _mentions
 
@@ -35,8 +34,8 @@ def test_without_the_package_the_build_falls_back_to_the_other_embedded_sources(
 
 
 def test_nearly_every_russian_district_has_a_centre(gazetteer):
-    ru = [e for e in gazetteer.entries if e[LEVEL] == "admin2" and e[CC] == "RU"]
-    missing = [e[NAME] for e in ru if e[LAT] is None]
+    ru = [e for e in gazetteer.entries if e.level == "admin2" and e.cc == "RU"]
+    missing = [e.name for e in ru if e.lat is None]
     assert len(ru) > 2_000 and len(missing) < 0.05 * len(ru), missing[:20]
 
 

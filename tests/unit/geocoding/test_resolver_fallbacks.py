@@ -8,8 +8,8 @@ from collections import Counter, defaultdict
 
 from services.extraction.evaluation import score_levels
 from services.extraction.evaluation_report import format_levels, level_summary
-from services.geocoding import index as index_module
 from shared.messages import PlaceMention
+from shared.places import indexfile as index_module
 
 
 def pm(text, level=None, parent=None, start=0):

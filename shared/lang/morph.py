@@ -1,15 +1,19 @@
-"""pymorphy3 wrapper for Russian and Ukrainian: cached lemmas, number-word lemmas, the nominative
-form of place phrases ("Брянской области" -> "Брянская область": parse the head noun, take its
+"""pymorphy3 wrapper for Russian and Ukrainian, the one both services use: cached lemmas, number-word
+lemmas, dictionary forms of inflected place names for the gazetteer ("Харкові" -> "харків", "Орла" ->
+"орёл"), the nominative form of place phrases ("Брянской области" -> "Брянская область": parse the head noun, take its
 nominative singular from the lexeme, then put each adjective before it into the nominative with
 the head's gender; the lexeme is searched because the Ukrainian dictionary has no `sing`
-grammeme), bare place names ("Курске" -> "Курск"), people's names and a news-style
-transliteration for officials' names. All look-ups are memoised per instance.
+grammeme), bare place names ("Курске" -> "Курск"), and people's names, romanised with
+`shared.lang.translit`. All look-ups are memoised per instance.
 """
 from __future__ import annotations
 
+import itertools
 from functools import lru_cache
 
 import pymorphy3
+
+from shared.lang.translit import romanize
 
 NOUN_TAGS = {"NOUN"}
 PERSON_TAGS = {"Name", "Surn", "Patr"}
@@ -27,12 +31,9 @@ def _cap_like(src: str, word: str) -> str:
 
 
 class Morph:
-    def __init__(self, translit: dict[str, str], translit_uk: dict[str, dict[str, str]] | None = None):
+    def __init__(self) -> None:
         self._an = {"ru": pymorphy3.MorphAnalyzer(lang="ru"), "uk": pymorphy3.MorphAnalyzer(lang="uk")}
-        self._translit = translit
-        uk = translit_uk or {}
-        self._translit_uk = {**translit, **uk.get("letters", {})}
-        self._translit_uk_initial = uk.get("initial", {})
+        self.place_lemmas = lru_cache(maxsize=50_000)(self._place_lemmas)
         self.parse = lru_cache(maxsize=200_000)(self._parse)
         self.lemma = lru_cache(maxsize=200_000)(self._lemma)
         self.nominative_phrase = lru_cache(maxsize=50_000)(self._nominative_phrase)
@@ -161,13 +162,35 @@ class Morph:
         return " ".join(out)
 
     def transliterate(self, s: str, lang: str = "ru") -> str:
-        """News-style romanisation; Ukrainian follows the national system ("Олег Мельник" ->
-        "oleh melnyk", "Юрій" -> "yurii")."""
-        low = s.lower()
-        if not any("а" <= c <= "я" or c in "ёіїєґ" for c in low):
-            return s
-        if lang != "uk":
-            return "".join(self._translit.get(c, c) for c in low)
-        table, initial = self._translit_uk, self._translit_uk_initial
-        return "".join(initial.get(c, table.get(c, c)) if i == 0 or not low[i - 1].isalpha() else table.get(c, c)
-                       for i, c in enumerate(low))
+        """Lower-case romanisation: news style for Russian, the national system for Ukrainian
+        ("Олег Мельник" -> "oleh melnyk", "Юрій" -> "yurii")."""
+        return romanize(s.lower(), lang)
+
+    def _place_lemmas(self, word: str, lang: str) -> tuple[str, ...]:
+        """Up to three dictionary forms of a lower-case word, toponym readings (Geox) first."""
+        an = self._an.get(lang)
+        if an is None:
+            return ()
+        parses = an.parse(word)
+        geo = [p for p in parses if "Geox" in p.tag.grammemes]
+        out: list[str] = []
+        for p in (geo or parses)[:3]:
+            if p.normal_form not in out:
+                out.append(p.normal_form)
+        return tuple(out)
+
+    def lemma_variants(self, text: str, language: str, limit: int = 4) -> list[str]:
+        """Dictionary-form variants of a short Cyrillic phrase, most likely first, in the report's
+        language's dictionary first, then the other's."""
+        langs = ["uk", "ru"] if language == "uk" else ["ru", "uk"]
+        words = text.split()
+        if not words or len(words) > 5:
+            return []
+        out: list[str] = []
+        for lang in langs:
+            per_word = [self.place_lemmas(w.lower(), lang) or (w.lower(),) for w in words]
+            for combo in itertools.islice(itertools.product(*per_word), limit):
+                phrase = " ".join(combo)
+                if phrase not in out:
+                    out.append(phrase)
+        return out[: limit * 2]

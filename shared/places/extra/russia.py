@@ -19,7 +19,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-from ..build import A1, CITY, LAT, LEVEL, LON, NAME, PARENT, POP, _name_match
+from ..build import _name_match
 from . import files
 from .geo import PolygonLayer
 from .merge import Registry, display, district_display, key
@@ -114,7 +114,7 @@ def load(b, reg: Registry, ctx: dict, src: RussiaFiles, say) -> list[str]:
             a1e = ctx["a1_eid"].get(iso)
             name = district_display(muni, "RU")
             cyr = muni if m or re.search(r"(?i)район|округ", muni) else f"{muni} район"
-            hits = [reg.add(source, "admin2", name, b.entries[a1e][2] if a1e is not None else "RU", iso,
+            hits = [reg.add(source, "admin2", name, b.entries[a1e].cc if a1e is not None else "RU", iso,
                             a2=name, parent=a1e, aliases=[muni, cyr])]
             n_new_a2 += 1
         a2_of[ck] = hits
@@ -192,11 +192,11 @@ def load(b, reg: Registry, ctx: dict, src: RussiaFiles, say) -> list[str]:
                 n_merged += 1
             e = b.entries[eid]
             if a2 is not None:
-                if e[PARENT] is None or b.entries[e[PARENT]][LEVEL] != "admin2":
+                if e.parent is None or b.entries[e.parent].level != "admin2":
                     reg.set_parent(eid, a2)
                 for a in a2s:
                     members[a].append(eid)
-            if e[POP] >= 1000:
+            if e.pop >= 1000:
                 towns[iso].append(eid)
         say(f"{p.name}: {n_new} new settlements, {n_merged} merged with known towns, {n_new_a2} new districts")
     # administrative centres of districts
@@ -206,20 +206,20 @@ def load(b, reg: Registry, ctx: dict, src: RussiaFiles, say) -> list[str]:
         if pick is not None:
             c = b.entries[pick]
             a = b.entries[a2]
-            a[LAT], a[LON], a[CITY] = c[LAT], c[LON], c[NAME]
-            a[POP] = max(a[POP], sum(b.entries[m][POP] for m in mem))
+            a.lat, a.lon, a.city = c.lat, c.lon, c.name
+            a.pop = max(a.pop, sum(b.entries[m].pop for m in mem))
             b.srcs[a2].add("settlements_ru")
             n_centre += 1
-            if b.srcs[a2] <= {"settlements_ru", "osm_districts"} and key(c[NAME]) == key(a[NAME]):
+            if b.srcs[a2] <= {"settlements_ru", "osm_districts"} and key(c.name) == key(a.name):
                 # a municipality named exactly like its town ('Жуковский') is the town's urban okrug
-                a[NAME] = a[4] = f"{c[NAME]} Urban Okrug"
+                a.name = a.a2 = f"{c.name} Urban Okrug"
                 for m in mem:
-                    if b.entries[m][PARENT] == a2:
-                        b.entries[m][4] = a[NAME]
+                    if b.entries[m].parent == a2:
+                        b.entries[m].a2 = a.name
     n_osm_c = 0
     for eid, (lat, lon) in centroid.items():  # districts without settlements: OSM centroid
-        if b.entries[eid][LAT] is None:
-            b.entries[eid][LAT], b.entries[eid][LON] = lat, lon
+        if b.entries[eid].lat is None:
+            b.entries[eid].lat, b.entries[eid].lon = lat, lon
             n_osm_c += 1
     if members or centroid:
         n_fill = _fill_missing(b, towns)
@@ -235,11 +235,11 @@ def load(b, reg: Registry, ctx: dict, src: RussiaFiles, say) -> list[str]:
                 layer.add(eid, files.rings(f.get("geometry")))
         n_pip = 0
         for eid, e in enumerate(b.entries):
-            if e[LEVEL] != "city" or e[LAT] is None or (e[A1] or "")[:3] != "RU-":
+            if e.level != "city" or e.lat is None or (e.a1 or "")[:3] != "RU-":
                 continue
-            if e[PARENT] is not None and b.entries[e[PARENT]][LEVEL] == "admin2":
+            if e.parent is not None and b.entries[e.parent].level == "admin2":
                 continue
-            hit = [d for d in layer.locate(e[LAT], e[LON]) if b.entries[d][A1] == e[A1]]
+            hit = [d for d in layer.locate(e.lat, e.lon) if b.entries[d].a1 == e.a1]
             if hit:
                 reg.set_parent(eid, hit[0])
                 b.srcs[eid].add("osm_pip")
@@ -250,24 +250,24 @@ def load(b, reg: Registry, ctx: dict, src: RussiaFiles, say) -> list[str]:
 
 def _centre(b, a2: int, mem: list[int], towns, raion_centre, bb) -> int | None:
     e = b.entries[a2]
-    k = key(e[NAME]) or ""
-    rc = raion_centre.get((e[A1], k))
+    k = key(e.name) or ""
+    rc = raion_centre.get((e.a1, k))
     if rc is None:
         for n in b.names[a2]:
-            if (rc := raion_centre.get((e[A1], key(n) or ""))) is not None:
+            if (rc := raion_centre.get((e.a1, key(n) or ""))) is not None:
                 break
-    if rc is not None and _in_box(bb, b.entries[rc][LAT], b.entries[rc][LON]):
+    if rc is not None and _in_box(bb, b.entries[rc].lat, b.entries[rc].lon):
         return rc
     stems = {s for n in b.names[a2] if (s := key(n))}
-    near = [t for t in towns.get(e[A1], ()) if bb is not None and _in_box(bb, b.entries[t][LAT], b.entries[t][LON])]
+    near = [t for t in towns.get(e.a1, ()) if bb is not None and _in_box(bb, b.entries[t].lat, b.entries[t].lon)]
     pool = set(mem) | set(near)
-    named = [c for c in pool if any(_name_match(s, key(b.entries[c][NAME]) or "") >= 2 for s in stems)]
-    named = [c for c in named if _in_box(bb, b.entries[c][LAT], b.entries[c][LON])]
+    named = [c for c in pool if any(_name_match(s, key(b.entries[c].name) or "") >= 2 for s in stems)]
+    named = [c for c in named if _in_box(bb, b.entries[c].lat, b.entries[c].lon)]
     if named:
-        return max(named, key=lambda c: b.entries[c][POP])
-    ranked = sorted(mem, key=lambda c: -b.entries[c][POP])
+        return max(named, key=lambda c: b.entries[c].pop)
+    ranked = sorted(mem, key=lambda c: -b.entries[c].pop)
     for c in ranked:
-        if _in_box(bb, b.entries[c][LAT], b.entries[c][LON]):
+        if _in_box(bb, b.entries[c].lat, b.entries[c].lon):
             return c
     return None if bb is not None else (ranked[0] if ranked else None)
 
@@ -277,15 +277,15 @@ def _city_district(b, reg: Registry, row: dict, lat: float, lon: float) -> int:
     cities = reg.anywhere("city", row["region_ru"])
     if not cities:
         return 0
-    c = max(cities, key=lambda i: b.entries[i][POP])
+    c = max(cities, key=lambda i: b.entries[i].pop)
     ce = b.entries[c]
-    hits = [d for d in reg.lookup(ce[A1], "city_district", row["district"]) if b.entries[d][PARENT] == c]
+    hits = [d for d in reg.lookup(ce.a1, "city_district", row["district"]) if b.entries[d].parent == c]
     if hits:
         reg.merge(hits[0], "osm_districts", [row["district"]], lat=lat, lon=lon)
         return 1
     name = district_display(row["district"], "RU")
-    reg.add("osm_districts", "city_district", name, ce[2], ce[A1], a2=ce[4], city=ce[NAME], lat=lat, lon=lon,
-            pop=ce[POP] // 50, parent=c, aliases=[row["district"]])
+    reg.add("osm_districts", "city_district", name, ce.cc, ce.a1, a2=ce.a2, city=ce.name, lat=lat, lon=lon,
+            pop=ce.pop // 50, parent=c, aliases=[row["district"]])
     return 1
 
 
@@ -295,21 +295,21 @@ def _fill_missing(b, towns: dict[str, list[int]]) -> int:
     first: dict[tuple[str, str], int] = {}
     todo = []
     for eid, e in enumerate(b.entries):
-        if e[LEVEL] != "admin2" or not (e[A1] or "").startswith("RU-"):
+        if e.level != "admin2" or not (e.a1 or "").startswith("RU-"):
             continue
-        if e[LAT] is None:
+        if e.lat is None:
             todo.append(eid)
             continue
         for n in b.names[eid]:
             if k := key(n):
-                first.setdefault((e[A1], k.split()[0]), eid)
+                first.setdefault((e.a1, k.split()[0]), eid)
     n = 0
     for eid in todo:
         e = b.entries[eid]
         ks = [k.split()[0] for nm in b.names[eid] if (k := key(nm))]
-        src = next((first[(e[A1], k)] for k in ks if (e[A1], k) in first), None)
+        src = next((first[(e.a1, k)] for k in ks if (e.a1, k) in first), None)
         if src is None:  # spelling variants ('Belyovsky' ~ 'Белёвский'): close first words in the region
-            pool = {k2: v for (a1, k2), v in first.items() if a1 == e[A1]}
+            pool = {k2: v for (a1, k2), v in first.items() if a1 == e.a1}
             for k in ks:
                 hit = process.extractOne(k, list(pool), scorer=fuzz.ratio, score_cutoff=85) if len(k) >= 5 else None
                 if hit:
@@ -317,14 +317,14 @@ def _fill_missing(b, towns: dict[str, list[int]]) -> int:
                     break
         if src is None:  # 'Gorodskoye Poseleniye Baymak': a word of the name is a town of the region
             words = {w for nm in b.names[eid] if (k := key(nm)) for w in k.split() if len(w) >= 4}
-            named = [t for t in towns.get(e[A1], ()) if (key(b.entries[t][NAME]) or "") in words]
-            src = max(named, key=lambda t: b.entries[t][POP]) if named else None
+            named = [t for t in towns.get(e.a1, ()) if (key(b.entries[t].name) or "") in words]
+            src = max(named, key=lambda t: b.entries[t].pop) if named else None
         if src is None:
-            named = [t for t in towns.get(e[A1], ()) if any(_name_match(k, key(b.entries[t][NAME]) or "") >= 2
+            named = [t for t in towns.get(e.a1, ()) if any(_name_match(k, key(b.entries[t].name) or "") >= 2
                                                            for k in ks)]
-            src = max(named, key=lambda t: b.entries[t][POP]) if named else None
+            src = max(named, key=lambda t: b.entries[t].pop) if named else None
         if src is not None:
             c = b.entries[src]
-            e[LAT], e[LON], e[CITY] = c[LAT], c[LON], c[CITY] if c[LEVEL] == "admin2" else c[NAME]
+            e.lat, e.lon, e.city = c.lat, c.lon, c.city if c.level == "admin2" else c.name
             n += 1
     return n

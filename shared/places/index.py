@@ -12,8 +12,9 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-from .build import A1, FORMAT_VERSION, LEVEL, POP
-from .morph import lemma_variants
+from shared.lang.morph import Morph
+
+from .build import FORMAT_VERSION, Entry
 from .normalize import base, is_cyrillic, split_descriptors, stem
 
 # what a level word or hint allows
@@ -49,18 +50,19 @@ LEVEL_TO_HINT = {
 
 
 class Gazetteer:
-    def __init__(self, payload: dict):
+    def __init__(self, payload: dict, morph: Morph | None = None):
         if payload.get("version") != FORMAT_VERSION:
             raise ValueError(
                 f"gazetteer index format {payload.get('version')} != {FORMAT_VERSION}; rebuild it"
             )
-        self.entries: list[tuple] = payload["entries"]
+        self.entries: list[Entry] = [Entry._make(e) for e in payload["entries"]]
+        self._morph = morph if morph is not None else Morph()
         self._full: dict[str, tuple[int, ...]] = payload["full"]
         self._stem: dict[str, tuple[int, ...]] = payload["stem"]
         self._base: dict[str, tuple[int, ...]] = payload["base"]
         self._blocks: dict[str, list[str]] = payload["blocks"]
         self._a1keys: dict[str, list[str]] = payload["a1keys"]
-        self._a1_eid = {e[A1]: i for i, e in enumerate(self.entries) if e[LEVEL] == "admin1"}
+        self._a1_eid = {e.a1: i for i, e in enumerate(self.entries) if e.level == "admin1"}
         # sources per entry (rich index only); "minor" = a village known only from a national list, which
         # level_of does not treat as a known bare name (surnames like 'Bogomaz' are also village names)
         self._sources: list[str] | None = payload.get("entry_sources")
@@ -70,7 +72,7 @@ class Gazetteer:
             for i, (e, src) in enumerate(zip(self.entries, self._sources, strict=True)):
                 if src not in major:
                     major[src] = bool({"embedded", "hflabs_city", "geonames_places"} & set(src.split("+")))
-                if e[LEVEL] == "city" and not major[src]:
+                if e.level == "city" and not major[src]:
                     self._minor[i] = 1
 
     def sources_of(self, eid: int) -> tuple[str, ...]:
@@ -81,9 +83,10 @@ class Gazetteer:
         return self._a1_eid.get(iso)
 
     @classmethod
-    def load(cls, path: Path) -> Gazetteer:
+    def load(cls, path: Path, morph: Morph | None = None) -> Gazetteer:
+        """The index at `path`; pass the process's `Morph` (one is built when none is given)."""
         with gzip.open(Path(path), "rb") as fh:
-            return cls(pickle.load(fh))
+            return cls(pickle.load(fh), morph)
 
     # -- look-ups -------------------------------------------------------------------------------
     def exact(self, core: str, language: str = "en") -> dict[int, tuple[float, str]]:
@@ -107,7 +110,7 @@ class Gazetteer:
             put(self._base[bk], 0.85, "adjectival form of district name")
         if bk and bk in self._stem:  # relational adjective: 'Шатурская ГРЭС' -> Shatura
             put(
-                [e for e in self._stem[bk] if self.entries[e][LEVEL] == "city"],
+                [e for e in self._stem[bk] if self.entries[e].level == "city"],
                 0.8,
                 "adjective derived from a town name",
             )
@@ -117,7 +120,7 @@ class Gazetteer:
         out: dict[int, tuple[float, str]] = {}
         if not is_cyrillic(surface):
             return out
-        for rank, var in enumerate(lemma_variants(surface, language)):
+        for rank, var in enumerate(self._morph.lemma_variants(surface, language)):
             core, _lvl, _tail = split_descriptors(var)
             for e, (q, _how) in self.exact(core).items():
                 q = min(q, 0.99 if rank == 0 else 0.95)
@@ -138,7 +141,7 @@ class Gazetteer:
             st, choices, scorer=fuzz.ratio, score_cutoff=cutoff, limit=limit
         ):
             for e in self._stem.get(key, ()):
-                if a1 and self.entries[e][A1] != a1:
+                if a1 and self.entries[e].a1 != a1:
                     continue
                 q = max(0.3, 0.85 - 0.015 * (100.0 - score))
                 if out.get(e, (0,))[0] < q:
@@ -169,11 +172,11 @@ class Gazetteer:
         best = max(
             cands,
             key=lambda e: (
-                self.entries[e][LEVEL] in allowed,
-                cands[e][0] + LEVEL_PRIOR.get(self.entries[e][LEVEL], 0),
-                self.entries[e][POP],
+                self.entries[e].level in allowed,
+                cands[e][0] + LEVEL_PRIOR.get(self.entries[e].level, 0),
+                self.entries[e].pop,
             ),
         )
         if cands[best][0] < 0.9:
             return None
-        return LEVEL_TO_HINT.get(self.entries[best][LEVEL])
+        return LEVEL_TO_HINT.get(self.entries[best].level)

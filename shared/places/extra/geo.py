@@ -1,5 +1,5 @@
-"""Small geometry helpers for the index build, in pure Python (no shapely): great-circle distance, and a
-polygon layer that answers "which polygon contains this point" with even-odd ray casting, after a
+"""Small geometry helpers for the index build, in pure Python (no shapely): a polygon layer that answers
+"which polygon contains this point" with even-odd ray casting, after a
 one-degree grid lookup and a bounding-box prefilter (so a query tests a handful of polygons, not all
 2,500 districts). Holes are honoured; a MultiPolygon contains the point if any part does.
 """
@@ -8,12 +8,6 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-
-
-def km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    r = math.radians
-    x = math.sin(r(lat2 - lat1) / 2) ** 2 + math.cos(r(lat1)) * math.cos(r(lat2)) * math.sin(r(lon2 - lon1) / 2) ** 2
-    return 12742.0 * math.asin(min(1.0, math.sqrt(x)))
 
 
 def _in_ring(x: float, y: float, ring: list[tuple[float, float]]) -> bool:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from ..build import A1, A2, CITY, GID, LAT, LEVEL, LON, NAME, PARENT, POP, _keys
+from shared.geo import haversine_km as km
+
+from ..build import _keys
 from ..normalize import read_romanize
-from .geo import km
 
 
 def key(name: str) -> str | None:
@@ -52,13 +53,13 @@ class Registry:
 
     def _index(self, eid: int, names=None) -> None:
         e = self.b.entries[eid]
-        if e[GID] and e[LEVEL] in ("city", "admin2", "admin1"):
-            self.by_gid.setdefault(int(e[GID]), eid)
+        if e.gid and e.level in ("city", "admin2", "admin1"):
+            self.by_gid.setdefault(int(e.gid), eid)
         for n in names if names is not None else self.b.names[eid]:
             k = key(n)
-            if k and eid not in self.by_key[(e[A1], e[LEVEL], k)]:
-                self.by_key[(e[A1], e[LEVEL], k)].append(eid)
-                self.any_a1[(e[LEVEL], k)].append(eid)
+            if k and eid not in self.by_key[(e.a1, e.level, k)]:
+                self.by_key[(e.a1, e.level, k)].append(eid)
+                self.any_a1[(e.level, k)].append(eid)
 
     def lookup(self, a1: str | None, level: str, name: str) -> list[int]:
         k = key(name)
@@ -75,9 +76,9 @@ class Registry:
         for n in names:
             for eid in self.lookup(a1, level, n):
                 e = self.b.entries[eid]
-                if e[LAT] is None or lat is None or (skip_source and skip_source in self.b.srcs[eid]):
+                if e.lat is None or lat is None or (skip_source and skip_source in self.b.srcs[eid]):
                     continue
-                d = km(lat, lon, e[LAT], e[LON])
+                d = km(lat, lon, e.lat, e.lon)
                 if d <= best_d:
                     best, best_d = eid, d
         return best
@@ -89,9 +90,9 @@ class Registry:
         names.update(new)
         self.b.srcs[eid].add(source)
         for field, value in fill.items():
-            i = {"lat": LAT, "lon": LON, "pop": POP, "a2": A2, "city": CITY, "parent": PARENT, "gid": GID}[field]
-            if value is not None and (e[i] is None or (field == "pop" and not e[i])):
-                e[i] = value
+            current = getattr(e, field)
+            if value is not None and (current is None or (field == "pop" and not current)):
+                setattr(e, field, value)
         if new:
             self._index(eid, new)
         return eid
@@ -106,4 +107,4 @@ class Registry:
 
     def set_parent(self, eid: int, a2_eid: int) -> None:
         e, p = self.b.entries[eid], self.b.entries[a2_eid]
-        e[A2], e[PARENT] = p[NAME], a2_eid
+        e.a2, e.parent = p.name, a2_eid

@@ -12,15 +12,15 @@ import os
 import time
 from pathlib import Path
 
-from services.geocoding.gazetteer import build_index
-from services.geocoding.gazetteer.extra.packaged import version as packaged_version
 from shared.config import GazetteerSettings
+from shared.places import build_index
+from shared.places.extra.packaged import version as packaged_version
 
 log = logging.getLogger(__name__)
 FORMAT = 1  # bump when the index layout changes
 
 
-DATA_DIR = Path(__file__).parent / "gazetteer" / "data"
+DATA_DIR = Path(__file__).parent / "data"
 
 
 def _data_digest() -> str:

@@ -14,9 +14,11 @@ import math
 from collections import defaultdict
 from pathlib import Path
 
-from ..build import A1, CC, CITY, LAT, LEVEL, LON, NAME, PARENT, POP, _name_match
+from shared.geo import haversine_km as km
+
+from ..build import _name_match
 from . import files
-from .geo import PolygonLayer, km
+from .geo import PolygonLayer
 from .merge import Registry, display, key
 
 # KATOTTG/OCHA oblast codes that differ from the ISO 3166-2 (KOATUU-based) codes
@@ -156,9 +158,9 @@ def _hromada(b, reg, name, codes, raion, hromada, members) -> int:
     hcode, r_eid = codes[2][:9], raion.get(codes[1][:6])
     h = hromada.get(hcode, {})
     hk = key(name) or ""
-    named = [m for m in members.get(hcode, ()) if _name_match(hk, key(b.entries[m][NAME]) or "") >= 1]
-    centre = max(named, key=lambda m: b.entries[m][POP]) if named else None
-    lat, lon = (b.entries[centre][LAT], b.entries[centre][LON]) if centre is not None else (h.get("lat"), h.get("lon"))
+    named = [m for m in members.get(hcode, ()) if _name_match(hk, key(b.entries[m].name) or "") >= 1]
+    centre = max(named, key=lambda m: b.entries[m].pop) if named else None
+    lat, lon = (b.entries[centre].lat, b.entries[centre].lon) if centre is not None else (h.get("lat"), h.get("lon"))
     if lat is None:
         return 0
     en = h.get("name_en") or display(name)
@@ -166,9 +168,9 @@ def _hromada(b, reg, name, codes, raion, hromada, members) -> int:
     if h.get("name_ru"):
         aliases.append(f"{h['name_ru']} громада")
     iso = iso_of(codes[0])
-    a2 = b.entries[r_eid][NAME] if r_eid is not None else None
+    a2 = b.entries[r_eid].name if r_eid is not None else None
     eid = reg.add("katottg", "admin2", f"{en} Hromada", "UA", iso, a2=a2, lat=lat, lon=lon,
-                  city=b.entries[centre][NAME] if centre is not None else None, parent=r_eid, aliases=aliases)
+                  city=b.entries[centre].name if centre is not None else None, parent=r_eid, aliases=aliases)
     if h:
         b.srcs[eid].add("ocha")
     return 1
@@ -176,13 +178,13 @@ def _hromada(b, reg, name, codes, raion, hromada, members) -> int:
 
 def _city_district(b, reg, name, city) -> int:
     ce = b.entries[city]
-    hits = [d for d in reg.lookup(ce[A1], "city_district", name) if b.entries[d][PARENT] == city]
+    hits = [d for d in reg.lookup(ce.a1, "city_district", name) if b.entries[d].parent == city]
     if hits:
         reg.merge(hits[0], SRC, [name, f"{name} район"])
         return 1
     shown = display(name)
     shown = shown[:-2] + "yi" if shown.endswith("yy") else shown
-    reg.add(SRC, "city_district", f"{shown} District", "UA", ce[A1], a2=ce[4], city=ce[NAME], pop=ce[POP] // 10,
+    reg.add(SRC, "city_district", f"{shown} District", "UA", ce.a1, a2=ce.a2, city=ce.name, pop=ce.pop // 10,
             parent=city, aliases=[name, f"{name} район"])
     return 1
 
@@ -191,20 +193,20 @@ def _raion_centres(b, raion: dict[str, int], centroids: dict[int, tuple[float, f
     """Centre each raion on the most populous town named after it; else keep a known centre; else OCHA."""
     towns: dict[int, list[int]] = defaultdict(list)
     for eid, e in enumerate(b.entries):
-        if e[LEVEL] == "city" and e[PARENT] in centroids:
-            towns[e[PARENT]].append(eid)
+        if e.level == "city" and e.parent in centroids:
+            towns[e.parent].append(eid)
     for r_eid in set(raion.values()):
         e = b.entries[r_eid]
         centroid = centroids[r_eid]
         stems = {s for n in b.names[r_eid] if (s := key(n))}
-        named = [t for t in towns.get(r_eid, ()) if any(_name_match(s, key(b.entries[t][NAME]) or "") >= 2
+        named = [t for t in towns.get(r_eid, ()) if any(_name_match(s, key(b.entries[t].name) or "") >= 2
                                                          for s in stems)]
         if named:
-            c = b.entries[max(named, key=lambda t: b.entries[t][POP])]
-            e[LAT], e[LON], e[CITY] = c[LAT], c[LON], c[NAME]
-        elif e[LAT] is None or km(e[LAT], e[LON], *centroid) > 80:
-            e[LAT], e[LON], e[CITY] = centroid[0], centroid[1], None
-        e[POP] = max(e[POP], sum(b.entries[t][POP] for t in towns.get(r_eid, ())))
+            c = b.entries[max(named, key=lambda t: b.entries[t].pop)]
+            e.lat, e.lon, e.city = c.lat, c.lon, c.name
+        elif e.lat is None or km(e.lat, e.lon, *centroid) > 80:
+            e.lat, e.lon, e.city = centroid[0], centroid[1], None
+        e.pop = max(e.pop, sum(b.entries[t].pop for t in towns.get(r_eid, ())))
 
 
 def _nearest_raion(b, reg: Registry, hromada: dict, raion: dict[str, int]) -> int:
@@ -214,15 +216,15 @@ def _nearest_raion(b, reg: Registry, hromada: dict, raion: dict[str, int]) -> in
             grid[(math.floor(h["lat"] * 2), math.floor(h["lon"] * 2))].append((h["lat"], h["lon"], r_eid))
     n = 0
     for eid, e in enumerate(b.entries):
-        if e[LEVEL] != "city" or e[LAT] is None or e[CC] != "UA":
+        if e.level != "city" or e.lat is None or e.cc != "UA":
             continue
-        if e[PARENT] is not None and b.entries[e[PARENT]][LEVEL] == "admin2":
+        if e.parent is not None and b.entries[e.parent].level == "admin2":
             continue
-        gy, gx = math.floor(e[LAT] * 2), math.floor(e[LON] * 2)
+        gy, gx = math.floor(e.lat * 2), math.floor(e.lon * 2)
         near = [c for dy in (-1, 0, 1) for dx in (-1, 0, 1) for c in grid.get((gy + dy, gx + dx), ())]
-        near = [c for c in near if b.entries[c[2]][A1] == e[A1]]
+        near = [c for c in near if b.entries[c[2]].a1 == e.a1]
         if near:
-            d, r_eid = min((km(e[LAT], e[LON], c[0], c[1]), c[2]) for c in near)
+            d, r_eid = min((km(e.lat, e.lon, c[0], c[1]), c[2]) for c in near)
             if d <= 25:
                 reg.set_parent(eid, r_eid)
                 b.srcs[eid].add("nearest_hromada")

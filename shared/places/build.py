@@ -16,13 +16,49 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from . import sources
 from .normalize import base, split_descriptors, stem
 
-FORMAT_VERSION = 1
-# entry tuple layout (shared with index.py)
-LEVEL, NAME, CC, A1, A2, CITY, LAT, LON, POP, GID, PARENT = range(11)
+FORMAT_VERSION = 1  # bump when the index layout changes
+
+
+class Entry(NamedTuple):
+    """One place of the loaded index (the index file stores plain tuples in this field order)."""
+
+    level: str  # country, admin1, admin2, city, city_district, sea
+    name: str  # English name
+    cc: str | None  # ISO 3166-1 alpha-2
+    a1: str | None  # ISO 3166-2 code of its first-level unit
+    a2: str | None = None  # English name of its district
+    city: str | None = None  # its city (city districts), or a district's centre
+    lat: float | None = None
+    lon: float | None = None
+    pop: int = 0
+    gid: int | None = None  # GeoNames id
+    parent: int | None = None  # entry id of the district or city it lies in
+
+
+@dataclass(slots=True)
+class Row:
+    """One place while the index is built; importers fill its fields in place. Same fields as `Entry`."""
+
+    level: str
+    name: str
+    cc: str | None
+    a1: str | None
+    a2: str | None = None
+    city: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    pop: int = 0
+    gid: int | None = None
+    parent: int | None = None
+
+    def as_tuple(self) -> tuple:
+        return (self.level, self.name, self.cc, self.a1, self.a2, self.city, self.lat, self.lon, self.pop,
+                self.gid, self.parent)
 
 
 @dataclass
@@ -53,7 +89,7 @@ def _shchina(alias: str) -> str | None:
 
 class _Builder:
     def __init__(self, progress: Callable[[str], None]):
-        self.entries: list[list] = []
+        self.entries: list[Row] = []
         self.names: list[set[str]] = []
         self.srcs: list[set[str]] = []
         self.src_label = "embedded"
@@ -74,7 +110,7 @@ class _Builder:
         parent=None,
         aliases=(),
     ) -> int:
-        self.entries.append([level, name, cc, a1, a2, city, lat, lon, pop, gid, parent])
+        self.entries.append(Row(level, name, cc, a1, a2, city, lat, lon, pop, gid, parent))
         self.names.append({name, *[a for a in aliases if a]})
         self.srcs.append({self.src_label})
         return len(self.entries) - 1
@@ -86,10 +122,10 @@ class _Builder:
         best = None
         for eid in city_ids:
             e = self.entries[eid]
-            if a1 and e[A1] != a1:
+            if a1 and e.a1 != a1:
                 continue
             if any((kk := _keys(n)) and kk[1] == k[1] for n in self.names[eid]):
-                if best is None or e[POP] > self.entries[best][POP]:
+                if best is None or e.pop > self.entries[best].pop:
                     best = eid
         return best
 
@@ -167,7 +203,7 @@ def _collect_embedded(b: _Builder, say: Callable[[str], None]) -> dict:
             name,
             row["countrycode"],
             iso,
-            a2=b.entries[a2][NAME] if a2 is not None else None,
+            a2=b.entries[a2].name if a2 is not None else None,
             city=name,
             lat=row["latitude"],
             lon=row["longitude"],
@@ -183,26 +219,26 @@ def _collect_embedded(b: _Builder, say: Callable[[str], None]) -> dict:
     by_a1: dict[str, list[int]] = defaultdict(list)
     for eid in city_ids:
         e = b.entries[eid]
-        if e[PARENT] is not None and b.entries[e[PARENT]][LEVEL] == "admin2":
-            by_a2[e[PARENT]].append(eid)
-        if e[A1]:
-            by_a1[e[A1]].append(eid)
+        if e.parent is not None and b.entries[e.parent].level == "admin2":
+            by_a2[e.parent].append(eid)
+        if e.a1:
+            by_a1[e.a1].append(eid)
     for iso, eid in a1_eid.items():
         e = b.entries[eid]
-        e[POP] = sum(b.entries[c][POP] for c in by_a1.get(iso, ()))
+        e.pop = sum(b.entries[c].pop for c in by_a1.get(iso, ()))
         cap = a1_table.get(iso, {}).get("capital")
         c = (b.find_city(cap, iso, by_a1.get(iso, [])) or b.find_city(cap, None, city_ids)) if cap else None
         if c is None and by_a1.get(iso):
-            c = max(by_a1[iso], key=lambda i: b.entries[i][POP])
+            c = max(by_a1[iso], key=lambda i: b.entries[i].pop)
         if c is not None:
-            e[LAT], e[LON], e[CITY] = b.entries[c][LAT], b.entries[c][LON], b.entries[c][NAME]
+            e.lat, e.lon, e.city = b.entries[c].lat, b.entries[c].lon, b.entries[c].name
     for eid in a2_eid.values():
         e = b.entries[eid]
         members = by_a2.get(eid, [])
-        e[POP] = sum(b.entries[c][POP] for c in members)
-        k = _keys(e[NAME])
+        e.pop = sum(b.entries[c].pop for c in members)
+        k = _keys(e.name)
         pick = None
-        a1pool = by_a1.get(e[A1], [])
+        a1pool = by_a1.get(e.a1, [])
         for pool, strength in ((members, 1), (a1pool, 2), (members, 0), (a1pool, 1)):
             if strength == 0:
                 named = list(pool)
@@ -210,13 +246,13 @@ def _collect_embedded(b: _Builder, say: Callable[[str], None]) -> dict:
                 named = [
                     c
                     for c in pool
-                    if k and (ck := _keys(b.entries[c][NAME])) and _name_match(k[1], ck[1]) >= strength
+                    if k and (ck := _keys(b.entries[c].name)) and _name_match(k[1], ck[1]) >= strength
                 ]
             if named:
-                pick = max(named, key=lambda i: b.entries[i][POP])
+                pick = max(named, key=lambda i: b.entries[i].pop)
                 break
         if pick is not None:
-            e[LAT], e[LON], e[CITY] = b.entries[pick][LAT], b.entries[pick][LON], b.entries[pick][NAME]
+            e.lat, e.lon, e.city = b.entries[pick].lat, b.entries[pick].lon, b.entries[pick].name
     # our own tables: city districts, descriptor translations, countries and seas
     n_cd = 0
     for r in sources.read_tsv("city_districts.tsv"):
@@ -230,13 +266,13 @@ def _collect_embedded(b: _Builder, say: Callable[[str], None]) -> dict:
         b.add(
             "city_district",
             r["name_en"],
-            ce[CC],
-            ce[A1],
-            a2=ce[A2],
-            city=ce[NAME],
+            ce.cc,
+            ce.a1,
+            a2=ce.a2,
+            city=ce.name,
             lat=lat,
             lon=lon,
-            pop=ce[POP] // 10,
+            pop=ce.pop // 10,
             parent=c,
             aliases=[r["ru"], r["uk"], *r["en_alt"].split("|")],
         )
@@ -247,7 +283,7 @@ def _collect_embedded(b: _Builder, say: Callable[[str], None]) -> dict:
             if k := _keys(adj):
                 desc[k[1]].add(r["en"])
     for eid, e in enumerate(b.entries):
-        if e[LEVEL] in ("admin2", "city_district"):
+        if e.level in ("admin2", "city_district"):
             stems = {k[1] for n in b.names[eid] if (k := _keys(n))}
             for st in stems & desc.keys():
                 b.names[eid] |= desc[st]
@@ -273,7 +309,7 @@ def _write(
     stemd: dict[str, set[int]] = defaultdict(set)
     based: dict[str, set[int]] = defaultdict(set)
     for eid, names in enumerate(b.names):
-        lvl = b.entries[eid][LEVEL]
+        lvl = b.entries[eid].level
         for n in names:
             k = _keys(n)
             if not k:
@@ -287,11 +323,11 @@ def _write(
     for k, eids in stemd.items():
         blocks[k[0]].append(k)
         for eid in eids:
-            if b.entries[eid][A1]:
-                a1keys[b.entries[eid][A1]].add(k)
+            if b.entries[eid].a1:
+                a1keys[b.entries[eid].a1].add(k)
     payload = {
         "version": FORMAT_VERSION,
-        "entries": [tuple(e) for e in b.entries],
+        "entries": [e.as_tuple() for e in b.entries],
         "full": {k: tuple(sorted(v)) for k, v in full.items()},
         "stem": {k: tuple(sorted(v)) for k, v in stemd.items()},
         "base": {k: tuple(sorted(v)) for k, v in based.items()},
@@ -309,7 +345,7 @@ def _write(
     tmp.replace(out_path)
     counts: dict[str, int] = defaultdict(int)
     for e in b.entries:
-        counts[e[LEVEL]] += 1
+        counts[e.level] += 1
     counts["city_district_rows"] = n_cd
     stats = IndexStats(
         path=out_path,

@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import sources
-from ..build import A1, LEVEL, PARENT
 from . import files
 from .merge import Registry, display, key
 
@@ -36,7 +35,7 @@ def load(b, reg: Registry, ctx: dict, folder: Path, say) -> list[str]:
         n = miss = 0
         for r in files.admin_codes(p):
             eid = a2_eid.get(r["code"]) or reg.by_gid.get(r["gid"])
-            if eid is None or b.entries[eid][LEVEL] != "admin2":
+            if eid is None or b.entries[eid].level != "admin2":
                 miss += 1  # pre-2020 Ukrainian raions and other retired units: no coordinates to give them
                 continue
             reg.merge(eid, "geonames_admin2", [r["name"], r["asciiname"]])
@@ -77,7 +76,7 @@ def load(b, reg: Registry, ctx: dict, folder: Path, say) -> list[str]:
                               lon=r["lon"], pop=r["pop"], gid=int(r["geonameid"]), parent=a1_eid.get(iso),
                               aliases=aliases)
                 n_new += 1
-            if a2 is not None and (b.entries[eid][PARENT] is None or b.entries[eid][PARENT] == a1_eid.get(iso)):
+            if a2 is not None and (b.entries[eid].parent is None or b.entries[eid].parent == a1_eid.get(iso)):
                 reg.set_parent(eid, a2)
         used.append(f"GeoNames {p.name} (CC BY 4.0)")
         say(f"{p.name}: {n_m} places merged, {n_new} added")
@@ -97,7 +96,7 @@ def _by_postal(b, reg: Registry, a1_eid: dict[str, int], path: Path) -> int:
             for n in b.names[eid]:
                 if k := key(n):
                     by_a1.setdefault(k, iso)
-    a2s = [i for i, e in enumerate(b.entries) if e[LEVEL] == "admin2" and (e[A1] or "").startswith("BY-")]
+    a2s = [i for i, e in enumerate(b.entries) if e.level == "admin2" and (e.a1 or "").startswith("BY-")]
     raion: dict[tuple[str, str], int | None] = {}
     n = 0
     for r in files.postal(path):
@@ -110,7 +109,7 @@ def _by_postal(b, reg: Registry, a1_eid: dict[str, int], path: Path) -> int:
         rk = (iso, r["admin_name2"])
         if rk not in raion:
             want = key(r["admin_name2"]) or "~"
-            raion[rk] = next((a for a in a2s if b.entries[a][A1] == iso and any(
+            raion[rk] = next((a for a in a2s if b.entries[a].a1 == iso and any(
                 (k := key(nm)) and (k == want or k.startswith(want[:5])) for nm in b.names[a])), None)
         shown = display(name)
         eid = reg.add("geonames_postal", "city", shown, "BY", iso, city=shown, lat=r["lat"], lon=r["lon"],

@@ -1,8 +1,9 @@
 """Text normalisation for gazetteer matching: a script-independent matching key, a crude stem that
 removes Russian/Ukrainian case endings and the adjectival tails of English renderings (-sky, -skiy,
 -skoye, -skaya ...), and recognition of descriptor words (oblast, region, district, район, вулиця ...)
-that carry a level hint. The transliteration table is our own (no GPL code): Cyrillic (ru+uk) is mapped
-to Latin, then Latin spellings are folded coarsely (kh/g->h, y/j->i, doubled letters collapsed), so
+that carry a level hint. Cyrillic (ru+uk) is mapped to Latin with the `match_key` letters of
+`shared/lang/data/translit.yaml` (our own table, no GPL code), then Latin spellings are folded coarsely
+(kh/g->h, y/j->i, doubled letters collapsed), so
 that "Харків", "Kharkiv" and "Харьков" land on nearby keys and "Брянской" and "Bryansk" on the same stem.
 """
 
@@ -12,63 +13,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
-_CYR = {
-    "а": "a",
-    "б": "b",
-    "в": "v",
-    "г": "g",
-    "ґ": "g",
-    "д": "d",
-    "е": "e",
-    "ё": "e",
-    "є": "e",
-    "ж": "zh",
-    "з": "z",
-    "и": "i",
-    "і": "i",
-    "ї": "i",
-    "й": "i",
-    "к": "k",
-    "л": "l",
-    "м": "m",
-    "н": "n",
-    "о": "o",
-    "п": "p",
-    "р": "r",
-    "с": "s",
-    "т": "t",
-    "у": "u",
-    "ф": "f",
-    "х": "h",
-    "ц": "ts",
-    "ч": "ch",
-    "ш": "sh",
-    "щ": "shch",
-    "ъ": "",
-    "ы": "i",
-    "ь": "",
-    "э": "e",
-    "ю": "iu",
-    "я": "ia",
-    "ў": "u",
-}
-# readable (BGN-like) romanisation, used only to render street names in English
-_CYR_READ = dict(
-    _CYR,
-    **{
-        "х": "kh",
-        "й": "y",
-        "ы": "y",
-        "ю": "yu",
-        "я": "ya",
-        "е": "e",
-        "ё": "yo",
-        "є": "ye",
-        "ї": "yi",
-        "и": "i",
-        "г": "g",
-    },
-)
+from shared.lang.translit import match_letters, romanize
+
 _LAT = {"ž": "zh", "š": "sh", "č": "ch", "ć": "ch", "ś": "s", "ź": "z", "ł": "l", "ŭ": "u", "ə": "a"}
 _APOS = "'’ʼ`´‘ʹ\u02bb"
 _CYR_RE = re.compile(r"[\u0400-\u04ff]")
@@ -125,11 +71,12 @@ def fold(text: str) -> str:
     s = "".join(ch for ch in s if ch not in "\u0301\u0300\u0341\u0340")
     s = unicodedata.normalize("NFC", s)
     out = []
+    cyr = match_letters()
     for ch in s:
         if ch in _APOS:
             continue
-        if ch in _CYR:
-            out.append(_CYR[ch])
+        if ch in cyr:
+            out.append(cyr[ch])
         elif ch in _LAT:
             out.append(_LAT[ch])
         else:
@@ -170,19 +117,9 @@ def base(stemmed: str) -> str | None:
     return None
 
 
-def read_romanize(text: str) -> str:
+def read_romanize(text: str, lang: str = "ru") -> str:
     """Readable Latin rendering of a Cyrillic street or place name (for display only)."""
-    out = []
-    for ch in text:
-        low = ch.lower()
-        if low in _CYR_READ:
-            r = _CYR_READ[low]
-            out.append(r.capitalize() if ch != low else r)
-        elif ch in _APOS:
-            continue
-        else:
-            out.append(ch)
-    return "".join(out)
+    return romanize(text, lang)
 
 
 def split_descriptors(text: str) -> tuple[str, str | None, str | None]:

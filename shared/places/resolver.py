@@ -14,7 +14,6 @@ from collections import defaultdict
 
 from shared.messages.events import Location, PlaceMention
 
-from .build import A1, A2, CC, CITY, GID, LAT, LEVEL, LON, NAME, PARENT, POP
 from .index import HINT_LEVELS, LEVEL_PRIOR, Gazetteer
 from .normalize import fold, is_cyrillic, read_romanize, segments, split_descriptors
 from .streets import street_location
@@ -66,16 +65,16 @@ class GazetteerGeocoder:
 
     def _inside(self, e: tuple, eid: int, parent_eid: int) -> bool:
         p = self.g.entries[parent_eid]
-        if p[LEVEL] == "country":
-            return e[CC] == p[CC]
-        if p[LEVEL] == "admin1":
-            return e[A1] == p[A1]
-        if p[LEVEL] == "admin2":
-            return e[PARENT] == parent_eid or (e[A2] == p[NAME] and e[A1] == p[A1])
-        if p[LEVEL] == "city":
-            return e[PARENT] == parent_eid or (e[LEVEL] == "city" and eid == parent_eid)
-        if p[LEVEL] == "city_district":
-            return e[PARENT] == p[PARENT]
+        if p.level == "country":
+            return e.cc == p.cc
+        if p.level == "admin1":
+            return e.a1 == p.a1
+        if p.level == "admin2":
+            return e.parent == parent_eid or (e.a2 == p.name and e.a1 == p.a1)
+        if p.level == "city":
+            return e.parent == parent_eid or (e.level == "city" and eid == parent_eid)
+        if p.level == "city_district":
+            return e.parent == p.parent
         return False
 
     # -- main entry point ---------------------------------------------------------------------
@@ -97,14 +96,14 @@ class GazetteerGeocoder:
                 # vote with the candidates that fit the mention's level ('Сумській області' is the oblast,
                 # not the villages called Sumska) when there are any
                 allowed = HINT_LEVELS.get(pm.level_hint or _WORD_HINT.get(word_lvl or "") or "", ())
-                pool = {e: v for e, v in cands.items() if self.g.entries[e][LEVEL] in allowed} or cands
+                pool = {e: v for e, v in cands.items() if self.g.entries[e].level in allowed} or cands
                 top = max(q for q, _ in pool.values())
                 best = [e for e, (q, _) in pool.items() if q >= top - 0.03]
                 for e in best:
                     ent = self.g.entries[e]
-                    if ent[A1]:
-                        va[ent[A1]] += 1 / len(best)
-                    if ent[LEVEL] == "city":
+                    if ent.a1:
+                        va[ent.a1] += 1 / len(best)
+                    if ent.level == "city":
                         vc[e] += 1 / len(best)
             votes_a1.append(va)
             votes_city.append(vc)
@@ -147,25 +146,25 @@ class GazetteerGeocoder:
         # inline parent ("Калининском районе Донецка", "district of Kharkiv")
         if parent_eid is None and tail:
             tc, _l, _t = g.candidates(tail, language)
-            tc = {e: v for e, v in tc.items() if g.entries[e][LEVEL] in ("city", "admin1", "admin2")}
+            tc = {e: v for e, v in tc.items() if g.entries[e].level in ("city", "admin1", "admin2")}
             if tc:
                 parent_eid = max(
-                    tc, key=lambda e: (tc[e][0] + LEVEL_PRIOR.get(g.entries[e][LEVEL], 0), g.entries[e][POP])
+                    tc, key=lambda e: (tc[e][0] + LEVEL_PRIOR.get(g.entries[e].level, 0), g.entries[e].pop)
                 )
         allowed = HINT_LEVELS.get(hint or "", ())
         core = split_descriptors(surface)[0]
         okrug_text = bool(re.search(r"okruh|urban|municipal|munitsipal|horodsk", fold(surface)))
         # fuzzy search when nothing matched exactly: parent's admin1, then the report's admin1s, then global
-        if not any(not allowed or g.entries[e][LEVEL] in allowed for e in cands):
+        if not any(not allowed or g.entries[e].level in allowed for e in cands):
             a1s = []
-            if parent_eid is not None and g.entries[parent_eid][A1]:
-                a1s.append(g.entries[parent_eid][A1])
+            if parent_eid is not None and g.entries[parent_eid].a1:
+                a1s.append(g.entries[parent_eid].a1)
             a1s += [a for a, _ in sorted(ctx_a1.items(), key=lambda x: -x[1]) if a not in a1s][:3]
             for a1 in a1s:
                 for e, v in g.fuzzy(core, a1=a1, cutoff=72).items():
                     if cands.get(e, (0,))[0] < v[0]:
                         cands[e] = v
-            if not any(not allowed or g.entries[e][LEVEL] in allowed for e in cands):
+            if not any(not allowed or g.entries[e].level in allowed for e in cands):
                 for e, v in g.fuzzy(core, cutoff=85).items():
                     if cands.get(e, (0,))[0] < v[0]:
                         cands[e] = v
@@ -178,59 +177,59 @@ class GazetteerGeocoder:
         scored = []
         for e, (q, how) in cands.items():
             ent = g.entries[e]
-            s = q + LEVEL_PRIOR.get(ent[LEVEL], 0) + 0.01 * math.log10(ent[POP] + 1)
+            s = q + LEVEL_PRIOR.get(ent.level, 0) + 0.01 * math.log10(ent.pop + 1)
             notes = [how]
             if allowed:
-                if ent[LEVEL] in allowed:
+                if ent.level in allowed:
                     s += 0.2
                 else:
                     s -= 0.3
-                    notes.append(f"level {ent[LEVEL]} does not fit hint {hint}")
+                    notes.append(f"level {ent.level} does not fit hint {hint}")
             if parent_eid is not None:
                 if self._inside(ent, e, parent_eid):
                     s += 0.25
-                    notes.append(f"inside {g.entries[parent_eid][NAME]}")
+                    notes.append(f"inside {g.entries[parent_eid].name}")
                 else:
                     s -= 0.2
-            if ent[LEVEL] == "admin1" and word_lvl == "oblast" and ent[CITY] == ent[NAME]:
+            if ent.level == "admin1" and word_lvl == "oblast" and ent.city == ent.name:
                 s -= 0.1  # "Moscow region" is the oblast, not the federal city
-            if ent[LEVEL] == "admin2" and word_lvl == "district":
-                okrug_entry = bool(re.search(r"okrug|urban|city|gorodsk|mis", ent[NAME], re.I))
+            if ent.level == "admin2" and word_lvl == "district":
+                okrug_entry = bool(re.search(r"okrug|urban|city|gorodsk|mis", ent.name, re.I))
                 if okrug_entry != okrug_text:
                     s -= 0.05
-            if ent[A1] and ctx_a1.get(ent[A1]):
-                s += min(0.15, 0.08 * ctx_a1[ent[A1]])
+            if ent.a1 and ctx_a1.get(ent.a1):
+                s += min(0.15, 0.08 * ctx_a1[ent.a1])
                 notes.append("consistent with other places in the report")
-            if ent[LEVEL] == "city_district" and ctx_city.get(ent[PARENT]):
+            if ent.level == "city_district" and ctx_city.get(ent.parent):
                 s += 0.15
-            elif ent[LEVEL] == "city_district" and parent_eid is None:
+            elif ent.level == "city_district" and parent_eid is None:
                 s -= 0.05  # a city district comes with its city; 'Oktyabrsky District, Rostov Oblast' is rural
-                notes.append(f"its city ({g.entries[ent[PARENT]][NAME]}) is not named")
-            if ent[LEVEL] == "city" and ctx_city.get(e) and parent_eid is None:
+                notes.append(f"its city ({g.entries[ent.parent].name}) is not named")
+            if ent.level == "city" and ctx_city.get(e) and parent_eid is None:
                 s += 0.02
-            if ent[LEVEL] == "city" and parent_eid is None and ent[POP] > 10_000:
+            if ent.level == "city" and parent_eid is None and ent.pop > 10_000:
                 # A bare name is the prominent city, not a same-named village that merely lies in a
                 # region the report also names ('Belgorod' beside 'Bryansk region').
-                s += 0.1 * (math.log10(ent[POP]) - 4.0)
+                s += 0.1 * (math.log10(ent.pop) - 4.0)
             scored.append((s, e, notes))
         scored.sort(key=lambda x: -x[0])
         best_s, eid, notes = scored[0]
         if parent_eid is not None and cands[eid][0] < 0.9 and not self._inside(g.entries[eid], eid, parent_eid):
             # only a loose match, and outside the place the text puts it in: trust the text's parent
-            why = f"only a loose match ({g.entries[eid][NAME]}) outside {g.entries[parent_eid][NAME]}"
+            why = f"only a loose match ({g.entries[eid].name}) outside {g.entries[parent_eid].name}"
             return self._via_parent(pm, parent_eid, why), None
         be = g.entries[eid]
         # rivals: other places (the same point at another level, e.g. a city and its urban okrug, is no rival)
         rivals = [
             s
             for s, e, _ in scored[1:]
-            if (g.entries[e][LAT], g.entries[e][LON]) != (be[LAT], be[LON]) or be[LAT] is None
+            if (g.entries[e].lat, g.entries[e].lon) != (be.lat, be.lon) or be.lat is None
         ]
         margin = best_s - rivals[0] if rivals else 0.5
         close = sum(1 for s in rivals if best_s - s < 0.05)
         q = cands[eid][0]
         conf = q * (0.55 + 0.45 * min(1.0, margin / 0.15)) * max(0.3, 1 - 0.1 * close)
-        if allowed and g.entries[eid][LEVEL] not in allowed:
+        if allowed and g.entries[eid].level not in allowed:
             conf *= 0.6
         reason = "; ".join(notes)
         if rivals and margin < 0.05:
@@ -241,25 +240,25 @@ class GazetteerGeocoder:
         g = self.g
         e = g.entries[eid]
         a1_name = None
-        if e[A1]:
-            a1e = g.a1_entry(e[A1])
-            a1_name = g.entries[a1e][NAME] if a1e is not None else None
-        lvl = e[LEVEL]
-        name, lat, lon, prec = e[NAME], e[LAT], e[LON], lvl
-        city = e[CITY] if lvl in ("city", "city_district") else None
+        if e.a1:
+            a1e = g.a1_entry(e.a1)
+            a1_name = g.entries[a1e].name if a1e is not None else None
+        lvl = e.level
+        name, lat, lon, prec = e.name, e.lat, e.lon, lvl
+        city = e.city if lvl in ("city", "city_district") else None
         if lvl == "city_district":
-            name = f"{e[NAME]}, {e[CITY]}"
-            if lat is None and e[PARENT] is not None:
-                p = g.entries[e[PARENT]]
-                lat, lon, prec = p[LAT], p[LON], "city"
-                reason += f"; district has no coordinates of its own, using {p[NAME]}"
-        if lvl == "admin2" and lat is None and e[A1]:
-            a1e = g.a1_entry(e[A1])
+            name = f"{e.name}, {e.city}"
+            if lat is None and e.parent is not None:
+                p = g.entries[e.parent]
+                lat, lon, prec = p.lat, p.lon, "city"
+                reason += f"; district has no coordinates of its own, using {p.name}"
+        if lvl == "admin2" and lat is None and e.a1:
+            a1e = g.a1_entry(e.a1)
             if a1e is not None:
-                lat, lon, prec = g.entries[a1e][LAT], g.entries[a1e][LON], "admin1"
+                lat, lon, prec = g.entries[a1e].lat, g.entries[a1e].lon, "admin1"
                 reason += "; district centre unknown, using the oblast capital"
-        if lvl == "admin2" and e[CITY]:
-            reason += f"; centre {e[CITY]}"
+        if lvl == "admin2" and e.city:
+            reason += f"; centre {e.city}"
         if "ocha_hromada_centroid" in g.sources_of(eid):
             reason += "; approximate coordinates (centroid of its hromada)"
         if lat is None:
@@ -268,23 +267,23 @@ class GazetteerGeocoder:
             mention=pm.text,
             span=pm.span,
             name=name,
-            country_code=e[CC],
-            admin1_code=e[A1],
+            country_code=e.cc,
+            admin1_code=e.a1,
             admin1=a1_name,
-            admin2=e[A2] if lvl in ("admin2", "city", "city_district") else None,
+            admin2=e.a2 if lvl in ("admin2", "city", "city_district") else None,
             city=city,
             lat=lat,
             lon=lon,
             precision=prec,
             confidence=conf,
             reason=reason,
-            geonames_id=e[GID],
+            geonames_id=e.gid,
         )
 
     def _via_parent(self, pm: PlaceMention, parent_eid: int, why: str) -> Location:
         """A settlement the gazetteer does not know, inside a parent the text names ('Strelkovka in the
         Zhukovsky district'): keep its name, use the parent's coordinates, and say so."""
-        loc = self._location(pm, parent_eid, 0.5, f"{why}; using the enclosing {self.g.entries[parent_eid][NAME]}")
+        loc = self._location(pm, parent_eid, 0.5, f"{why}; using the enclosing {self.g.entries[parent_eid].name}")
         raw = (pm.normalized or pm.text).strip()
         name = read_romanize(raw) if is_cyrillic(raw) else raw
         name = f"{name[:1].upper()}{name[1:]}"
