@@ -61,10 +61,15 @@ def _place_key(loc: Location) -> str:
 
 def build_events(result: ExtractionResult, locations: list[Location]) -> list[IncidentEvent]:
     """One event per (type, weapon, resolved place): two mentions of one place merge, keeping the
-    first value of each field and all the evidence."""
+    first value of each field and all the evidence. An event whose place resolves nowhere in the
+    report's geography is not published: the resolver abstains to the report's region for every
+    mention the text marks as a place, so what is left is a bare name that is no place there
+    (a surname, a word the gazetteer happens to know)."""
     merged: dict[str, IncidentEvent] = {}
     for ev in result.events:
         loc = locations[ev.place] if ev.place is not None and ev.place < len(locations) else NO_PLACE
+        if loc.precision is None:
+            continue
         event_id = derived_id(result.article_id, ev.type, ev.weapon, _place_key(loc))
         incoming = _public(ev, event_id, result, loc)
         if event_id in merged:

@@ -22,6 +22,9 @@ LevelHint = Literal[
     "country", "oblast", "district", "raion", "hromada", "city", "village", "city_district", "street", "sea"
 ]
 Span = tuple[int, int]
+# What in the text says a mention names a place: a descriptor word ("district", "области", "village
+# of"), a locative preposition ("over", "над", "у"), or nothing but the name itself.
+PlaceCue = Literal["descriptor", "preposition", "name"]
 
 
 class Evidence(Frozen):
@@ -58,6 +61,7 @@ class PlaceMention(Frozen):
     parent: int | None = None
     street: str | None = None  # for street mentions: the street's name
     house_numbers: list[str] = Field(default_factory=list)
+    cue: PlaceCue | None = None  # what says it is a place (None: not stated, as before schema 3)
 
 
 class ExtractedEvent(Frozen):
@@ -90,7 +94,7 @@ class ExtractionResult(Frozen):
 
 class PlacesExtracted(Message):
     EVENT_TYPE: ClassVar[str] = "article.extracted"
-    SCHEMA_VERSION: ClassVar[int] = 2  # 2: version, previous
+    SCHEMA_VERSION: ClassVar[int] = 3  # 2: version, previous; 3: PlaceMention.cue
     payload: ExtractionResult
 
 

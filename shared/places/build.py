@@ -214,6 +214,7 @@ def _collect_embedded(b: _Builder, say: Callable[[str], None]) -> dict:
         )
         city_ids.append(eid)
     say(f"cities500 RU/UA/BY: {len(city_ids)}")
+    say(f"alternate names that are another town's own name, dropped: {_drop_borrowed_names(b, city_ids)}")
     # populations and representative points of admin units
     by_a2: dict[int, list[int]] = defaultdict(list)
     by_a1: dict[str, list[int]] = defaultdict(list)
@@ -299,6 +300,37 @@ def _collect_embedded(b: _Builder, say: Callable[[str], None]) -> dict:
             aliases=r["aliases"].split("|"),
         )
     return {"a1_eid": a1_eid, "a2_eid": a2_eid, "city_ids": city_ids, "gcode_iso": gcode_iso, "n_cd": n_cd}
+
+
+BORROWED_MIN_POP = 10_000  # a town this large keeps its name: no other place takes it as an alternate name
+BORROWED_MIN_KM = 20.0
+
+
+def _drop_borrowed_names(b: _Builder, city_ids: list[int]) -> int:
+    """GeoNames lists some alternate names that are another town's own name (Krasnodar is also
+    "Novorossiysk" there). An alternate name that is the own name of another town of at least
+    BORROWED_MIN_POP people, more than BORROWED_MIN_KM away, is dropped, so that the name means that town."""
+    from shared.geo import haversine_km
+
+    own: dict[str, list[int]] = defaultdict(list)
+    for eid in city_ids:
+        e = b.entries[eid]
+        if e.pop >= BORROWED_MIN_POP and (k := _keys(e.name)):
+            own[k[0]].append(eid)
+    dropped = 0
+    for eid in city_ids:
+        e, names = b.entries[eid], b.names[eid]
+        own_key = _keys(e.name)
+        for alias in list(names):
+            k = _keys(alias)
+            if not k or (own_key and k[0] == own_key[0]):
+                continue
+            if any(o != eid and e.lat is not None and b.entries[o].lat is not None and
+                   haversine_km(e.lat, e.lon, b.entries[o].lat, b.entries[o].lon) > BORROWED_MIN_KM
+                   for o in own.get(k[0], ())):
+                names.discard(alias)
+                dropped += 1
+    return dropped
 
 
 def _write(

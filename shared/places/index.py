@@ -63,6 +63,7 @@ class Gazetteer:
         self._blocks: dict[str, list[str]] = payload["blocks"]
         self._a1keys: dict[str, list[str]] = payload["a1keys"]
         self._a1_eid = {e.a1: i for i, e in enumerate(self.entries) if e.level == "admin1"}
+        self.capitals = self._find_capitals()
         # sources per entry (rich index only); "minor" = a village known only from a national list, which
         # level_of does not treat as a known bare name (surnames like 'Bogomaz' are also village names)
         self._sources: list[str] | None = payload.get("entry_sources")
@@ -74,6 +75,16 @@ class Gazetteer:
                     major[src] = bool({"embedded", "hflabs_city", "geonames_places"} & set(src.split("+")))
                 if e.level == "city" and not major[src]:
                     self._minor[i] = 1
+
+    def _find_capitals(self) -> frozenset[int]:
+        """Entry ids of the regional capitals (the most populous city named like its region's centre)."""
+        wanted = {(e.a1, e.city) for e in self.entries if e.level == "admin1" and e.city}
+        best: dict[tuple, int] = {}
+        for i, e in enumerate(self.entries):
+            k = (e.a1, e.name)
+            if e.level == "city" and k in wanted and (k not in best or e.pop > self.entries[best[k]].pop):
+                best[k] = i
+        return frozenset(best.values())
 
     def sources_of(self, eid: int) -> tuple[str, ...]:
         """The sources an entry was built from ('embedded' for the default index)."""
@@ -158,6 +169,20 @@ class Gazetteer:
                 if cands.get(e, (0,))[0] < v[0]:
                     cands[e] = v
         return cands, lvl, tail
+
+    def population(self, surface: str, language: str) -> int:
+        """How many people live in the largest place `surface` (possibly inflected) names: a town's
+        population; a region, district, country or sea counts as large (10**7). 0 for no place."""
+        if not surface or len(surface.strip()) < 3:
+            return 0
+        cands, _lvl, _tail = self.candidates(surface, language)
+        best = 0
+        for e, (q, _how) in cands.items():
+            if q < 0.95:
+                continue
+            ent = self.entries[e]
+            best = max(best, ent.pop if ent.level in ("city", "city_district") else 10**7)
+        return best
 
     def level_of(self, surface: str, language: str) -> str | None:
         """LevelHint of the most likely place named by `surface` (None if not a known place name)."""

@@ -14,10 +14,14 @@ from collections import defaultdict
 
 from shared.messages.events import Location, PlaceMention
 
+from .geography import Geography, famous
 from .index import HINT_LEVELS, LEVEL_PRIOR, Gazetteer
 from .normalize import fold, is_cyrillic, read_romanize, segments, split_descriptors
 from .streets import street_location
 
+FUZZY_NEAR = 72  # RapidFuzz ratio for a misspelt district inside the report's regions ("Sholkhovskoye")
+FUZZY_ANYWHERE = 85  # ... and anywhere else the report's geography admits
+DISTINCT_POP = 20_000  # a town this large, the only one of its name, may lie outside the report's regions
 _WORD_HINT = {
     "oblast": "oblast",
     "district": "district",
@@ -78,15 +82,47 @@ class GazetteerGeocoder:
         return False
 
     # -- main entry point ---------------------------------------------------------------------
-    def resolve(self, places: list[PlaceMention], *, language: str, text: str = "") -> list[Location]:
+    def resolve(self, places: list[PlaceMention], *, language: str, text: str = "",
+                region: str | None = None) -> list[Location]:
+        """Locations for all of one report's mentions, resolved together (see `geography`);
+        `region` is the ISO 3166-2 code the report's source speaks for, when known."""
         try:
-            return self._resolve(places, language)
+            return self._resolve(places, language, region)
         except Exception as exc:  # never raise into the service
             return [Location(mention=p.text, span=p.span, reason=f"geocoder error: {exc!r}") for p in places]
 
-    def _resolve(self, places: list[PlaceMention], language: str) -> list[Location]:
+    def geography(self, places: list[PlaceMention], info: list, region: str | None = None) -> Geography:
+        """The report's anchors: the regions it names, the large cities it names, its source's region."""
+        geo = Geography()
+        if region:
+            geo.add(region, f"{region}, the region the source speaks for")
+        for pm, (cands, word_lvl, *_) in zip(places, info, strict=True):
+            allowed = HINT_LEVELS.get(pm.level_hint or _WORD_HINT.get(word_lvl or "") or "", ())
+            pool = {e: v for e, v in cands.items() if self.g.entries[e].level in allowed} or cands
+            if not pool:
+                continue
+            top = max(q for q, _ in pool.values())
+            if top < 0.9:
+                continue
+            best = [e for e, (q, _) in pool.items() if q >= top - 0.03]
+            # a famous reading wins over its namesakes ("Kaluga" is the city, not a village called so)
+            fame = [e for e in best if famous(self.g.entries[e], self.g.capitals, e)]
+            if len({self.g.entries[e].a1 for e in fame}) == 1:
+                best = fame
+            elif len({self.g.entries[e].a1 for e in best}) != 1:
+                continue  # an ambiguous name anchors nothing
+            e = max(best, key=lambda e: self.g.entries[e].pop)
+            ent = self.g.entries[e]
+            if ent.level == "admin1" or (ent.level == "city" and famous(ent, self.g.capitals, e)):
+                a1e = self.g.a1_entry(ent.a1) if ent.a1 else None
+                region_name = self.g.entries[a1e].name if a1e is not None else ent.a1
+                geo.add(ent.a1, f"{region_name}, named as '{pm.text}'", ent)
+        return geo
+
+    def _resolve(self, places: list[PlaceMention], language: str, region: str | None = None) -> list[Location]:
         n = len(places)
         info = [self._cands(p, language) for p in places]
+        geo = self.geography(places, info, region)
         # votes: which admin1 / city each mention most likely refers to (for the others' context)
         votes_a1: list[dict[str, float]] = []
         votes_city: list[dict[int, float]] = []
@@ -129,15 +165,16 @@ class GazetteerGeocoder:
             if par is not None and par not in stack:
                 do(par, stack + (i,))
             parent_eid = chosen[par] if par is not None else None
-            out[i], chosen[i] = self._one(i, pm, info[i], parent_eid, ctx(i), language, out, places)
+            out[i], chosen[i] = self._one(i, pm, info[i], parent_eid, ctx(i), language, out, places, geo)
 
         for i in range(n):
             do(i)
         return [o for o in out]  # type: ignore[misc]
 
-    def _one(self, i, pm, info, parent_eid, context, language, out, places):
+    def _one(self, i, pm, info, parent_eid, context, language, out, places, geo: Geography):
         cands, word_lvl, tail, surface = info
         cands = dict(cands)
+        refused: dict[int, str] = {}
         hint = pm.level_hint or _WORD_HINT.get(word_lvl or "")
         if hint == "street" or pm.street:
             return street_location(i, pm, places, out), None
@@ -152,28 +189,39 @@ class GazetteerGeocoder:
                     tc, key=lambda e: (tc[e][0] + LEVEL_PRIOR.get(g.entries[e].level, 0), g.entries[e].pop)
                 )
         allowed = HINT_LEVELS.get(hint or "", ())
+        cands, notes_geo = self._in_geography(cands, parent_eid, geo, refused, pm.cue)
         core = split_descriptors(surface)[0]
         okrug_text = bool(re.search(r"okruh|urban|municipal|munitsipal|horodsk", fold(surface)))
-        # fuzzy search when nothing matched exactly: parent's admin1, then the report's admin1s, then global
-        if not any(not allowed or g.entries[e].level in allowed for e in cands):
+        # fuzzy search when nothing matched exactly, for a mention the text marks as a place (a name
+        # alone is never read loosely): inside the parent's region, then the report's anchors (or,
+        # without anchors, the regions the other mentions point at), then anywhere the geography admits
+        if pm.cue != "name" and not any(not allowed or g.entries[e].level in allowed for e in cands):
             a1s = []
             if parent_eid is not None and g.entries[parent_eid].a1:
                 a1s.append(g.entries[parent_eid].a1)
-            a1s += [a for a, _ in sorted(ctx_a1.items(), key=lambda x: -x[1]) if a not in a1s][:3]
+            near = list(geo.regions) if geo else [a for a, _ in sorted(ctx_a1.items(), key=lambda x: -x[1])][:3]
+            a1s += [a for a in near if a not in a1s]
+            # loose only among the few units of a level the text names ("Sholkhovskoye district");
+            # among a region's thousands of villages a loose match is mostly chance
+            near_cutoff = FUZZY_NEAR if allowed and "city" not in allowed else FUZZY_ANYWHERE
             for a1 in a1s:
-                for e, v in g.fuzzy(core, a1=a1, cutoff=72).items():
-                    if cands.get(e, (0,))[0] < v[0]:
+                for e, v in g.fuzzy(core, a1=a1, cutoff=near_cutoff).items():
+                    if cands.get(e, (0,))[0] < v[0] and (not allowed or g.entries[e].level in allowed):
                         cands[e] = v
             if not any(not allowed or g.entries[e].level in allowed for e in cands):
-                for e, v in g.fuzzy(core, cutoff=85).items():
-                    if cands.get(e, (0,))[0] < v[0]:
+                fuzzy, more = self._in_geography(g.fuzzy(core, cutoff=FUZZY_ANYWHERE), parent_eid, geo, refused, "name")
+                notes_geo.update(more)
+                for e, v in fuzzy.items():
+                    if cands.get(e, (0,))[0] < v[0] and (not allowed or g.entries[e].level in allowed):
                         cands[e] = v
         if not cands:
+            why = f"no gazetteer entry matches '{surface}'"
+            if refused:
+                e, where = next(iter(refused.items()))
+                why = f"'{surface}' is {g.entries[e].name} ({where}) only outside every region the report names"
             if parent_eid is not None:
-                return self._via_parent(pm, parent_eid, f"no gazetteer entry matches '{surface}'"), None
-            return Location(
-                mention=pm.text, span=pm.span, reason=f"no gazetteer entry matches '{surface}'"
-            ), None
+                return self._via_parent(pm, parent_eid, why), None
+            return self._abstain(pm, geo, why), None
         scored = []
         for e, (q, how) in cands.items():
             ent = g.entries[e]
@@ -200,6 +248,8 @@ class GazetteerGeocoder:
             if ent.a1 and ctx_a1.get(ent.a1):
                 s += min(0.15, 0.08 * ctx_a1[ent.a1])
                 notes.append("consistent with other places in the report")
+            if e in notes_geo:
+                notes.append(notes_geo[e])
             if ent.level == "city_district" and ctx_city.get(ent.parent):
                 s += 0.15
             elif ent.level == "city_district" and parent_eid is None:
@@ -235,6 +285,39 @@ class GazetteerGeocoder:
         if rivals and margin < 0.05:
             reason += f"; ambiguous ({len(rivals)} other candidates), chose by context/population"
         return self._location(pm, eid, round(max(0.05, min(0.99, conf)), 3), reason), eid
+
+    def _in_geography(self, cands: dict, parent_eid: int | None, geo: Geography, refused: dict[int, str],
+                      cue: str | None = None) -> tuple[dict, dict[int, str]]:
+        """The candidates the report's geography admits, with a note on why each may lie where it
+        does; the others go to `refused` (entry id -> where it lies). A parent named in the text
+        decides instead (scored in `_one`), and a report without anchors admits everything."""
+        if parent_eid is not None or not geo:
+            return cands, {}
+        kept, notes = {}, {}
+        towns = [e for e, (q, _) in cands.items() if q >= 0.98 and self.g.entries[e].level == "city"]
+        for e, v in cands.items():
+            ent = self.g.entries[e]
+            where = geo.where(ent)
+            if where is None and famous(ent, self.g.capitals, e):
+                where = "named without its region: a region, regional capital or large city"
+            if where is None and cue in ("preposition", "descriptor") and towns == [e] and ent.pop >= DISTINCT_POP:
+                where = f"the only town of that name ({ent.pop:,} people), named as a place"
+            if where is None:
+                a1e = self.g.a1_entry(ent.a1) if ent.a1 else None
+                refused.setdefault(e, self.g.entries[a1e].name if a1e is not None else (ent.a1 or "elsewhere"))
+                continue
+            kept[e], notes[e] = v, where
+        return kept, notes
+
+    def _abstain(self, pm: PlaceMention, geo: Geography, why: str) -> Location:
+        """Nothing fits inside the report's geography: the region the report is about, when the text
+        says this is a place (a descriptor or a locative preposition); else no location."""
+        code = geo.primary
+        a1e = self.g.a1_entry(code) if code else None
+        if a1e is None or pm.cue not in ("descriptor", "preposition"):
+            return Location(mention=pm.text, span=pm.span, reason=why)
+        loc = self._location(pm, a1e, 0.3, f"{why}; placed at the region the report is about ({geo.regions[code]})")
+        return loc
 
     def _location(self, pm: PlaceMention, eid: int, conf: float, reason: str) -> Location:
         g = self.g

@@ -21,5 +21,9 @@ class PlaceLexicon(Protocol):
         """A level hint if `surface` (as it appears in text, possibly inflected) is a known place."""
         ...
 
+    def population(self, surface: str, language: str) -> int:
+        """People in the largest place `surface` names (a region or district counts as large); 0: none."""
+        ...
+
 
 __all__ = ["Extractor", "NlpResources", "PlaceLexicon", "detect_language", "load_resources"]

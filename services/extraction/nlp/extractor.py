@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from services.extraction.nlp.assemble import Assembler
+from services.extraction.nlp.evidence import without_weak_names
 from services.extraction.nlp.merge import finish
 from services.extraction.nlp.place_rules import Place
 from services.extraction.nlp.places import PlaceFinder
@@ -49,6 +50,7 @@ class Extractor:
         places = self._places.find(body, tokens, sentences, lang)
         sig = scan(self._res, body, tokens, lang, published_at)
         places = _not_people_or_numbers(places, sig)
+        places = without_weak_names(places, lang, self._res.words, self._places.lexicon)
         cands = Assembler(body, tokens, sentences, places, sig, self._res.article_one[lang], lang,
                           self._res.morph).run()
         events = finish(cands, sentences, sig, places, article_id, body)
@@ -58,8 +60,9 @@ class Extractor:
 
 def _not_people_or_numbers(places: list[Place], sig: Signals) -> list[Place]:
     """A claimant's name is not a place ("said Serhiy Lysak": no village Serhiy), nor is a number
-    word ("Nine drones were destroyed": not the town of Nizhyn), however the gazetteer reads them."""
-    spans = sig.people + [(n.start, n.end) for n in sig.numbers]
+    word ("Nine drones were destroyed": not the town of Nizhyn) or a weapon's name ("Geran"),
+    however the gazetteer reads them."""
+    spans = sig.people + [(n.start, n.end) for n in sig.numbers] + [(w.start, w.end) for w in sig.weapons]
     if not spans:
         return places
     keep = [p for p in places if not any(a <= p.start and p.end <= b for a, b in spans)]

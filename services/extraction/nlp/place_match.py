@@ -154,7 +154,7 @@ def preposition_rules(ctx: RuleContext, lexicon: Any) -> None:
                 break
             norm = ctx.norm_phrase(lo, hi)
             surface = ctx.text[toks[lo].start:toks[hi - 1].end]
-            ctx.add(lo, hi, norm, _bare_level(ctx, norm, strip_poss(surface), lexicon), "bare", grp)
+            ctx.add(lo, hi, norm, _bare_level(ctx, norm, strip_poss(surface), lexicon), "preposition", grp)
 
 
 def lexicon_rules(ctx: RuleContext, lexicon: Any) -> None:
@@ -218,7 +218,7 @@ def genitive_parents(ctx: RuleContext) -> None:
             if "gent" not in _tag(ctx, hi - 1) and not any("gent" in str(x.tag) for x in ctx.morph.parse(
                     toks[hi - 1].low, ctx.lang)[:3]):
                 continue
-            q = ctx.add(k, hi, ctx.norm_phrase(k, hi), None, "bare")
+            q = ctx.add(k, hi, ctx.norm_phrase(k, hi), None, "genitive")
             if q is not None:
                 p.parent = q
 

@@ -34,7 +34,7 @@ class Place:
     title: bool = False
     container: bool = False  # "в четырех районах Ростовской области": the area the text then itemises
     group: int | None = None
-    kind: str = "bare"
+    kind: str = "preposition"  # the rule that found it: descriptor, preposition, genitive, lexicon
     tl: int = 0
     th: int = 0
 

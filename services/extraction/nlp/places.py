@@ -21,6 +21,8 @@ from services.extraction.nlp.resources import NlpResources
 from services.extraction.nlp.text import Sentence, SpanIndex, Token
 from shared.messages.events import PlaceMention
 
+# what says a mention is a place, by the rule that found it (a genitive after a descriptor: "районе Волгограда")
+CUES = {"descriptor": "descriptor", "genitive": "descriptor", "preposition": "preposition", "lexicon": "name"}
 RANK = {"street": 0, "city_district": 1, "village": 2, "city": 2, "hromada": 3, "district": 3, "raion": 3,
         "oblast": 4, "country": 5}
 GAP_OF = re.compile(r"^\s+(?:of|in)\s+(?:the\s+)?$|^\s+(?:в|у|во)\s+$|"
@@ -44,6 +46,18 @@ class MemoLexicon:
         self._lexicon = lexicon
         self._memo: dict[tuple[str, str], Any] = {}
 
+    def population(self, surface: str, language: str) -> int:
+        key = ("population", surface, language)
+        try:
+            return self._memo[key]
+        except KeyError:
+            pass
+        value = int(self._lexicon.population(surface, language))
+        if len(self._memo) >= 200_000:
+            self._memo.clear()
+        self._memo[key] = value
+        return value
+
     def level_of(self, surface: str, language: str):
         key = (surface, language)
         try:
@@ -61,6 +75,10 @@ class PlaceFinder:
     def __init__(self, resources: NlpResources, lexicon: Any = None):
         self._res = resources
         self._lexicon = MemoLexicon(lexicon) if lexicon is not None else None
+
+    @property
+    def lexicon(self) -> MemoLexicon | None:
+        return self._lexicon
 
     def find(self, text: str, tokens: list[Token], sentences: list[Sentence], lang: str) -> list[Place]:
         g = self._res.places[lang]
@@ -166,7 +184,7 @@ class PlaceFinder:
             parent = pos.get(id(p.parent)) if p.parent is not None else None
             out.append(PlaceMention(text=p.text, span=(p.start, p.end), normalized=p.normalized,
                                     level_hint=p.level, parent=parent, street=p.street,
-                                    house_numbers=list(p.houses)))
+                                    house_numbers=list(p.houses), cue=CUES.get(p.kind)))
         return out
 
 

@@ -15,6 +15,7 @@ import yaml
 
 from services.extraction.nlp.numbers import NumberFinder
 from shared.lang.morph import Morph
+from shared.lang.words import WordKnowledge
 from shared.messages.articles import Language
 
 LEXICON_DIR = Path(__file__).parent / "lexicons"
@@ -88,6 +89,7 @@ class ClaimGrammar:
 @dataclass(frozen=True)
 class NlpResources:
     morph: Morph
+    words: WordKnowledge
     numbers: NumberFinder
     triggers: dict[str, re.Pattern]
     aux_triggers: dict[str, re.Pattern]
@@ -164,6 +166,7 @@ def load_resources(morph: Morph | None = None) -> NlpResources:
     morph = morph if morph is not None else Morph()
     return NlpResources(
         morph=morph,
+        words=WordKnowledge(morph),
         numbers=NumberFinder(nums, morph),
         triggers={lang: _grouped({k: trig[lang].get(k, []) for k in MAIN_TRIGGERS}) for lang in LANGS},
         aux_triggers={lang: _grouped({k: trig[lang].get(k, []) for k in AUX_TRIGGERS}) for lang in LANGS},

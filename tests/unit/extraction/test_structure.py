@@ -128,6 +128,10 @@ class _Lexicon:
                  "Украинский", "Мер", "Юрий", "Курск", "Курська"}
         return "city" if surface in known else None
 
+    def population(self, surface: str, language: str) -> int:
+        towns = {"Shostka", "Konotop", "Tambov", "Voronezh", "Kaluga", "Moscow", "Курск", "Курська"}
+        return 50_000 if surface in towns else 300 if self.level_of(surface, language) else 0
+
 
 def test_place_lexicon_finds_bare_names(resources):
     from services.extraction.nlp import Extractor
@@ -245,10 +249,17 @@ def test_a_total_with_including_belongs_to_the_region_not_its_items(extractor, l
 
 
 class _EverythingIsAPlace:
-    """A gazetteer as generous as the real one: every capitalised word is some village."""
+    """A gazetteer as generous as the real one: every capitalised word is some village, and the
+    `towns` are towns."""
+
+    def __init__(self, towns: frozenset[str] = frozenset()):
+        self.towns = towns
 
     def level_of(self, surface: str, language: str):
         return "village" if surface[:1].isupper() else None
+
+    def population(self, surface: str, language: str) -> int:
+        return 80_000 if surface in self.towns else 500 if surface[:1].isupper() else 0
 
 
 @pytest.mark.parametrize(("lang", "text", "place"), [
@@ -258,8 +269,8 @@ class _EverythingIsAPlace:
 def test_air_defence_forces_are_not_a_place_and_on_approach_to_names_one(resources, lang, text, place):
     from services.extraction.nlp import Extractor
 
-    r = Extractor(resources, places=_EverythingIsAPlace()).extract(article_id="p", text=text, title=None,
-                                                                    language=lang, published_at=None)
+    r = Extractor(resources, places=_EverythingIsAPlace(frozenset({place}))).extract(
+        article_id="p", text=text, title=None, language=lang, published_at=None)
     assert [(e.type, r.places[e.place].text, e.count) for e in r.events] == [("interception", place, 1)]
 
 
@@ -283,6 +294,9 @@ class _Knows:
 
     def level_of(self, surface: str, language: str):
         return "village" if surface in self.names else None
+
+    def population(self, surface: str, language: str) -> int:
+        return 500 if surface in self.names else 0
 
 
 # real villages share these first names, surnames and number words

@@ -58,12 +58,13 @@ async def test_two_mentions_of_one_place_make_one_event_with_all_evidence():
     assert ev.location.admin1_code == "RU-KRS"
 
 
-async def test_unresolved_and_missing_places_keep_their_events_with_a_reason():
+async def test_events_whose_place_resolves_nowhere_are_not_published():
+    """The resolver abstains to the report's region for every mention the text marks as a place;
+    what it cannot place anywhere (a bare name that is no place there, or no place at all) is no
+    geolocated event."""
     [out] = await handle_places_extracted(message(), geocoder=DictGeocoder({"Kursk region": KURSK}))
-    by_type = {e.type: e for e in out.payload.events}
-    assert by_type["debris_fall"].location.precision is None
-    assert by_type["debris_fall"].location.reason == "not in the table"
-    assert by_type["attack"].location.reason == "the report names no place for this event"
+    assert {e.type for e in out.payload.events} == {"interception"}
+    assert all(e.location.precision is not None for e in out.payload.events)
 
 
 async def test_redelivery_gives_identical_ids():
