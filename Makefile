@@ -10,7 +10,7 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check
 PYTEST := $(BIN)/python -m pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help install run chromium test test-unit test-integration test-e2e eval bench bench-extract bench-geocode bench-e2e bench-gateway lint fmt schemas lock gazetteer clean
+.PHONY: help install run chromium test test-unit test-integration test-e2e eval decision-model quality-baseline bench bench-extract bench-geocode bench-e2e bench-gateway lint fmt schemas lock gazetteer clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -50,6 +50,12 @@ chromium: ## Debian's chromium for the browser test: installed when /usr/bin/chr
 
 eval: install ## extraction + geocoding in-process on tests/corpus: P/R/F1 per field and language (EVAL_ARGS=--show-errors)
 	$(BIN)/python -m services.extraction.evaluation --corpus tests/corpus $(EVAL_ARGS)
+
+decision-model: install ## retrain the extraction decision stage on ../shared/data/devset + tests/corpus; prints cross-validated figures
+	$(BIN)/python -m services.extraction.train_decision
+
+quality-baseline: install ## rewrite tests/quality/baseline.json, the figures the quality gate in `make test` holds
+	$(BIN)/python -m tests.quality.baseline
 
 bench: bench-extract bench-geocode bench-e2e bench-gateway ## all benchmarks
 

@@ -71,7 +71,7 @@ def load_corpus(path: Path) -> list[dict]:
 class Pipeline:
     """Extraction + geocoding in-process, loaded once. `pipeline(case)` gives public events as dicts."""
 
-    def __init__(self, index_path: Path | None = None):
+    def __init__(self, index_path: Path | None = None, decide=None, decision: bool = True):
         from services.extraction.nlp import Extractor, load_resources
         from shared.config import GazetteerSettings
         from shared.lang import Morph
@@ -85,8 +85,9 @@ class Pipeline:
                                        morph=morph)
         except ValueError:  # an index of an older format: rebuild it
             gazetteer = Gazetteer.load(ensure_index(settings, rebuild=True), morph=morph)
-        self.extractor = Extractor(load_resources(morph), places=gazetteer)
         self.geocoder = GazetteerGeocoder(gazetteer)
+        self.extractor = Extractor(load_resources(morph, decision=decision), places=gazetteer,
+                                   resolver=self.geocoder, decide=decide)
 
     def __call__(self, case: dict) -> list[dict]:
         from services.geocoding.handlers import build_events

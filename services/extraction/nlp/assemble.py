@@ -54,12 +54,15 @@ class Assembler:
         self.text, self.tokens, self.sentences, self.places, self.sig = text, tokens, sentences, places, sig
         self.article_one, self.lang, self.morph = article_one, lang, morph
         self.cands: list[Candidate] = []
+        # places of a sentence the rules set aside (a launch area, an official's jurisdiction, a
+        # container of another place there): candidates too, flagged, for the decision stage
+        self.extras: list[Candidate] = []
         self.last_event_sent: int | None = None
         self.last_weapon = "unknown"
         self.header: tuple[dict, list[Hit]] | None = None
         self.last_types: tuple[dict, list[Hit], int] | None = None
 
-    def run(self) -> list[Candidate]:
+    def run(self) -> tuple[list[Candidate], list[Candidate]]:
         _STARTS.clear()
         index = SpanIndex(self.sentences)
         self._place_sent = {id(p): _or(index.sentence_of(p.start), -1) for p in self.places}
@@ -69,29 +72,36 @@ class Assembler:
                 self._sentence(s)
         finally:
             _STARTS.clear()
-        return self.cands
+        return self.cands, self.extras
 
-    def _pool(self, s: Sentence, s_places: list[Place]) -> list[Place]:
+    def _pool(self, s: Sentence, s_places: list[Place]) -> tuple[list[Place], list[tuple[Place, str]], str]:
+        """The sentence's event places, the places it sets aside (with why), and where the event
+        places come from: the sentence itself, else "region_ref" ("in the region"), "previous" (the
+        last place named up to two sentences before) or "last_event" (the previous event's place)."""
+        aside = [(p, "origin") for p in s_places if p.origin]
         cands = [p for p in s_places if not p.origin]
         pool = [p for p in cands if not p.title] or cands
+        aside += [(p, "title") for p in cands if p.title and p not in pool]
         inner = {id(a) for p in pool for a in ancestors(p)}
+        aside += [(p, "container") for p in pool if id(p) in inner]
         pool = [p for p in pool if id(p) not in inner]
         if pool:
-            return pool
+            return pool, aside, "sentence"
         refs = _in(self.sig.region_refs, s)
         if refs:  # "..., all in the region": the region the report named last
             regions = [p for p in self.places if p.end <= refs[0].start and not p.origin and p.level == "oblast"]
             if regions:
-                return regions[-1:]
+                return regions[-1:], aside, "region_ref"
         prev = [p for p in self.places if p.end <= s.start and not p.origin
                 and s.idx - self._sent_of(p) <= 2]
         if prev:
             last = prev[-1]
-            return [p for p in prev if p is last or (last.group is not None and p.group == last.group)]
+            return [p for p in prev if p is last or (last.group is not None and p.group == last.group)], aside, \
+                "previous"
         if self.last_event_sent is not None and s.idx - self.last_event_sent <= 4:
             last = [c.place for c in self.cands if c.sentence == self.last_event_sent]
-            return last[-1:]
-        return []
+            return last[-1:], aside, "last_event"
+        return [], aside, "none"
 
     def _sent_of(self, p: Place) -> int:
         return self._place_sent.get(id(p), -1)
@@ -112,6 +122,7 @@ class Assembler:
             [h for h in types.get("impact", []) if h.kind == "impact"])
         weapons = weapon_classes(weap)
         inherited = False
+        proposed = types
         if not types and self.header is not None and s_places and _in(sig.numbers, s):
             (types, weapons), inherited = self.header, True
         elif not types and self.last_types is not None and s.idx - self.last_types[2] <= 4 \
@@ -119,6 +130,9 @@ class Assembler:
             types, weapons, _ = self.last_types  # "Of them, 5 over A, 2 over B" after the total
         elif not (weapons or context or (recent and strong)):
             types = self._consequence(types, s, s_places) if recent else {}
+        if proposed and not types:  # triggers, but no weapon, no incident context and no event just before
+            self._propose(s, proposed, weapons, [(p, None) for p in s_places if not p.origin], cas, dmg,
+                          flag="ungated")
         if not inherited:
             self.header = (types, weapons) if types and self.text[s.start:s.end].rstrip().endswith(":") else None
         if not types:
@@ -128,7 +142,8 @@ class Assembler:
         if types.keys() == {"impact"} and not weapons and not context and recent and not s_places:
             self._attach(self.last_event_sent, cas, dmg, outcome=types["impact"][0])
             return
-        pool = self._pool(s, s_places)
+        pool, aside, source = self._pool(s, s_places)
+        self._propose(s, types, weapons, aside, cas, dmg)
         if not pool:
             return
         counts = local_counts(self.text, pool, _in(sig.numbers, s), weap)
@@ -143,6 +158,7 @@ class Assembler:
                 wcount, wspan = self._weapon_count(whits, types[t])
                 for p in places:
                     c = Candidate(t, wclass, p, s.idx, (s.idx, types[t][0].start))
+                    c.source, c.list_size, c.sentence_places = source, len(places), len(s_places)
                     c.ev["type"] = (types[t][0].start, types[t][0].end)
                     c.weak = t == "impact" and not any(h.kind == "impact" for h in types[t])
                     c.soft = p.title or p.container
@@ -161,6 +177,25 @@ class Assembler:
         self.last_event_sent = s.idx
         self.last_types = (types, weapons, s.idx)
         self._attach(s.idx, cas, dmg)
+
+    def _propose(self, s: Sentence, types: dict[str, list[Hit]], weapons: list[Hit],
+                 places: list[tuple[Place, str | None]], cas: list[Hit], dmg: list[Hit], flag: str | None = None,
+                 ) -> None:
+        """Candidates the hand rules would not make, for the decision stage, each flagged with why:
+        at the places the rules set aside (see `_pool`), or in a sentence the rules pass over
+        (`flag`: "ungated" when it has triggers but neither a weapon nor incident context)."""
+        classes = sorted({w.kind for w in weapons}) or [self.last_weapon]
+        made = []
+        for p, why in places:
+            for t, hits in types.items():
+                for wclass in (classes if len(types) == 1 else [self._nearest_weapon(hits, weapons)]):
+                    c = Candidate(t, wclass, p, s.idx, (s.idx, hits[0].start), excluded=why or flag,
+                                  source="sentence", list_size=len(places), sentence_places=len(places))
+                    c.ev["type"] = (hits[0].start, hits[0].end)
+                    c.weak = t == "impact" and not any(h.kind == "impact" for h in hits)
+                    made.append(c)
+        _attach_to(made, cas, dmg)
+        self.extras += made
 
     def _same_clause(self, span: tuple[int, int] | None, trigger: Hit) -> bool:
         """No comma or semicolon between a count and its type's trigger ("збито чотири дрони, ще
@@ -219,17 +254,22 @@ class Assembler:
         if outcome is not None and targets and all(c.type == "attack" for c in targets):
             for c in targets:  # "drones attacked X. A hit was recorded.": the attack had an outcome there
                 c.type, c.ev["type"] = "impact", (outcome.start, outcome.end)
-        for h in cas:
-            for c in targets:
-                cur = getattr(c, h.kind)
-                if cur is None or h.value > cur:
-                    setattr(c, h.kind, h.value)
-                    c.ev[h.kind] = (h.start, h.end)
-        for h in dmg:
-            for c in targets:
-                if c.damage is None or (h.value and not c.damage):
-                    c.damage = h.value
-                    c.ev["damage"] = (h.start, h.end)
+        _attach_to(targets, cas, dmg)
+
+
+def _attach_to(targets: list[Candidate], cas: list[Hit], dmg: list[Hit]) -> None:
+    """Casualties and damage of a sentence to its candidates (the larger toll, damage over none)."""
+    for h in cas:
+        for c in targets:
+            cur = getattr(c, h.kind)
+            if cur is None or h.value > cur:
+                setattr(c, h.kind, h.value)
+                c.ev[h.kind] = (h.start, h.end)
+    for h in dmg:
+        for c in targets:
+            if c.damage is None or (h.value and not c.damage):
+                c.damage = h.value
+                c.ev["damage"] = (h.start, h.end)
 
 
 INCLUDING = re.compile(r"(?<!\w)(?:including|incl\.|в\s+том\s+числе|включая|у\s+тому\s+числі|в\s+тому\s+числі|"

@@ -44,6 +44,14 @@ class Candidate:
     occurred: object | None = None
     weak: bool = False  # an impact known only from its consequences (fire, damage, casualties)
     soft: bool = False  # placed at an official's jurisdiction or at a container the text then itemises
+    excluded: str | None = None  # set aside by the sentence rules: origin, title, container
+    source: str = "sentence"  # where the place came from (see Assembler._pool)
+    list_size: int = 1  # places of its type in the sentence
+    sentence_places: int = 0  # places named in the sentence
+    mentions: int = 1  # candidates merged into this one
+    sentences: set[int] = field(default_factory=set)  # the sentences of the candidates merged into this one
+    absorbed: bool = False  # the rules fold it into finer events (see merge._absorb_coarse)
+    outcome_elsewhere: bool = False  # an attack whose place, or a place inside it, has an outcome
     ev: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 

@@ -7,10 +7,14 @@ input always gives the same output in the same order. All heavy resources come i
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from services.extraction.nlp.assemble import Assembler
+from services.extraction.nlp.assemble import STRIKE_WORD, Assembler, before_number
+from services.extraction.nlp.candidates import Candidate, weapon_count
+from services.extraction.nlp.decision import Context, rule_decision
 from services.extraction.nlp.evidence import without_weak_names
 from services.extraction.nlp.merge import finish
 from services.extraction.nlp.place_rules import Place
@@ -20,6 +24,7 @@ from services.extraction.nlp.signals import Signals, scan
 from services.extraction.nlp.text import split_sentences, tokenize
 from shared.messages.events import ExtractionResult
 
+STRONG_KINDS = frozenset({"interception", "debris_phrase", "debris", "impact"})
 UK_LETTERS = re.compile(r"[іїєґІЇЄҐ]")
 CYRILLIC = re.compile(r"[а-яёА-ЯЁ]")
 LATIN = re.compile(r"[A-Za-z]")
@@ -35,9 +40,19 @@ def detect_language(text: str) -> str:
 
 
 class Extractor:
-    def __init__(self, resources: NlpResources, places: Any = None):
+    """`places` is a `PlaceLexicon` (the gazetteer), `resolver` resolves a report's place mentions
+    provisionally for the decision stage's features (the geocoder: `resolve(mentions, language=)`);
+    `decide(candidates, context)` replaces the decision stage (training records candidates with it)."""
+
+    def __init__(self, resources: NlpResources, places: Any = None, resolver: Any = None,
+                 decide: Callable[[list[Candidate], Context], list[Candidate]] | None = None):
         self._res = resources
         self._places = PlaceFinder(resources, places)
+        self._resolver = resolver
+        model = resources.decision
+        # the model reads where places resolve: without a resolver the hand rules decide
+        learned = model is not None and resolver is not None
+        self._decide = decide or (model.decide if learned else lambda cands, _ctx: rule_decision(cands))
 
     def extract(self, *, article_id: str, text: str, title: str | None, language: str | None,
                 published_at: datetime | None, source: str | None = None) -> ExtractionResult:
@@ -51,11 +66,37 @@ class Extractor:
         sig = scan(self._res, body, tokens, lang, published_at)
         places = _not_people_or_numbers(places, sig)
         places = without_weak_names(places, lang, self._res.words, self._places.lexicon)
-        cands = Assembler(body, tokens, sentences, places, sig, self._res.article_one[lang], lang,
-                          self._res.morph).run()
-        events = finish(cands, sentences, sig, places, article_id, body)
+        cands, extras = Assembler(body, tokens, sentences, places, sig, self._res.article_one[lang], lang,
+                                  self._res.morph).run()
+        mentions = PlaceFinder.to_mentions(places)
+        ctx = Context(body, sentences, self._res.places[lang], self._locations(places, mentions, lang),
+                      self._res.words, lang, weapon_words=len(sig.weapons),
+                      incident_words=sum(h.kind in STRONG_KINDS for h in sig.triggers), numbers=sig.numbers,
+                      weapons=sig.weapons, casualties=sig.casualties, times=sig.times, places=places,
+                      counted=self._res.is_counted, singular=lambda hit: self._one(hit, body, tokens, sig, lang))
+        events = finish(cands, sentences, sig, places, article_id, body, extras,
+                        decide=lambda candidates: self._decide(candidates, ctx))
         return ExtractionResult(article_id=article_id, language=lang, published_at=published_at, source=source,
-                                places=PlaceFinder.to_mentions(places), events=events)
+                                places=mentions, events=events)
+
+    def _one(self, hit, text: str, tokens: list, sig: Signals, lang: str) -> tuple[int, int] | None:
+        """Where a weapon word says "one": an English article before it ("a drone"), or a
+        Russian/Ukrainian singular noun with no number before it ("беспилотник")."""
+        k = bisect_left([t.start for t in tokens], hit.start)
+        before = [t for t in tokens[max(0, k - 3):k] if t.is_word]
+        value, span = weapon_count(text, hit, sig.numbers, self._res.article_one[lang], before)
+        if value == 1 and span is not None:
+            return span
+        head = text[hit.start:hit.end].split()[-1]
+        if lang != "en" and not before_number(sig.numbers, hit) and not STRIKE_WORD.search(head) \
+                and self._res.morph.singular_noun(head, lang):
+            return hit.start, hit.end
+        return None
+
+    def _locations(self, places: list[Place], mentions: list, lang: str) -> dict[int, Any]:
+        if self._resolver is None or not places:
+            return {}
+        return {id(p): loc for p, loc in zip(places, self._resolver.resolve(mentions, language=lang), strict=True)}
 
 
 def _not_people_or_numbers(places: list[Place], sig: Signals) -> list[Place]:

@@ -11,7 +11,10 @@ an outcome, events without a place dropped, and the conversion to `ExtractedEven
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from services.extraction.nlp.candidates import Candidate
+from services.extraction.nlp.decision import rule_decision
 from services.extraction.nlp.place_rules import Place
 from services.extraction.nlp.places import RANK, ancestors
 from services.extraction.nlp.signals import Hit, Signals
@@ -63,18 +66,47 @@ def _context(sent: int, by_sent: dict[int, list[Hit]], sentences: list[Sentence]
 
 
 def finish(cands: list[Candidate], sentences: list[Sentence], sig: Signals, places: list[Place],
-           article_id: str, text: str) -> list[ExtractedEvent]:
+           article_id: str, text: str, extras: list[Candidate] = (), decide: Decide | None = None,
+           ) -> list[ExtractedEvent]:
+    """Claimants and times, one candidate per (type, weapon, place), the rule flags, the decision,
+    then the public form. `decide` keeps or drops each merged candidate (default: `rule_decision`)."""
     index = SpanIndex(sentences)
     claims = _by_sentence(_resolve_claims(sig.claims), index)
     times = _by_sentence(sig.times, index)
     lead = next((h for h in sig.times if (index.sentence_of(h.start) or 0) <= 2), None)
-    for c in cands:
+    for c in [*cands, *extras]:
         h = _context(c.sentence, claims, sentences, 3, ahead=1)
         if h is not None:
             c.claimed_by, c.ev["claimed_by"] = h.value, (h.start, h.end)
         t = _context(c.sentence, times, sentences, 3) or lead
         if t is not None:
             c.occurred, c.ev["occurred_at"] = t.value, (t.start, t.end)
+    events = _merge(cands)
+    aside = [c for c in _merge(extras) if not any(_key(c) == _key(e) for e in events)]
+    folds = _absorb_coarse(events, places)
+    kept = [c for c in events if id(c) not in folds]
+    for c in kept:
+        c.outcome_elsewhere = c.type == "attack" and _has_outcome(c, kept)
+    for c in events:
+        c.absorbed = id(c) in folds
+    chosen = (decide or rule_decision)([*events, *aside])
+    for c in events:
+        if c.absorbed and id(c) not in {id(k) for k in chosen}:
+            _inherit(c, folds[id(c)])
+    pos = {id(p): i for i, p in enumerate(places)}
+    return [_to_event(c, pos, article_id, text) for c in chosen if id(c.place) in pos]
+
+
+Decide = Callable[[list[Candidate]], list[Candidate]]
+
+
+def _key(c: Candidate) -> tuple[str, str, str]:
+    return c.type, c.weapon, c.place.normalized.lower()
+
+
+def _merge(cands: list[Candidate]) -> list[Candidate]:
+    """One candidate per (type, weapon, place), the place compared by its normalised name; an
+    unnamed weapon joins the named one of the same type and place."""
     known = {(c.type, c.place.normalized.lower()): c.weapon for c in cands if c.weapon != "unknown"}
     merged: dict[tuple, Candidate] = {}
     for c in sorted(cands, key=lambda c: c.order):
@@ -83,9 +115,13 @@ def finish(cands: list[Candidate], sentences: list[Sentence], sig: Signals, plac
         key = (c.type, weapon, c.place.normalized.lower())
         if key not in merged:
             c.weapon = weapon
+            c.mentions = 1
+            c.sentences = {c.sentence}
             merged[key] = c
             continue
         m = merged[key]
+        m.mentions += 1
+        m.sentences.add(c.sentence)
         for f in ("count", "killed", "injured"):
             v = getattr(c, f)
             if v is not None and (getattr(m, f) is None or v > getattr(m, f)):
@@ -100,18 +136,16 @@ def finish(cands: list[Candidate], sentences: list[Sentence], sig: Signals, plac
         for f in ("type", "weapon"):
             if f not in m.ev and f in c.ev:
                 m.ev[f] = c.ev.get(f)
-    events = _absorb_coarse(list(merged.values()), places)
-    events = [c for c in events if not (c.type == "attack" and _has_outcome(c, events))]
-    pos = {id(p): i for i, p in enumerate(places)}
-    return [_to_event(c, pos, article_id, text) for c in events if id(c.place) in pos]
+    return list(merged.values())
 
 
-def _absorb_coarse(events: list[Candidate], places: list[Place]) -> list[Candidate]:
-    """An oblast-level impact/debris event restated by finer places nearby, and a district-level event
-restated by a place the text puts inside that district ("near X in Y district ... in Y district"),
-are folded into them."""
+def _absorb_coarse(events: list[Candidate], places: list[Place]) -> dict[int, list[Candidate]]:
+    """Which events fold into finer ones (id -> the finer events): an oblast-level impact/debris
+event restated by finer places nearby, a district-level event restated by a place the text puts
+inside that district ("near X in Y district ... in Y district"), and an event at an official's
+jurisdiction or an itemised container restated at the places named right after it."""
     oblasts = [p for p in places if p.level == "oblast"]
-    drop: set[int] = set()
+    drop: dict[int, list[Candidate]] = {}
     for c in events:
         if c.soft:  # a jurisdiction or container event restated at the places named right after it
             finer = [d for d in events if d is not c and not d.soft and d.type == c.type and d.weapon == c.weapon
@@ -136,14 +170,16 @@ are folded into them."""
             if name in anc or (not anc and abs(d.sentence - c.sentence) <= 3 and not between):
                 finer.append(d)
         _fold(c, finer, drop)
-    return [c for c in events if id(c) not in drop]
+    return drop
 
 
-def _fold(c: Candidate, finer: list[Candidate], drop: set[int]) -> None:
-    """Drop `c` in favour of `finer`, which inherit the fields they lack."""
-    if not finer:
-        return
-    drop.add(id(c))
+def _fold(c: Candidate, finer: list[Candidate], drop: dict[int, list[Candidate]]) -> None:
+    if finer:
+        drop[id(c)] = finer
+
+
+def _inherit(c: Candidate, finer: list[Candidate]) -> None:
+    """`c` is folded into `finer`, which inherit the fields they lack."""
     for d in finer:
         for f in ("killed", "injured", "damage", "claimed_by") + (("count",) if len(finer) == 1 else ()):
             if getattr(d, f) is None and getattr(c, f) is not None:

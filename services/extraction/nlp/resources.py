@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import get_args
+from typing import Any, get_args
 
 import yaml
 
@@ -69,6 +69,7 @@ class PlaceGrammar:
     nationality: frozenset[str]
     house: re.Pattern
     region_anaphora: re.Pattern | None = None  # "in the region", "над регионом": the report's region
+    toward: frozenset[str] = frozenset()  # "towards X", "в направлении X": where the weapons headed
     # per-word answers of the place rules that depend only on the word (and this grammar): see place_rules
     memo: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
@@ -99,6 +100,13 @@ class NlpResources:
     claims: dict[str, ClaimGrammar]
     time: dict[str, dict]
     article_one: dict[str, frozenset[str]]
+    counted: dict[str, frozenset[str]] = field(default_factory=dict)  # nouns that count strikes (lemmas)
+    decision: Any = None  # decision.DecisionModel, or None: the hand rules decide
+
+    def is_counted(self, word: str, lang: str) -> bool:
+        """Is `word` a noun that counts strikes, explosions, shells ("ударів", "strikes")?"""
+        words = self.counted.get(lang, frozenset())
+        return word.lower() in words or (lang != "en" and self.morph.lemma(word.lower(), lang) in words)
 
 
 def _place_grammar(d: dict) -> PlaceGrammar:
@@ -115,6 +123,7 @@ def _place_grammar(d: dict) -> PlaceGrammar:
         people=frozenset(d.get("people", []) + d.get("name_uses", [])), nationality=frozenset(d.get("nationality", [])),
         house=re.compile(rf"(?:\s*,\s*|\s*,?\s*[^.;:!?]{{0,40}}?(?<!\w)(?:{house})\s*)(?P<nums>{numlist})", FLAGS),
         region_anaphora=_plain(d.get("region_anaphora", [])),
+        toward=frozenset(d.get("toward", [])),
     )
 
 
@@ -158,9 +167,11 @@ def _claim_grammar(d: dict, lang: str) -> ClaimGrammar:
                         **_speakers(d, lang))
 
 
-def load_resources(morph: Morph | None = None) -> NlpResources:
-    """Load every lexicon; `morph` is the process's pymorphy3 wrapper (built here when not given).
-    Call once per process."""
+def load_resources(morph: Morph | None = None, decision: bool = True) -> NlpResources:
+    """Load every lexicon and the decision model (`decision=False`: the hand rules decide); `morph`
+    is the process's pymorphy3 wrapper (built here when not given). Call once per process."""
+    from services.extraction.nlp.decision import DecisionModel
+
     trig, weap, cas = _load("triggers.yaml"), _load("weapons.yaml"), _load("casualties.yaml")
     places, claims, times, nums = _load("places.yaml"), _load("claims.yaml"), _load("time.yaml"), _load("numbers.yaml")
     morph = morph if morph is not None else Morph()
@@ -179,4 +190,6 @@ def load_resources(morph: Morph | None = None) -> NlpResources:
                      "window_re": [re.compile(p, FLAGS) for p in times[lang].get("window", [])]}
               for lang in LANGS},
         article_one={lang: frozenset(nums[lang].get("article_one", [])) for lang in LANGS},
+        counted={lang: frozenset(nums[lang].get("counted", [])) for lang in LANGS},
+        decision=DecisionModel.load() if decision else None,
     )

@@ -1,0 +1,230 @@
+"""The decision stage: which candidate events a report really gives.
+
+The assembler proposes candidates generously (every type at every place of a sentence, with the
+places the rules set aside flagged rather than dropped, events the rules would fold into finer
+ones flagged too); this stage keeps or drops each from features a reviewer can read: the place's
+role and cue, its level and where it resolves, the rules' flags, what else the report says there.
+
+The weights are learned (logistic regression, `services/extraction/train_decision.py`, which also
+reports the cross-validated figures) and ship as a small versioned JSON file,
+`models/decision.json`; `make decision-model` rebuilds it. With no model file the hand rules
+decide alone (`rule_decision`). Every feature is defined here, once, for training and for use.
+"""
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from services.extraction.nlp.candidates import Candidate
+from services.extraction.nlp.places import ancestors
+from services.extraction.nlp.resources import PlaceGrammar
+from services.extraction.nlp.text import Sentence, SpanIndex
+
+MODEL_FILE = Path(__file__).parent / "models" / "decision.json"
+MODEL_FORMAT = 1
+LEVELS = {"oblast": "region", "country": "region", "sea": "region", "district": "district", "raion": "district",
+          "hromada": "district", "city": "town", "village": "town", "city_district": "quarter", "street": "quarter"}
+PRECISION_RANK = {"country": 5, "sea": 5, "admin1": 4, "admin2": 3, "city": 2, "city_district": 1, "street": 0}
+
+
+@dataclass
+class Context:
+    """What the features read besides the candidate itself."""
+
+    text: str
+    sentences: list[Sentence]
+    grammar: PlaceGrammar
+    locations: dict[int, Any] = field(default_factory=dict)  # id(place) -> Location (provisional)
+    words: Any = None  # shared.lang.words.WordKnowledge
+    lang: str = "en"
+    weapon_words: int = 0  # weapon words in the whole report
+    incident_words: int = 0  # interception / impact / debris triggers in the whole report
+    numbers: list = field(default_factory=list)  # NumberSpan, the report's numbers
+    weapons: list = field(default_factory=list)  # Hit, weapon words
+    casualties: list = field(default_factory=list)  # Hit, casualty phrases
+    times: list = field(default_factory=list)  # Hit, time phrases
+    places: list = field(default_factory=list)  # Place, all of the report's
+    counted: Any = lambda word, lang: False  # noqa: E731 - is `word` a counted noun (strikes, explosions)?
+    singular: Any = lambda hit: None  # noqa: E731 - the span that makes a weapon word one ("a drone"), or None
+
+
+def features(cands: list[Candidate], ctx: Context) -> list[dict[str, float]]:
+    """One feature dict per candidate (all of one report, since some features compare them)."""
+    index = SpanIndex(ctx.sentences)
+    locs = [ctx.locations.get(id(c.place)) for c in cands]
+    regions = Counter(loc.admin1_code for loc in locs if loc is not None and loc.admin1_code)
+    primary = regions.most_common(1)[0][0] if regions else None
+    report = {"report_weapon_words": math.log1p(ctx.weapon_words),
+              "report_incident_words": math.log1p(ctx.incident_words)}
+    out = []
+    for c, loc in zip(cands, locs, strict=True):
+        level = LEVELS.get(c.place.level or "", "none")
+        f: dict[str, float] = {f"type_{c.type}": 1.0, f"level_{level}": 1.0, f"{c.type}_at_{level}": 1.0,
+                               f"cue_{c.place.kind}": 1.0, f"role_{_role(c, ctx)}": 1.0, **report}
+        if not (c.excluded or c.absorbed or c.outcome_elsewhere):
+            f["rules_keep"] = 1.0
+        if c.weapon == "unknown":
+            f["weapon_unknown"] = 1.0
+        if c.excluded:
+            f[f"set_aside_{c.excluded}"] = 1.0
+        for flag in ("absorbed", "outcome_elsewhere", "soft", "weak"):
+            if getattr(c, flag):
+                f[flag] = 1.0
+        if c.source != "sentence":
+            f[f"place_from_{c.source}"] = 1.0
+        f["mentions"] = math.log1p(c.mentions - 1)
+        f["list_size"] = math.log1p(c.list_size - 1)
+        f["sentence_places"] = math.log1p(c.sentence_places)
+        for name, present in (("has_count", c.count is not None), ("has_casualties", c.killed or c.injured),
+                              ("has_damage", bool(c.damage))):
+            if present:
+                f[name] = 1.0
+        sent = index.sentence_of(c.place.start)
+        if c.sentence == 0:
+            f["first_sentence"] = 1.0
+        if sent is not None and sent != c.sentence:
+            f["place_in_other_sentence"] = 1.0
+        if "type" in c.ev:
+            gap = abs(c.ev["type"][0] - c.place.start)
+            f["trigger_distance"] = math.log1p(gap / 10)
+            if c.place.start < c.ev["type"][0]:
+                f["place_before_trigger"] = 1.0
+        if ctx.words is not None and c.place.kind != "descriptor" and _ordinary(c.place.text, ctx):
+            f["ordinary_word"] = 1.0
+        f.update(_geography(c, loc, cands, locs, primary, len(regions)))
+        out.append(f)
+    return out
+
+
+def _role(c: Candidate, ctx: Context) -> str:
+    """The word before the place: a locative preposition, a direction ("towards"), an origin, none."""
+    before = ctx.text[max(0, c.place.start - 40):c.place.start].split()
+    for w in reversed(before[-3:]):
+        low = w.lower().strip(",.:;()«»\"")
+        if low in ctx.grammar.origin:
+            return "origin"
+        if low in ctx.grammar.toward:
+            return "toward"
+        if low in ctx.grammar.prepositions:
+            return "at"
+    return "none"
+
+
+def _ordinary(text: str, ctx: Context) -> bool:
+    words = [w.strip(".,:;!?()«»\"'") for w in text.split()]
+    return bool(words) and all(ctx.words.reading(w, ctx.lang) in ("ordinary", "person") for w in words if w)
+
+
+def _geography(c: Candidate, loc: Any, cands: list[Candidate], locs: list[Any], primary: str | None,
+               n_regions: int) -> dict[str, float]:
+    f: dict[str, float] = {"regions_in_report": math.log1p(n_regions)}
+    if loc is None or loc.precision is None:
+        f["unresolved"] = 1.0
+        return f
+    f[f"resolved_{loc.precision}"] = 1.0
+    if loc.confidence <= 0.3:
+        f["abstained"] = 1.0
+    if loc.admin1_code and loc.admin1_code == primary:
+        f["in_main_region"] = 1.0
+    rank = PRECISION_RANK.get(loc.precision, 2)
+    n = Counter()
+    for d, dl in zip(cands, locs, strict=True):
+        if d is c or dl is None or dl.precision is None or dl.admin1_code != loc.admin1_code:
+            continue
+        d_rank = PRECISION_RANK.get(dl.precision, 2)
+        same_place = (dl.lat, dl.lon, dl.name) == (loc.lat, loc.lon, loc.name)
+        if same_place and d.type != c.type:
+            n["other_type_same_place"] += 1
+        elif d_rank < rank and _contains(c, loc, d, dl):
+            n["finer_same_type" if d.type == c.type else "finer_other_type"] += 1
+            if d.sentence == c.sentence:
+                n["finer_same_sentence"] += 1
+        elif d_rank > rank and _contains(d, dl, c, loc):
+            n["coarser_same_type" if d.type == c.type else "coarser_other_type"] += 1
+    for name, k in n.items():
+        f[name] = math.log1p(k)
+    return f
+
+
+def _contains(outer: Candidate, outer_loc: Any, inner: Candidate, inner_loc: Any) -> bool:
+    """Whether the outer place contains the inner one: same region for a region, the text's own
+    parent link, or the district/city names the resolver gave the inner place."""
+    if outer_loc.precision == "admin1":
+        return True
+    if any(a is outer.place for a in ancestors(inner.place)):
+        return True
+    return outer_loc.name in (inner_loc.admin2, inner_loc.city)
+
+
+def rule_decision(candidates: list[Candidate]) -> list[Candidate]:
+    """The hand rules alone: drop what they set aside, fold, or find an outcome for elsewhere."""
+    return [c for c in candidates if not (c.excluded or c.absorbed or c.outcome_elsewhere)]
+
+
+@dataclass(frozen=True)
+class Linear:
+    """Logistic regression over named features."""
+
+    weights: dict[str, float]
+    bias: float
+    threshold: float
+
+    def probability(self, f: dict[str, float]) -> float:
+        z = self.bias + sum(self.weights.get(k, 0.0) * v for k, v in f.items())
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def as_json(self) -> dict:
+        return {"weights": dict(sorted(self.weights.items())), "bias": self.bias, "threshold": self.threshold}
+
+
+@dataclass(frozen=True)
+class DecisionModel:
+    """Keep a candidate event when `events` gives it at least its threshold; then give each kept
+    event the number `counts` finds likeliest, when that reaches its threshold (else no count)."""
+
+    events: Linear
+    counts: Linear | None = None
+    meta: dict = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def load(cls, path: Path = MODEL_FILE) -> DecisionModel | None:
+        """The shipped model, or None when there is none (the hand rules decide)."""
+        if not path.exists():
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("format") != MODEL_FORMAT:
+            raise ValueError(f"{path}: decision model format {data.get('format')} != {MODEL_FORMAT}; rebuild it "
+                             "with `make decision-model`")
+        counts = Linear(**data["counts"]) if data.get("counts") else None
+        return cls(events=Linear(**data["events"]), counts=counts, meta=data.get("meta", {}))
+
+    def decide(self, cands: list[Candidate], ctx: Context) -> list[Candidate]:
+        kept = [c for c, f in zip(cands, features(cands, ctx), strict=True)
+                if self.events.probability(f) >= self.events.threshold]
+        if self.counts is not None:
+            for c in kept:
+                choose_count(c, ctx, self.counts)
+        return kept
+
+
+def count_options(c: Candidate, ctx: Context) -> list[tuple[Any, dict[str, float]]]:
+    """(number, features) for every number that might count `c`'s weapons."""
+    from services.extraction.nlp import counting
+
+    s_places = [q for q in ctx.places if any(ctx.sentences[i].start <= q.start < ctx.sentences[i].end
+                                             for i in c.sentences if 0 <= i < len(ctx.sentences))]
+    return [(n, counting.features(c, n, ctx, s_places)) for n in counting.options(c, ctx)]
+
+
+def choose_count(c: Candidate, ctx: Context, model: Linear) -> None:
+    scored = [(model.probability(f), n) for n, f in count_options(c, ctx)]
+    best = max(scored, key=lambda x: (x[0], -x[1].start), default=None)
+    if best is not None and best[0] >= model.threshold:
+        c.count, c.ev["count"] = best[1].value, (best[1].start, best[1].end)
+    else:
+        c.count = None
+        c.ev.pop("count", None)

@@ -1,0 +1,312 @@
+"""Train the decision stage (`nlp/decision.py`) and say how well it generalises.
+
+    python -m services.extraction.train_decision [--devset DIR] [--corpus tests/corpus] [--out FILE]
+                                                 [--folds 5] [--no-write]
+
+1. Every report of the development set and of our corpus is extracted with the decision stage
+   replaced by a recorder: each candidate event, its features, and its provisional location.
+2. A candidate is labelled correct when a gold event of its report has its type and its place
+   (the scorers' own place matching: `evaluate.py`'s for the devset, `evaluation.place_matches`
+   for the corpus).
+3. Logistic regression (scikit-learn) over the features, with the keep-threshold chosen on the
+   training reports by inner cross-validation.
+4. **Cross-validated by article**: 5 folds, the reports of one incident (`eval/devset-incidents.yaml`)
+   in one fold; each fold's reports are extracted again with the model trained on the other
+   folds and scored with the scorers. These, and only these, are the figures to quote; the
+   shipped model is then trained on everything, and its figures on the same reports say nothing.
+5. The model, its feature weights and the cross-validated figures go to `nlp/models/decision.json`.
+
+scikit-learn is needed only here (a development dependency); the services read the JSON file.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from collections import defaultdict
+from datetime import date
+from pathlib import Path
+
+from services.extraction import devset as devset_eval
+from services.extraction.evaluation import DEFAULT_CORPUS, load_corpus, place_matches
+from services.extraction.nlp.decision import (
+    MODEL_FILE,
+    MODEL_FORMAT,
+    DecisionModel,
+    Linear,
+    count_options,
+    features,
+    rule_decision,
+)
+
+INCIDENT_GOLD = Path(__file__).resolve().parents[2] / "eval" / "devset-incidents.yaml"
+SEED = 20261207
+REGULARISATION = 0.5  # scikit-learn C: smaller is simpler
+
+
+class Recorder:
+    """A stand-in decision stage that keeps what the current decider keeps and records every
+    candidate with its features and provisional location."""
+
+    def __init__(self) -> None:
+        self.decider = None  # a DecisionModel, or None: the hand rules
+        self.rows: list[tuple[dict, object, object, list]] = []  # (features, candidate, location, count options)
+
+    def __call__(self, cands, ctx):
+        for c, f in zip(cands, features(cands, ctx), strict=True):
+            options = [(n.value, nf) for n, nf in count_options(c, ctx)]
+            self.rows.append((f, c, ctx.locations.get(id(c.place)), options))
+        return self.decider.decide(cands, ctx) if self.decider is not None else rule_decision(cands)
+
+
+def _gold_match(c, loc, gold: list[dict], kind: str, scorer) -> dict | None:
+    """The gold event with `c`'s type and place, if any."""
+    if loc is None or loc.precision is None:
+        return None
+    pred = loc.model_dump(mode="json")
+    for g in gold:
+        if g["type"] != c.type:
+            continue
+        if kind == "devset" and scorer.location_matches(g.get("location") or {}, pred):
+            return g
+        if kind == "corpus" and place_matches(g["location"], pred):
+            return g
+    return None
+
+
+def load_reports(devset: Path | None, corpus: Path) -> list[dict]:
+    """All reports as cases: {"case", "gold", "kind", "group", "report"}."""
+    out = []
+    if devset is not None and devset.is_dir():
+        groups = _incident_groups()
+        for r in devset_eval.load_reports(devset):
+            out.append({"case": devset_eval.as_case(r), "gold": r.get("events") or [], "kind": "devset",
+                        "group": groups.get(r["id"], r["id"]), "report": r})
+    for case in load_corpus(corpus):
+        out.append({"case": case, "gold": case.get("events") or [], "kind": "corpus", "group": case["id"],
+                    "report": case})
+    return out
+
+
+def _incident_groups() -> dict[str, str]:
+    """Report id -> a group id shared by reports of one incident (from the incident gold file)."""
+    if not INCIDENT_GOLD.exists():
+        return {}
+    import yaml
+
+    data = yaml.safe_load(INCIDENT_GOLD.read_text(encoding="utf-8")) or {}
+    out: dict[str, str] = {}
+    for group in data.get("groups", []) or []:
+        reports = sorted({e.split("#")[0] for e in group.get("events", [])})
+        for rid in reports:
+            out[rid] = out.get(reports[0], reports[0])
+    return out
+
+
+class Rows:
+    """What the recorder saw over some reports, labelled: one row per candidate event (features,
+    label, report index) and, per candidate that is a gold event, its count options (features,
+    whether the number is the gold count) and the gold count."""
+
+    def __init__(self) -> None:
+        self.x: list[dict] = []
+        self.y: list[int] = []
+        self.owner: list[int] = []
+        self.counts: list[tuple[int, list[tuple[dict, int]], int | None]] = []  # (owner, options, gold count)
+
+    def subset(self, keep) -> Rows:
+        out = Rows()
+        for f, y, o in zip(self.x, self.y, self.owner, strict=True):
+            if keep(o):
+                out.x.append(f)
+                out.y.append(y)
+                out.owner.append(o)
+        out.counts = [c for c in self.counts if keep(c[0])]
+        return out
+
+
+def record(pipeline, recorder: Recorder, reports: list[dict], scorer) -> Rows:
+    """Labelled rows over `reports`, with the current decider."""
+    rows = Rows()
+    for i, rep in enumerate(reports):
+        recorder.rows = []
+        pipeline(rep["case"])
+        for f, c, loc, options in recorder.rows:
+            g = _gold_match(c, loc, rep["gold"], rep["kind"], scorer)
+            rows.x.append(f)
+            rows.y.append(int(g is not None))
+            rows.owner.append(i)
+            if g is not None:
+                gold = g.get("count")
+                rows.counts.append((i, [(nf, int(value == gold)) for value, nf in options], gold))
+    return rows
+
+
+def fit(rows: Rows, seed: int = SEED) -> DecisionModel:
+    """Both models: logistic regression, thresholds chosen by 4-fold cross-validation on these rows."""
+    events, proba = _logistic(rows.x, rows.y, seed)
+    events = Linear(events.weights, events.bias, _best_threshold(proba, rows.y))
+    flat = [(f, y, k) for k, (_o, options, _g) in enumerate(rows.counts) for f, y in options]
+    if not any(y for _, y, _ in flat):
+        return DecisionModel(events=events)
+    counts, cproba = _logistic([f for f, _, _ in flat], [y for _, y, _ in flat], seed)
+    by_event: dict[int, list[tuple[float, int]]] = defaultdict(list)
+    for (_f, y, k), p in zip(flat, cproba, strict=True):
+        by_event[k].append((p, y))
+    threshold = _best_count_threshold(by_event, [g for _o, _opts, g in rows.counts])
+    return DecisionModel(events=events, counts=Linear(counts.weights, counts.bias, threshold))
+
+
+def _logistic(xs: list[dict], ys: list[int], seed: int) -> tuple[Linear, list[float]]:
+    """The fitted model and its out-of-fold probabilities (for choosing a threshold)."""
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    vec = DictVectorizer(sparse=False)
+    x = vec.fit_transform(xs)
+    lr = LogisticRegression(C=REGULARISATION, max_iter=2000)
+    proba = cross_val_predict(lr, x, ys, cv=StratifiedKFold(4, shuffle=True, random_state=seed),
+                              method="predict_proba")[:, 1]
+    lr.fit(x, ys)
+    weights = {name: round(float(w), 4) for name, w in zip(vec.get_feature_names_out(), lr.coef_[0], strict=True)
+               if abs(w) >= 1e-4}
+    return Linear(weights, round(float(lr.intercept_[0]), 4), 0.5), list(proba)
+
+
+def _best_count_threshold(by_event: dict[int, list[tuple[float, int]]], golds: list[int | None]) -> float:
+    """The threshold that gives the most events their gold count (no count when the gold has none)."""
+    best, best_right = 0.5, -1
+    for t in [i / 100 for i in range(10, 81, 2)]:
+        right = 0
+        for k, gold in enumerate(golds):
+            options = by_event.get(k, [])
+            p, y = max(options, default=(0.0, 0))
+            right += (y == 1) if p >= t else (gold is None)
+        if right > best_right:
+            best, best_right = t, right
+    return best
+
+
+def _best_threshold(proba: list[float], ys: list[int]) -> float:
+    """The keep-threshold with the best F1 over these out-of-fold probabilities."""
+    best, best_f = 0.5, -1.0
+    positives = sum(ys)
+    for t in [i / 100 for i in range(20, 81, 2)]:
+        kept = [y for p, y in zip(proba, ys, strict=True) if p >= t]
+        tp = sum(kept)
+        p, r = tp / max(1, len(kept)), tp / max(1, positives)
+        f = 2 * p * r / (p + r) if p + r else 0.0
+        if f > best_f:
+            best, best_f = t, f
+    return best
+
+
+def folds(reports: list[dict], k: int, seed: int = SEED) -> list[int]:
+    """A fold per report; the reports of one group share a fold; groups are dealt at random."""
+    groups = sorted({r["group"] for r in reports})
+    random.Random(seed).shuffle(groups)
+    fold_of = {g: i % k for i, g in enumerate(groups)}
+    return [fold_of[r["group"]] for r in reports]
+
+
+def predict(pipeline, reports: list[dict]) -> dict[str, list[dict]]:
+    return {rep["case"]["id"]: pipeline(rep["case"]) for rep in reports}
+
+
+def corpus_event_f1(reports: list[dict], predictions: dict[str, list[dict]]) -> dict:
+    from services.extraction.evaluation import assign
+
+    tp = n_pred = n_gold = 0
+    for rep in reports:
+        pred, gold = predictions[rep["case"]["id"]], rep["gold"]
+        tp += len(assign(gold, pred))
+        n_pred += len(pred)
+        n_gold += len(gold)
+    p, r = tp / max(1, n_pred), tp / max(1, n_gold)
+    return {"event_precision": round(p, 3), "event_recall": round(r, 3),
+            "event_f1": round(2 * p * r / (p + r), 3) if p + r else 0.0}
+
+
+def evaluate(pipeline, recorder: Recorder, reports: list[dict], scorer, devset: Path | None,
+             deciders: list[DecisionModel | None], fold_of: list[int]) -> dict:
+    """Extract every report with the decider of its fold; score devset subsets and the corpus."""
+    predictions = {}
+    for rep, fold in zip(reports, fold_of, strict=True):
+        recorder.decider = deciders[fold]
+        predictions[rep["case"]["id"]] = pipeline(rep["case"])
+    recorder.decider = None
+    out = {"predictions": predictions}
+    if devset is not None and any(r["kind"] == "devset" for r in reports):
+        out["devset"] = devset_eval.report(devset, predictions, scorer)
+    out["corpus"] = corpus_event_f1([r for r in reports if r["kind"] == "corpus"], predictions)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--devset", type=Path, default=devset_eval.DEFAULT_DEVSET)
+    ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    ap.add_argument("--out", type=Path, default=MODEL_FILE)
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--no-write", action="store_true", help="report the cross-validated figures only")
+    ap.add_argument("--show-errors", action="store_true", help="list the cross-validated misses on the devset")
+    args = ap.parse_args(argv)
+    from services.extraction.evaluation import Pipeline
+
+    devset = args.devset if args.devset.is_dir() else None
+    scorer = devset_eval.load_scorer(devset) if devset else None
+    recorder = Recorder()
+    pipeline = Pipeline(decide=recorder, decision=False)
+    reports = load_reports(devset, args.corpus)
+    print(f"reports: {sum(r['kind'] == 'devset' for r in reports)} devset, "
+          f"{sum(r['kind'] == 'corpus' for r in reports)} corpus", flush=True)
+    rows = record(pipeline, recorder, reports, scorer)
+    print(f"candidates: {len(rows.x)}, correct: {sum(rows.y)}; count options of correct ones: "
+          f"{sum(len(o) for _, o, _ in rows.counts)}", flush=True)
+    fold_of = folds(reports, args.folds)
+    deciders: list[DecisionModel | None] = []
+    for k in range(args.folds):
+        train = rows.subset(lambda o, k=k: fold_of[o] != k)
+        deciders.append(fit(train))
+        print(f"fold {k + 1}/{args.folds}: trained on {len(train.x)} candidates", flush=True)
+    rules = evaluate(pipeline, recorder, reports, scorer, devset, [None] * args.folds, fold_of)
+    cv = evaluate(pipeline, recorder, reports, scorer, devset, deciders, fold_of)
+    _print("hand rules alone", rules)
+    _print(f"learned decision, cross-validated ({args.folds} folds by article)", cv)
+    if args.show_errors and devset is not None:
+        devset_eval.score(scorer, [r["report"] for r in reports if r["kind"] == "devset"], cv["predictions"],
+                          show_errors=True)
+    if args.no_write:
+        return 0
+    model = fit(rows)
+    meta = {"trained": date.today().isoformat(), "candidates": len(rows.x), "correct": sum(rows.y),
+            "reports": {"devset": sum(r["kind"] == "devset" for r in reports),
+                        "corpus": sum(r["kind"] == "corpus" for r in reports)},
+            "cross_validated": _summary(cv), "hand_rules": _summary(rules),
+            "command": "make decision-model"}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    doc = {"format": MODEL_FORMAT, "events": model.events.as_json(),
+           "counts": model.counts.as_json() if model.counts else None, "meta": meta}
+    args.out.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"model written to {args.out}")
+    return 0
+
+
+def _summary(result: dict) -> dict:
+    out = {"corpus": result["corpus"]}
+    for name, figures in result.get("devset", {}).items():
+        out[name] = {k: figures[k] for k in ("event_f1", "count_accuracy", "casualty_accuracy", "admin1_f1")}
+    return out
+
+
+def _print(title: str, result: dict) -> None:
+    print(f"\n== {title}")
+    if "devset" in result:
+        print(devset_eval.format_table(result["devset"]))
+    print("corpus:", result["corpus"])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""The decision stage: candidates are proposed generously and flagged, then kept or dropped (and
+given a count) by the shipped model; the hand rules decide when no model or no resolver is given.
+Sentences here are our own."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from services.extraction import train_decision
+from services.extraction.evaluation import Pipeline
+from services.extraction.nlp.candidates import Candidate
+from services.extraction.nlp.decision import MODEL_FILE, DecisionModel, rule_decision
+from services.extraction.nlp.place_rules import Place
+
+
+@pytest.fixture(scope="module")
+def learned() -> Pipeline:
+    return Pipeline()
+
+
+@pytest.fixture(scope="module")
+def rules() -> Pipeline:
+    return Pipeline(decision=False)
+
+
+def _events(pipeline: Pipeline, lang: str, text: str) -> list[tuple]:
+    events = pipeline({"id": "d", "text": text, "language": lang})
+    return [(e["type"], e["location"]["name"], e["count"]) for e in events]
+
+
+def test_the_shipped_model_loads_and_records_its_cross_validated_figures():
+    model = DecisionModel.load()
+    assert model is not None and model.counts is not None
+    assert 0.0 < model.events.threshold < 1.0 and model.events.weights
+    meta = json.loads(MODEL_FILE.read_text(encoding="utf-8"))["meta"]
+    assert meta["command"] == "make decision-model"
+    assert 0.0 < meta["cross_validated"]["corpus"]["event_f1"] <= 1.0
+
+
+def test_without_a_model_file_the_hand_rules_decide(tmp_path):
+    assert DecisionModel.load(tmp_path / "missing.json") is None
+    (tmp_path / "old.json").write_text(json.dumps({"format": 0}))
+    with pytest.raises(ValueError, match="make decision-model"):
+        DecisionModel.load(tmp_path / "old.json")
+
+
+def test_the_hand_rules_drop_what_they_flag():
+    place = Place(0, 5, "Kursk", "Kursk", "city")
+    kept = Candidate("impact", "uav", place, 0, (0, 0))
+    flagged = [Candidate("impact", "uav", place, 0, (0, 0), excluded="origin"),
+               Candidate("impact", "uav", place, 0, (0, 0), absorbed=True),
+               Candidate("attack", "uav", place, 0, (0, 0), outcome_elsewhere=True)]
+    assert rule_decision([kept, *flagged]) == [kept]
+
+
+def test_a_count_after_the_verb_belongs_to_the_place_before_it(learned):
+    text = "В Курской области сбиты семь беспилотников, в Белгородской области — четыре, сообщило Минобороны."
+    assert sorted(_events(learned, "ru", text)) == [("interception", "Belgorod Oblast", 4),
+                                                    ("interception", "Kursk Oblast", 7)]
+
+
+def test_an_attack_whose_outcome_is_reported_inside_the_city_is_no_event_of_its_own(learned):
+    text = ("Russian forces attacked Kharkiv with drones. A drone hit a warehouse in the Kyivskyi district, "
+            "injuring two people.")
+    assert _events(learned, "en", text) == [("impact", "Kyivskyi District, Kharkiv", 1)]
+
+
+def test_strikes_on_a_region_with_no_weapon_named_are_an_impact_there(learned, rules):
+    text = "У Сумській області ворог завдав 14 ударів по громадах, постраждалих немає."
+    assert _events(rules, "uk", text) == []
+    assert [(t, p) for t, p, _ in _events(learned, "uk", text)] == [("impact", "Sumy Oblast")]
+
+
+def test_folds_keep_the_reports_of_one_incident_together():
+    reports = [{"group": g} for g in ("a", "a", "b", "c", "c", "c", "d", "e", "f", "g")]
+    fold_of = train_decision.folds(reports, 3)
+    assert fold_of[0] == fold_of[1] and fold_of[3] == fold_of[4] == fold_of[5]
+    assert set(fold_of) == {0, 1, 2}
+
+
+def test_training_learns_the_sign_of_a_clear_feature():
+    rows = train_decision.Rows()
+    for i in range(40):
+        good = i % 2 == 0
+        rows.x.append({"rules_keep": 1.0} if good else {"set_aside_origin": 1.0})
+        rows.y.append(int(good))
+        rows.owner.append(i)
+    model = train_decision.fit(rows)
+    assert model.events.weights["rules_keep"] > 0 > model.events.weights["set_aside_origin"]
+    assert model.counts is None
