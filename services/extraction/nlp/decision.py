@@ -69,6 +69,8 @@ def features(cands: list[Candidate], ctx: Context) -> list[dict[str, float]]:
             f["rules_keep"] = 1.0
         if c.weapon == "unknown":
             f["weapon_unknown"] = 1.0
+        elif "weapon" in c.ev:
+            f["weapon_named"] = 1.0
         if c.excluded:
             f[f"set_aside_{c.excluded}"] = 1.0
         for flag in ("absorbed", "outcome_elsewhere", "soft", "weak"):
@@ -139,6 +141,8 @@ def _geography(c: Candidate, loc: Any, cands: list[Candidate], locs: list[Any], 
         same_place = (dl.lat, dl.lon, dl.name) == (loc.lat, loc.lon, loc.name)
         if same_place and d.type != c.type:
             n["other_type_same_place"] += 1
+        elif same_place and d.weapon != c.weapon:
+            n["other_weapon_same_place"] += 1
         elif d_rank < rank and _contains(c, loc, d, dl):
             n["finer_same_type" if d.type == c.type else "finer_other_type"] += 1
             if d.sentence == c.sentence:

@@ -38,6 +38,7 @@ class NumberFinder:
         self._values = {lang: {k.replace("’", "'"): v for k, v in t["values"].items()} for lang, t in tables.items()}
         self._mult = {lang: t.get("multipliers", {}) for lang, t in tables.items()}
         self._vague = {lang: set(t.get("vague", [])) for lang, t in tables.items()}
+        self._measures = {lang: frozenset(t.get("measures", [])) for lang, t in tables.items()}
         self._prefixes = {
             lang: {k[:2] for k in list(self._values[lang]) + list(self._mult[lang]) + list(self._vague[lang])}
             for lang in tables
@@ -69,6 +70,21 @@ class NumberFinder:
         return None
 
     def find(self, tokens: list[Token], lang: str) -> list[NumberSpan]:
+        """Number phrases, without those that measure something else: an age, a year, a duration
+        ("47 years", "1985 року народження", "2 hours": the `measures` of `numbers.yaml`)."""
+        return [n for n in self._find(tokens, lang) if not self._measure_follows(tokens, n.tok_hi, lang)]
+
+    def _measure_follows(self, tokens: list[Token], j: int, lang: str) -> bool:
+        measures = self._measures.get(lang)
+        if not measures or j >= len(tokens):
+            return False
+        word = tokens[j].low
+        if tokens[j].text == "-" and j + 1 < len(tokens):  # "47-year-old", "5-річний"
+            word = tokens[j + 1].low
+        word = word.split("-")[0] if lang == "en" else word
+        return word in measures or (lang != "en" and self._morph.lemma(word, lang) in measures)
+
+    def _find(self, tokens: list[Token], lang: str) -> list[NumberSpan]:
         out: list[NumberSpan] = []
         i, n = 0, len(tokens)
         prefixes = self._prefixes.get(lang, set())

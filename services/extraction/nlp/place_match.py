@@ -87,6 +87,9 @@ def descriptor_rules(ctx: RuleContext) -> None:
         elif lemma not in ctx.g.prefix:
             continue
         targets = ctx.list_right(k, need_conj=False) if plural else [(k, ctx.run_right(k))]
+        if not en:  # "с. Безруки Дергачівської громади": the adjective before a descriptor is the next place's
+            targets = [(lo, hi - 1 if hi - 1 > lo and hi < n and ctx.desc_lemma(hi) is not None else hi)
+                       for lo, hi in targets]
         grp = ctx.new_group() if len(targets) > 1 else None
         for lo, hi in targets:
             if hi <= lo:
