@@ -23,10 +23,9 @@ from services.extraction.nlp.candidates import (
 )
 from services.extraction.nlp.place_rules import Place
 from services.extraction.nlp.places import ancestors
+from services.extraction.nlp.resources import CountGrammar
 from services.extraction.nlp.signals import Hit, Signals
 from services.extraction.nlp.text import Sentence, SpanIndex, Token
-
-STRIKE_WORD = re.compile(r"удар|атак|обстр", re.IGNORECASE)
 
 
 def before_number(nums: list, w: Hit) -> bool:
@@ -50,9 +49,11 @@ def _in(items: list, s: Sentence) -> list:
 
 class Assembler:
     def __init__(self, text: str, tokens: list[Token], sentences: list[Sentence], places: list[Place],
-                 sig: Signals, article_one: frozenset[str], lang: str = "en", morph=None):
+                 sig: Signals, article_one: frozenset[str], lang: str = "en", morph=None,
+                 counts: CountGrammar | None = None):
         self.text, self.tokens, self.sentences, self.places, self.sig = text, tokens, sentences, places, sig
         self.article_one, self.lang, self.morph = article_one, lang, morph
+        self.cg = counts
         self.cands: list[Candidate] = []
         # places of a sentence the rules set aside (a launch area, an official's jurisdiction, a
         # container of another place there): candidates too, flagged, for the decision stage
@@ -126,7 +127,7 @@ class Assembler:
         if not types and self.header is not None and s_places and _in(sig.numbers, s):
             (types, weapons), inherited = self.header, True
         elif not types and self.last_types is not None and s.idx - self.last_types[2] <= 4 \
-                and len(local_counts(self.text, s_places, _in(sig.numbers, s), [])) >= 2:
+                and len(local_counts(self.text, s_places, _in(sig.numbers, s), [], self.cg)) >= 2:
             types, weapons, _ = self.last_types  # "Of them, 5 over A, 2 over B" after the total
         elif not (weapons or context or (recent and strong)):
             types = self._consequence(types, s, s_places) if recent else {}
@@ -146,9 +147,9 @@ class Assembler:
         self._propose(s, types, weapons, aside, cas, dmg)
         if not pool:
             return
-        counts = local_counts(self.text, pool, _in(sig.numbers, s), weap)
+        counts = local_counts(self.text, pool, _in(sig.numbers, s), weap, self.cg)
         breakdown = len(counts) >= 1 and len(pool) >= 2
-        heads = _heads(self.text, pool)  # the places a total belongs to: not containers, not "including" items
+        heads = _heads(self.text, pool, self.cg)  # the places a total belongs to: not containers, not "including" items
         classes = sorted({w.kind for w in weapons}) or [self.last_weapon]
         assign = self._assign(types, pool)
         for t, places in assign.items():
@@ -216,14 +217,12 @@ class Assembler:
         for w in sorted(whits, key=lambda w: min(abs(w.start - h.start) for h in trig)):
             k = bisect_left(self._tok_starts, w.start)
             before = [t for t in self.tokens[max(0, k - 3):k] if t.is_word]
-            value, span = weapon_count(self.text, w, nums, self.article_one, before)
+            value, span = weapon_count(self.text, w, nums, self.article_one, before, self.cg)
             if value is not None:
                 return value, span
-            head = self.text[w.start:w.end].split()[-1]
-            if self.lang != "en" and not before_number(nums, w) and not STRIKE_WORD.search(head) \
-                    and self.morph.singular_noun(head, self.lang):
+            if singular_weapon(self.text, w, nums, self.cg, self.morph, self.lang):
                 return 1, (w.start, w.end)
-        return of_them_count(self.text, nums, trig) if whits else (None, None)
+        return of_them_count(self.text, nums, trig, self.cg) if whits else (None, None)
 
     @staticmethod
     def _assign(types: dict[str, list[Hit]], pool: list[Place]) -> dict[str, list[Place]]:
@@ -272,14 +271,19 @@ def _attach_to(targets: list[Candidate], cas: list[Hit], dmg: list[Hit]) -> None
                 c.ev["damage"] = (h.start, h.end)
 
 
-INCLUDING = re.compile(r"(?<!\w)(?:including|incl\.|в\s+том\s+числе|включая|у\s+тому\s+числі|в\s+тому\s+числі|"
-                       r"зокрема)(?!\w)", re.IGNORECASE)
+def singular_weapon(text: str, w: Hit, numbers: list, cg: CountGrammar, morph, lang: str) -> bool:
+    """ru/uk: a weapon noun in the singular with no number before it is one ("беспилотник упал");
+    not a word that names strikes ("удар")."""
+    head = text[w.start:w.end].split()[-1]
+    return lang != "en" and not before_number(numbers, w) and not (cg.strike and cg.strike.search(head)) \
+        and morph.singular_noun(head, lang)
 
 
-def _heads(text: str, pool: list[Place]) -> list[Place]:
+def _heads(text: str, pool: list[Place], cg: CountGrammar) -> list[Place]:
     """The places of a sentence that a total belongs to: "22 drones over the Rostov region, including
     over A, B and C" counts at the region, not at the places it itemises; a container heading the
     line gives way to the places after it."""
     first = min(pool, key=lambda q: q.start)
-    items = {id(q) for q in pool if q is not first and INCLUDING.search(text, first.end, q.start)}
+    items = {id(q) for q in pool if q is not first and cg.including is not None
+             and cg.including.search(text, first.end, q.start)}
     return [q for q in pool if not q.container and id(q) not in items]

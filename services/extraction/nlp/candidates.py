@@ -13,20 +13,11 @@ from dataclasses import dataclass, field
 
 from services.extraction.nlp.numbers import NumberSpan
 from services.extraction.nlp.place_rules import Place
+from services.extraction.nlp.resources import CountGrammar
 from services.extraction.nlp.signals import Hit
 
 STRONG = ("interception", "debris_fall", "impact")
-LEFT_GAP = re.compile(r"^\s*(?:[–—-]\s*)?(?:[\w’'-]+\s+){0,3}?(?:над|в|во|на|у|під|по|over|in|above|near|at|on)?\s*$",
-                      re.IGNORECASE)
-# "over", optionally followed by an area word: "над территорией", "over the territory of", "над акваторией".
-AREA = r"(?:территори\w*|територі\w*|акватори\w*|акваторі\w*|(?:the\s+)?(?:territory|waters)\s+of|the)"
-SHORT_GAP = re.compile(rf"^\s*(?:[–—-]\s*)?(?:(?:над|в|во|на|у|під|по|over|in|above|near|at|on)(?:\s+{AREA})?)?\s*$",
-                       re.IGNORECASE)
-RIGHT_GAP = re.compile(r"^\s*(?:[–—:-]|\()\s*$")
-OF_GAP = re.compile(r"^\s*(?:of|из|із|з|со?)\s*$", re.IGNORECASE)
-OF_THEM = re.compile(r"\s+(?:of\s+them|из\s+них|з\s+них|із\s+них)\b", re.IGNORECASE)
-DISTRIB = re.compile(r"(?:^|\s)(?:по|each|по\s+одному)\s*$", re.IGNORECASE)
-EACH_AFTER = re.compile(r"(?:\s+[\w’'-]+){0,2}?\s+each\b", re.IGNORECASE)  # "two drones each over A and B"
+RIGHT_GAP = re.compile(r"^\s*(?:[–—:-]|\()\s*$")  # "Bryansk – 20", "Bryansk (20)"
 
 
 @dataclass
@@ -89,17 +80,18 @@ def weapon_classes(weapons: list[Hit]) -> list[Hit]:
     return [Hit("artillery" if w.kind == "generic_artillery" else w.kind, w.start, w.end) for w in weapons]
 
 
-def local_counts(text: str, pool: list[Place], numbers: list[NumberSpan], weapons: list[Hit]) -> dict[int, NumberSpan]:
+def local_counts(text: str, pool: list[Place], numbers: list[NumberSpan], weapons: list[Hit],
+                 cg: CountGrammar) -> dict[int, NumberSpan]:
     """Place id -> its own number in a breakdown list ("20 over Bryansk", "Bryansk - 20")."""
     out: dict[int, NumberSpan] = {}
     for p in pool:
         before = [n for n in numbers if n.end <= p.start and n.value is not None and p.start - n.end < 60]
         gap = text[before[-1].end:p.start] if before else ""
         armed = any(before[-1].end <= w.start and w.end <= p.start for w in weapons) if before else False
-        if before and "," not in gap and (SHORT_GAP.match(gap) or (armed and LEFT_GAP.match(gap))):
+        if before and "," not in gap and (cg.short_gap.match(gap) or (armed and cg.left_gap.match(gap))):
             n = before[-1]
             out[id(p)] = n
-            if DISTRIB.search(text[max(0, n.start - 8):n.start]) and p.group is not None:
+            if cg.distributive.search(text[max(0, n.start - 8):n.start]) and p.group is not None:
                 for q in pool:
                     if q.group == p.group:
                         out.setdefault(id(q), n)
@@ -112,19 +104,21 @@ def local_counts(text: str, pool: list[Place], numbers: list[NumberSpan], weapon
         if id(p) in out or nxt is None or nxt.value is None or nxt.start - p.end > 90:
             continue
         between = [q for q in pool if p.end <= q.start < nxt.start]
-        if DISTRIB.search(text[max(0, nxt.start - 8):nxt.start]) and not re.search(r"[;:]", text[p.end:nxt.start]) \
+        if cg.distributive.search(text[max(0, nxt.start - 8):nxt.start]) \
+                and not re.search(r"[;:]", text[p.end:nxt.start]) \
                 and all(q.group is not None and q.group == p.group for q in between):
             out[id(p)] = nxt
     listed = {p.group for p in pool}
     if not out and len(pool) >= 2 and len(listed) == 1 and None not in listed:  # one list of places
-        each = next((n for n in numbers if n.value is not None and EACH_AFTER.match(text, n.end)), None)
+        each = next((n for n in numbers if n.value is not None and cg.each_after is not None
+                     and cg.each_after.match(text, n.end)), None)
         if each is not None:  # "Two drones each were shot down over A and B"
             out.update((id(p), each) for p in pool)
     return out
 
 
 def weapon_count(text: str, weapon: Hit, numbers: list[NumberSpan], article_one: frozenset[str],
-                 words_before: list) -> tuple[int | None, tuple[int, int] | None]:
+                 words_before: list, cg: CountGrammar) -> tuple[int | None, tuple[int, int] | None]:
     """The number right in front of a weapon word ("45 украинских БПЛА", "7 of 8 drones", "a drone")."""
     before = [n for n in numbers if n.end <= weapon.start and weapon.start - n.end < 45]
     if before:
@@ -132,7 +126,7 @@ def weapon_count(text: str, weapon: Hit, numbers: list[NumberSpan], article_one:
         gap = text[n.end:weapon.start]
         if re.fullmatch(r"\s*(?:[\w’'-]+\s+){0,3}?", gap) and not re.search(r"\d", gap):
             prev = [m for m in numbers if m.end <= n.start]
-            if prev and OF_GAP.match(text[prev[-1].end:n.start]) and prev[-1].value is not None:
+            if prev and cg.of_gap.match(text[prev[-1].end:n.start]) and prev[-1].value is not None:
                 n = prev[-1]
             return n.value, (n.start, n.end) if n.value is not None else None
     if words_before and weapon.kind != "unknown" and not text[weapon.start:weapon.end].lower().endswith("s"):
@@ -142,11 +136,12 @@ def weapon_count(text: str, weapon: Hit, numbers: list[NumberSpan], article_one:
     return None, None
 
 
-def of_them_count(text: str, numbers: list[NumberSpan], trig: list[Hit]) -> tuple[int | None, tuple[int, int] | None]:
+def of_them_count(text: str, numbers: list[NumberSpan], trig: list[Hit],
+                  cg: CountGrammar) -> tuple[int | None, tuple[int, int] | None]:
     """ "launched drones at X, and air defence destroyed 12 of them": the number right after the
     trigger that counts the weapons named before ("of them", "из них", "з них")."""
     for h in trig:
         for n in numbers:
-            if n.value is not None and 0 <= n.start - h.end <= 3 and OF_THEM.match(text, n.end):
+            if n.value is not None and 0 <= n.start - h.end <= 3 and cg.of_them.match(text, n.end):
                 return n.value, (n.start, n.end)
     return None, None

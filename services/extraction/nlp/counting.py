@@ -67,9 +67,9 @@ def features(c: Candidate, n: NumberSpan, ctx: Any, places_in_sentence: list[Any
         f["in_time_phrase"] = 1.0
     if 1900 <= n.value <= 2100:
         f["year_like"] = 1.0
-    if re.search(r"(?:^|\s)(?:по|each|по\s+одному)\s*$", text[max(0, n.start - 12):n.start], re.IGNORECASE):
+    if ctx.count_grammar.distributive.search(text[max(0, n.start - 12):n.start]):
         f["distributive"] = 1.0
-    if re.match(r"\s+(?:of\s+them|из\s+них|з\s+них|із\s+них)\b", after, re.IGNORECASE):
+    if ctx.count_grammar.of_them.match(after):
         f["of_them"] = 1.0
     if c.ev.get("count") == (n.start, n.end):
         f["rules_choice"] = 1.0

@@ -50,6 +50,7 @@ class Context:
     places: list = field(default_factory=list)  # Place, all of the report's
     counted: Any = lambda word, lang: False  # noqa: E731 - is `word` a counted noun (strikes, explosions)?
     singular: Any = lambda hit: None  # noqa: E731 - the span that makes a weapon word one ("a drone"), or None
+    count_grammar: Any = None  # resources.CountGrammar of the report's language
 
 
 def features(cands: list[Candidate], ctx: Context) -> list[dict[str, float]]:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from services.extraction.nlp.assemble import STRIKE_WORD, Assembler, before_number
+from services.extraction.nlp.assemble import Assembler, singular_weapon
 from services.extraction.nlp.candidates import Candidate, weapon_count
 from services.extraction.nlp.decision import Context, rule_decision
 from services.extraction.nlp.evidence import without_weak_names
@@ -67,13 +67,14 @@ class Extractor:
         places = _not_people_or_numbers(places, sig)
         places = without_weak_names(places, lang, self._res.words, self._places.lexicon)
         cands, extras = Assembler(body, tokens, sentences, places, sig, self._res.article_one[lang], lang,
-                                  self._res.morph).run()
+                                  self._res.morph, self._res.counts[lang]).run()
         mentions = PlaceFinder.to_mentions(places)
         ctx = Context(body, sentences, self._res.places[lang], self._locations(places, mentions, lang),
                       self._res.words, lang, weapon_words=len(sig.weapons),
                       incident_words=sum(h.kind in STRONG_KINDS for h in sig.triggers), numbers=sig.numbers,
                       weapons=sig.weapons, casualties=sig.casualties, times=sig.times, places=places,
-                      counted=self._res.is_counted, singular=lambda hit: self._one(hit, body, tokens, sig, lang))
+                      counted=self._res.is_counted, singular=lambda hit: self._one(hit, body, tokens, sig, lang),
+                      count_grammar=self._res.counts[lang])
         events = finish(cands, sentences, sig, places, article_id, body, extras,
                         decide=lambda candidates: self._decide(candidates, ctx))
         return ExtractionResult(article_id=article_id, language=lang, published_at=published_at, source=source,
@@ -84,12 +85,11 @@ class Extractor:
         Russian/Ukrainian singular noun with no number before it ("беспилотник")."""
         k = bisect_left([t.start for t in tokens], hit.start)
         before = [t for t in tokens[max(0, k - 3):k] if t.is_word]
-        value, span = weapon_count(text, hit, sig.numbers, self._res.article_one[lang], before)
+        cg = self._res.counts[lang]
+        value, span = weapon_count(text, hit, sig.numbers, self._res.article_one[lang], before, cg)
         if value == 1 and span is not None:
             return span
-        head = text[hit.start:hit.end].split()[-1]
-        if lang != "en" and not before_number(sig.numbers, hit) and not STRIKE_WORD.search(head) \
-                and self._res.morph.singular_noun(head, lang):
+        if singular_weapon(text, hit, sig.numbers, cg, self._res.morph, lang):
             return hit.start, hit.end
         return None
 

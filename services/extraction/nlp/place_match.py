@@ -9,11 +9,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from services.extraction.nlp.place_rules import ARTICLES, CONJ, RuleContext, strip_poss
+from services.extraction.nlp.place_rules import RuleContext, strip_poss
 
 SETTLEMENT = {"city", "village"}
 SENTENCE_OPENERS = {".", "!", "?", ":", "\"", "»"}
-SKIP_AFTER_DESC = {"military", "administration", "council", "court", "hall", "police", "state", "prosecutor's"}
 
 
 def _level(ctx: RuleContext, lemma: str) -> str | None:
@@ -44,7 +43,7 @@ def descriptor_rules(ctx: RuleContext) -> None:
         if lemma is None or ctx.used[i]:
             continue
         level = _level(ctx, lemma)
-        if en and toks[i].is_cap and i + 1 < n and toks[i + 1].low in SKIP_AFTER_DESC:
+        if en and toks[i].is_cap and i + 1 < n and toks[i + 1].low in ctx.g.not_after_descriptor:
             continue
         plural = (en and toks[i].low in ctx.g.plural) or (not en and "plur" in _tag(ctx, i))
         # postfix: "<Name> Region", "Брянской области", "A, B and C districts"
@@ -144,7 +143,7 @@ def preposition_rules(ctx: RuleContext, lexicon: Any) -> None:
         if i > 0 and toks[i - 1].low in ("according", "due", "thanks", "согласно"):
             continue
         k = i + (2 if heads else 1)
-        if k < n and toks[k].low in ARTICLES:
+        if k < n and toks[k].low in ctx.g.articles:
             k += 1
         items = ctx.list_right(k, need_conj=True)
         grp = ctx.new_group() if len(items) > 1 else None
@@ -226,4 +225,4 @@ def genitive_parents(ctx: RuleContext) -> None:
                 p.parent = q
 
 
-__all__ = ["descriptor_rules", "preposition_rules", "lexicon_rules", "genitive_parents", "CONJ"]
+__all__ = ["descriptor_rules", "preposition_rules", "lexicon_rules", "genitive_parents"]

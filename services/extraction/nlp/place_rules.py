@@ -16,8 +16,6 @@ from services.extraction.nlp.text import Token
 from shared.lang.morph import Morph
 
 _UNSET = object()
-CONJ = {"and", "or", "и", "или", "і", "та", "й", "чи"}
-ARTICLES = {"the"}
 
 
 @dataclass
@@ -193,7 +191,7 @@ class RuleContext:
                 break
             items.insert(0, (start, end))
             k = start - 1
-            if k >= 0 and self.tokens[k].low in CONJ and not saw_conj:
+            if k >= 0 and self.tokens[k].low in self.g.conjunctions and not saw_conj:
                 saw_conj = True
                 end = k - 1 if k - 1 >= 0 and self.tokens[k - 1].text == "," else k
                 continue
@@ -208,7 +206,7 @@ class RuleContext:
         items: list[tuple[int, int]] = []
         saw_conj = False
         while True:
-            if k < len(self.tokens) and self.tokens[k].low in ARTICLES:
+            if k < len(self.tokens) and self.tokens[k].low in self.g.articles:
                 k += 1
             end = self.run_right(k)
             if end == k:
@@ -217,7 +215,7 @@ class RuleContext:
             k = end
             if k < len(self.tokens) and self.tokens[k].text == ",":
                 k += 1
-            if k < len(self.tokens) and self.tokens[k].low in CONJ:
+            if k < len(self.tokens) and self.tokens[k].low in self.g.conjunctions:
                 saw_conj = True
                 k += 1
             elif not (k > 0 and self.tokens[k - 1].text == ","):

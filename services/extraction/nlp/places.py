@@ -25,14 +25,9 @@ from shared.messages.events import PlaceMention
 CUES = {"descriptor": "descriptor", "genitive": "descriptor", "preposition": "preposition", "lexicon": "name"}
 RANK = {"street": 0, "city_district": 1, "village": 2, "city": 2, "hromada": 3, "district": 3, "raion": 3,
         "oblast": 4, "country": 5}
-GAP_OF = re.compile(r"^\s+(?:of|in)\s+(?:the\s+)?$|^\s+(?:в|у|во)\s+$|"
-                    r"^\s*,\s+(?:a|the)\s+(?:\w+\s+)?(?:village|town|city|settlement)\s+(?:in|of)\s+(?:the\s+)?$")
-TITLE_AFTER = {"governor", "mayor", "head", "губернатор", "мэр", "глава", "голова", "мер", "губернатора"}
 GAP_COMMA = re.compile(r"^\s*,\s*$|^\s*\(\s*$")
 GAP_SPACE = re.compile(r"^\s+$")
 HOUSE_NUM = re.compile(r"\d+(?:[a-zа-яё](?!\w))?(?:/\d+)?", re.IGNORECASE)
-SKIP_BACK = {"the", "a", "of", "direction", "directions", "side", "territory", "стороны", "территории",
-             "направления", "боку", "напрямку", "території", "со", "с", "з", "із", "area", "района", "району"}
 
 
 class MemoLexicon:
@@ -92,7 +87,7 @@ class PlaceFinder:
             self._flags(p, tokens, g)
             p.container = p.level == "oblast" and (self._after_plural_descriptor(p, tokens, lang)
                                                    or _heading(text, p))
-        self._link(text, places, SpanIndex(sentences))
+        self._link(text, places, SpanIndex(sentences), g)
         for p in places:
             if p.level == "street":
                 m = g.house.match(text, p.end, min(len(text), p.end + 90))
@@ -104,21 +99,21 @@ class PlaceFinder:
     def _flags(p: Place, tokens: list[Token], g) -> None:
         # "Voronezh region governor X said": a title right after the place names its jurisdiction.
         # (Only for titles of officials, not "... authorities said", where the place is often the scene.)
-        if p.th < len(tokens) and tokens[p.th].low in g.titles and tokens[p.th].low in TITLE_AFTER:
+        if p.th < len(tokens) and tokens[p.th].low in g.titles and tokens[p.th].low in g.title_after:
             p.title = True
             return
         k, seen = p.tl - 1, 0
         while k >= 0 and seen < 4 and tokens[k].text not in {".", "!", "?", ";"}:
             low = tokens[k].low
-            if low in g.origin and (low not in {"с", "со", "з", "із"} or seen == 0 or tokens[k + 1].low in SKIP_BACK):
+            if low in g.origin and (low not in g.short_origin or seen == 0 or tokens[k + 1].low in g.skip_back):
                 p.origin = True
                 return
             if low in g.titles or tokens[k].text in g.titles:
                 p.title = True
                 return
-            if low in g.prepositions and low not in g.origin and low not in SKIP_BACK:
+            if low in g.prepositions and low not in g.origin and low not in g.skip_back:
                 return  # "з району A, над B": the launch area ends where another place phrase starts
-            if low not in SKIP_BACK:
+            if low not in g.skip_back:
                 seen += 1
             k -= 1
 
@@ -136,7 +131,8 @@ class PlaceFinder:
         return bool(parses) and parses[0].normal_form in g.descriptors and "plur" in parses[0].tag.grammemes
 
     @staticmethod
-    def _link(text: str, places: list[Place], index: SpanIndex) -> None:
+    def _link(text: str, places: list[Place], index: SpanIndex, g) -> None:
+        part_of = g.part_of.match if g.part_of is not None else (lambda _gap: None)
         for a, b in zip(places, places[1:], strict=False):
             if a.parent is not None:
                 continue
@@ -147,12 +143,12 @@ class PlaceFinder:
                 if b.parent is None and b.level in ("district", "city_district", "street", "village"):
                     b.parent = a
                 continue
-            if GAP_OF.match(gap) or (GAP_SPACE.match(gap) and a.kind == "descriptor"):
+            if part_of(gap) or (GAP_SPACE.match(gap) and a.kind == "descriptor"):
                 ok = (rb is not None and ra is not None and rb > ra) or (
                     rb is None and ra is not None and ra in (0, 1, 3)) or (ra is None and rb is not None and rb >= 3)
             elif GAP_COMMA.match(gap):
                 ok = rb is not None and ((ra is not None and rb > ra) or (ra is None and rb >= 3))
-            if not ok and GAP_OF.match(gap) and a.level == "district" and b.level == "city":
+            if not ok and part_of(gap) and a.level == "district" and b.level == "city":
                 a.level, ok = "city_district", True  # "the Soviet District of Voronezh": a district of a city
             if ok:
                 a.parent = b

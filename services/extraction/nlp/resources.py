@@ -70,6 +70,13 @@ class PlaceGrammar:
     house: re.Pattern
     region_anaphora: re.Pattern | None = None  # "in the region", "над регионом": the report's region
     toward: frozenset[str] = frozenset()  # "towards X", "в направлении X": where the weapons headed
+    conjunctions: frozenset[str] = frozenset()
+    articles: frozenset[str] = frozenset()
+    title_after: frozenset[str] = frozenset()  # "Kursk region governor": the place is the jurisdiction
+    skip_back: frozenset[str] = frozenset()  # passed over looking back for an origin or a title
+    short_origin: frozenset[str] = frozenset()  # "с", "з": origins only right before the place
+    part_of: re.Pattern | None = None  # the gap between a place and its container ("X district of Y")
+    not_after_descriptor: frozenset[str] = frozenset()  # "Regional Military Administration"
     # per-word answers of the place rules that depend only on the word (and this grammar): see place_rules
     memo: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
@@ -97,6 +104,7 @@ class NlpResources:
     weapons: dict[str, re.Pattern]
     casualties: dict[str, dict[str, re.Pattern | None]]
     places: dict[str, PlaceGrammar]
+    counts: dict[str, CountGrammar]
     claims: dict[str, ClaimGrammar]
     time: dict[str, dict]
     article_one: dict[str, frozenset[str]]
@@ -124,6 +132,42 @@ def _place_grammar(d: dict) -> PlaceGrammar:
         house=re.compile(rf"(?:\s*,\s*|\s*,?\s*[^.;:!?]{{0,40}}?(?<!\w)(?:{house})\s*)(?P<nums>{numlist})", FLAGS),
         region_anaphora=_plain(d.get("region_anaphora", [])),
         toward=frozenset(d.get("toward", [])),
+        conjunctions=frozenset(d.get("conjunctions", [])), articles=frozenset(d.get("articles", [])),
+        title_after=frozenset(d.get("title_after", [])), skip_back=frozenset(d.get("skip_back", [])),
+        short_origin=frozenset(d.get("short_origin", [])),
+        part_of=re.compile(rf"^(?:{_alt(d['part_of'])})$", FLAGS) if d.get("part_of") else None,
+        not_after_descriptor=frozenset(d.get("not_after_descriptor", [])),
+    )
+
+
+@dataclass(frozen=True)
+class CountGrammar:
+    """How counts attach to places (`lexicons/counts.yaml`), compiled."""
+
+    short_gap: re.Pattern  # "20 over X", "20 – над территорией X": only a preposition between
+    left_gap: re.Pattern  # "20 drones were shot down over X": up to three words, then a preposition
+    of_gap: re.Pattern  # "7 of 8 drones"
+    of_them: re.Pattern  # "destroyed 9 of them"
+    distributive: re.Pattern  # "по два", "two each"
+    each_after: re.Pattern | None  # "two drones each over A and B"
+    including: re.Pattern | None  # "22 over the region, including A and B"
+    strike: re.Pattern | None  # "удар", "атака": a weapon-list word that names strikes
+
+
+def _count_grammar(d: dict) -> CountGrammar:
+    preps = _alt(d.get("breakdown_prepositions", [])) or "(?!)"
+    area = _alt(d.get("area", [])) or "(?!)"
+    maybe = lambda xs: re.compile(rf"(?<!\w)(?:{_alt(xs)})(?!\w)", FLAGS) if xs else None  # noqa: E731
+    return CountGrammar(
+        short_gap=re.compile(rf"^\s*(?:[–—-]\s*)?(?:(?:{preps})(?:\s+(?:{area}))?)?\s*$", FLAGS),
+        left_gap=re.compile(rf"^\s*(?:[–—-]\s*)?(?:[\w’'-]+\s+){{0,3}}?(?:{preps})?\s*$", FLAGS),
+        of_gap=re.compile(rf"^\s*(?:{_alt(d.get('of', [])) or '(?!)'})\s*$", FLAGS),
+        of_them=re.compile(rf"\s+(?:{_alt(d.get('of_them', [])) or '(?!)'})\b", FLAGS),
+        distributive=re.compile(rf"(?:^|\s)(?:{_alt(d.get('distributive', [])) or '(?!)'})\s*$", FLAGS),
+        each_after=re.compile(rf"(?:\s+[\w’'-]+){{0,2}}?\s+(?:{_alt(d['each_after'])})\b", FLAGS)
+        if d.get("each_after") else None,
+        including=maybe(d.get("including", [])),
+        strike=re.compile(_alt(d["strike_stems"]), FLAGS) if d.get("strike_stems") else None,
     )
 
 
@@ -174,6 +218,7 @@ def load_resources(morph: Morph | None = None, decision: bool = True) -> NlpReso
 
     trig, weap, cas = _load("triggers.yaml"), _load("weapons.yaml"), _load("casualties.yaml")
     places, claims, times, nums = _load("places.yaml"), _load("claims.yaml"), _load("time.yaml"), _load("numbers.yaml")
+    counts = _load("counts.yaml")
     morph = morph if morph is not None else Morph()
     return NlpResources(
         morph=morph,
@@ -184,6 +229,7 @@ def load_resources(morph: Morph | None = None, decision: bool = True) -> NlpReso
         weapons={lang: _grouped(weap[lang]) for lang in LANGS},
         casualties={lang: {k: _plain(v or []) for k, v in cas[lang].items()} for lang in LANGS},
         places={lang: _place_grammar(places[lang]) for lang in LANGS},
+        counts={lang: _count_grammar(counts[lang]) for lang in LANGS},
         claims={lang: _claim_grammar(claims[lang], lang) for lang in LANGS},
         time={lang: {**times[lang], "night_re": _plain(times[lang].get("night", [])),
                      "night_of_re": [re.compile(p, FLAGS) for p in times[lang].get("night_of", [])],
