@@ -126,14 +126,40 @@ class Rows:
         return out
 
 
+GOLD_LEVEL = {"admin1": {"oblast"}, "admin2": {"district", "raion", "hromada"}, "city": {"city", "village"},
+              "city_district": {"city_district"}, "street": {"street"}, "other": {"hromada", "sea", None}}
+PRECISION_ORDER = {"street": 0, "city_district": 1, "city": 2, "admin2": 3, "admin1": 4, "country": 5, "sea": 5}
+
+
+def assign_gold(found: list[tuple], gold: list[dict], kind: str, scorer) -> list[dict | None]:
+    """The gold event each recorded candidate stands for, one-to-one, like the scorers pair events:
+    of the candidates that match a gold event (its type and place), the one at the gold's own level
+    wins, then the one the rules keep, then the finest. The rest are wrong, even when they match
+    too: a district and its city both "match" a street whose coordinates the gold lacks."""
+    out: list[dict | None] = [None] * len(found)
+    for g in gold:
+        options = [i for i, (_f, c, loc, _o) in enumerate(found) if out[i] is None
+                   and _gold_match(c, loc, [g], kind, scorer) is not None]
+        if not options:
+            continue
+        level = (g.get("location") or {}).get("level")
+
+        def rank(i: int, level=level) -> tuple:
+            f, c, loc, _o = found[i]
+            return (c.place.level in GOLD_LEVEL.get(level, set()), "rules_keep" in f,
+                    -PRECISION_ORDER.get(loc.precision, 9), -i)
+        out[max(options, key=rank)] = g
+    return out
+
+
 def record(pipeline, recorder: Recorder, reports: list[dict], scorer) -> Rows:
     """Labelled rows over `reports`, with the current decider."""
     rows = Rows()
     for i, rep in enumerate(reports):
         recorder.rows = []
         pipeline(rep["case"])
-        for f, c, loc, options in recorder.rows:
-            g = _gold_match(c, loc, rep["gold"], rep["kind"], scorer)
+        for (f, _c, _loc, options), g in zip(recorder.rows, assign_gold(recorder.rows, rep["gold"], rep["kind"],
+                                                                         scorer), strict=True):
             rows.x.append(f)
             rows.y.append(int(g is not None))
             rows.owner.append(i)
