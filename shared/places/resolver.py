@@ -91,6 +91,10 @@ class GazetteerGeocoder:
         except Exception as exc:  # never raise into the service
             return [Location(mention=p.text, span=p.span, reason=f"geocoder error: {exc!r}") for p in places]
 
+    def report_geography(self, places: list[PlaceMention], *, language: str, region: str | None = None) -> Geography:
+        """The anchors `resolve` uses for these mentions (for explanations and checks)."""
+        return self.geography(places, [self._cands(p, language) for p in places], region)
+
     def geography(self, places: list[PlaceMention], info: list, region: str | None = None) -> Geography:
         """The report's anchors: the regions it names, the large cities it names, its source's region."""
         geo = Geography()
@@ -264,9 +268,11 @@ class GazetteerGeocoder:
             scored.append((s, e, notes))
         scored.sort(key=lambda x: -x[0])
         best_s, eid, notes = scored[0]
-        if parent_eid is not None and cands[eid][0] < 0.9 and not self._inside(g.entries[eid], eid, parent_eid):
-            # only a loose match, and outside the place the text puts it in: trust the text's parent
-            why = f"only a loose match ({g.entries[eid].name}) outside {g.entries[parent_eid].name}"
+        if parent_eid is not None and not self._inside(g.entries[eid], eid, parent_eid) and (
+                cands[eid][0] < 0.9 or g.entries[eid].level in ("city_district", "street")):
+            # a loose match, or a city district of another city, outside the place the text puts it
+            # in ("Ленинский район Курска" is no district of Rostov): trust the text's parent
+            why = f"{g.entries[eid].name} lies outside {g.entries[parent_eid].name}, which the text names as its place"
             return self._via_parent(pm, parent_eid, why), None
         be = g.entries[eid]
         # rivals: other places (the same point at another level, e.g. a city and its urban okrug, is no rival)

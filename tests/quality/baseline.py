@@ -12,12 +12,12 @@ DEVSET_GROUPS = ("all", "later-61", "added-uk-22")
 KEYS = ("event_f1", "count_accuracy", "casualty_accuracy")
 
 
-def measure() -> dict[str, dict[str, float]]:
+def measure(pipeline=None) -> dict[str, dict[str, float]]:
     from services.extraction import devset
     from services.extraction.evaluation import DEFAULT_CORPUS, Pipeline, evaluate, load_corpus
 
     root = Path(__file__).resolve().parents[2]
-    pipeline = Pipeline()
+    pipeline = pipeline or Pipeline()
     corpus = evaluate(load_corpus(root / DEFAULT_CORPUS), pipeline)["metrics"]["all"]
     out = {"corpus": {"event_f1": corpus["event"]["f1"], "count_accuracy": corpus["count"].get("acc", 0.0),
                       "casualty_accuracy": round((corpus["killed"].get("acc", 0.0) + corpus["injured"].get("acc", 0.0))

@@ -6,15 +6,51 @@ the file (`python -m tests.quality.baseline` rewrites it from the current code).
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
+from services.extraction import devset
+from services.extraction.evaluation import DEFAULT_CORPUS, Pipeline, load_corpus
+from services.geocoding.handlers import build_events
 from tests.quality.baseline import BASELINE, TOLERANCE, measure
+
+ROOT = Path(__file__).resolve().parents[2]
+# what a location's reason says when the report's geography admits it, or when it abstains
+EVIDENCE = ("inside ", " km from ", "named without its region", "the only town of that name", "placed at the region",
+            "using the enclosing")
 
 
 @pytest.fixture(scope="module")
-def figures() -> dict[str, dict[str, float]]:
-    return measure()
+def pipeline() -> Pipeline:
+    return Pipeline()
+
+
+@pytest.fixture(scope="module")
+def figures(pipeline) -> dict[str, dict[str, float]]:
+    return measure(pipeline)
+
+
+def _cases() -> list[dict]:
+    cases = load_corpus(ROOT / DEFAULT_CORPUS)
+    if devset.DEFAULT_DEVSET.is_dir():
+        cases += [devset.as_case(r) for r in devset.load_reports(devset.DEFAULT_DEVSET)]
+    return cases
+
+
+def test_no_event_lies_outside_the_regions_its_report_names_without_evidence(pipeline):
+    outside = []
+    for case in _cases():
+        result = pipeline.extractor.extract(article_id=case["id"], text=case["text"], title=case.get("title"),
+                                            language=case.get("language"), published_at=None)
+        places, geocoder = list(result.places), pipeline.geocoder
+        geography = geocoder.report_geography(places, language=result.language)
+        for event in build_events(result, geocoder.resolve(places, language=result.language)):
+            loc = event.location
+            if geography and loc.admin1_code not in geography.regions \
+                    and not any(e in (loc.reason or "") for e in EVIDENCE):
+                outside.append(f"{case['id']}: {loc.name} ({loc.admin1_code}): {loc.reason}")
+    assert not outside, outside
 
 
 def _pairs(figures: dict) -> list[tuple[str, str, float, float]]:
