@@ -27,6 +27,7 @@ from .build import Entry
 
 FAMOUS_POP = 200_000  # a city this large is named without its region ("Voronezh", "Lviv")
 NEAR_KM = 60.0  # a place this close to an anchor point belongs to the report's geography
+NEAR_DEG = NEAR_KM / 110.0  # a latitude difference larger than this is farther than NEAR_KM
 
 
 @dataclass
@@ -36,6 +37,7 @@ class Geography:
     regions: dict[str, str] = field(default_factory=dict)  # ISO 3166-2 -> what named it
     points: list[tuple[float, float, str]] = field(default_factory=list)
     weight: Counter = field(default_factory=Counter)  # region -> how many anchors point at it
+    _admitted: dict[int, str | None] = field(default_factory=dict, repr=False)  # entry id -> `admits`
 
     def __bool__(self) -> bool:
         return bool(self.regions)
@@ -43,6 +45,7 @@ class Geography:
     def add(self, code: str | None, why: str, entry: Entry | None = None) -> None:
         if not code:
             return
+        self._admitted.clear()
         self.regions.setdefault(code, why)
         self.weight[code] += 1
         if entry is not None and entry.lat is not None and entry.level != "admin1":
@@ -55,10 +58,23 @@ class Geography:
             return f"inside {self.regions[entry.a1]}"
         if entry.lat is not None:
             for lat, lon, name in self.points:
+                if abs(entry.lat - lat) > NEAR_DEG:  # cheaper than the distance, and never wrong
+                    continue
                 d = haversine_km(entry.lat, entry.lon, lat, lon)
                 if d <= NEAR_KM:
                     return f"{d:.0f} km from {name}, which the report names"
         return None
+
+    def admits(self, eid: int, entry: Entry, capitals: frozenset[int]) -> str | None:
+        """Why this report may mean `entry`: it lies in the geography (`where`), or it is famous
+        enough to be named without its region; None: only with more evidence. Memoised per entry."""
+        if eid in self._admitted:
+            return self._admitted[eid]
+        why = f"inside {self.regions[entry.a1]}" if entry.a1 in self.regions else self.where(entry)
+        if why is None and famous(entry, capitals, eid):
+            why = "named without its region: a region, regional capital or large city"
+        self._admitted[eid] = why
+        return why
 
     @property
     def primary(self) -> str | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import pickle
+from functools import lru_cache
 from pathlib import Path
 
 from rapidfuzz import fuzz, process
@@ -64,6 +65,7 @@ class Gazetteer:
         self._a1keys: dict[str, list[str]] = payload["a1keys"]
         self._a1_eid = {e.a1: i for i, e in enumerate(self.entries) if e.level == "admin1"}
         self.capitals = self._find_capitals()
+        self._memo_fuzzy = lru_cache(maxsize=20_000)(self._fuzzy)
         # sources per entry (rich index only); "minor" = a village known only from a national list, which
         # level_of does not treat as a known bare name (surnames like 'Bogomaz' are also village names)
         self._sources: list[str] | None = payload.get("entry_sources")
@@ -142,7 +144,11 @@ class Gazetteer:
     def fuzzy(
         self, core: str, *, a1: str | None = None, cutoff: float = 85.0, limit: int = 8
     ) -> dict[int, tuple[float, str]]:
-        """Blocked fuzzy search on stem keys: inside one admin1 if given, else same first letter."""
+        """Blocked fuzzy search on stem keys: inside one admin1 if given, else same first letter
+        (memoised per question; a copy is returned)."""
+        return dict(self._memo_fuzzy(core, a1, cutoff, limit))
+
+    def _fuzzy(self, core: str, a1: str | None, cutoff: float, limit: int) -> dict[int, tuple[float, str]]:
         st = stem(core)
         if len(st) < 4:
             return {}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
+from functools import lru_cache
 
 from shared.messages.events import Location, PlaceMention
 
@@ -33,13 +34,72 @@ _WORD_HINT = {
 }
 
 
+class CandidateSet:
+    """One mention's gazetteer candidates (entry id -> (quality, how)) with what it said about its
+    level, plus indexes built on first use that let the report's geography pick its candidates
+    without looking at each of them (a common village name has hundreds). Shared between reports
+    through the resolver's memo, so never changed once built."""
+
+    __slots__ = ("cands", "word_lvl", "tail", "surface", "_by_a1", "_cells", "_famous", "_towns", "_pools")
+
+    def __init__(self, cands: dict, word_lvl: str | None, tail: str | None, surface: str):
+        self.cands, self.word_lvl, self.tail, self.surface = cands, word_lvl, tail, surface
+        self._by_a1: dict | None = None
+        self._cells: dict | None = None
+        self._famous: list[int] | None = None
+        self._towns: list[int] | None = None
+        self._pools: dict = {}
+
+    def __iter__(self):
+        return iter((self.cands, self.word_lvl, self.tail, self.surface))
+
+    def index(self, g: Gazetteer) -> None:
+        if self._by_a1 is not None:
+            return
+        by_a1: defaultdict[str | None, list[int]] = defaultdict(list)
+        cells: defaultdict[tuple[int, int], list[int]] = defaultdict(list)
+        for e in self.cands:
+            ent = g.entries[e]
+            by_a1[ent.a1].append(e)
+            if ent.lat is not None:
+                cells[(math.floor(ent.lat), math.floor(ent.lon))].append(e)
+        self._famous = [e for e in self.cands if famous(g.entries[e], g.capitals, e)]
+        self._towns = [e for e, (q, _) in self.cands.items() if q >= 0.98 and g.entries[e].level == "city"]
+        self._cells, self._by_a1 = dict(cells), dict(by_a1)
+
+    def near(self, geo: Geography) -> list[int]:
+        """The candidates that can lie in the geography or be famous: those in its regions, those
+        in the one-degree cells around its points, and the famous ones."""
+        out = [e for a1 in geo.regions for e in self._by_a1.get(a1, ())]
+        for lat, lon, _name in geo.points:
+            la, lo = math.floor(lat), math.floor(lon)
+            out += [e for dl in (-1, 0, 1) for dm in (-1, 0, 1) for e in self._cells.get((la + dl, lo + dm), ())]
+        return list(dict.fromkeys(out + self._famous))
+
+    def pool(self, g: Gazetteer, allowed: tuple[str, ...]) -> tuple[dict, float, list[int]]:
+        """The candidates that fit a level hint (all when none fit), their best quality, and the
+        candidates within 0.03 of it (memoised per hint)."""
+        if allowed not in self._pools:
+            pool = {e: v for e, v in self.cands.items() if g.entries[e].level in allowed} or self.cands
+            top = max((q for q, _ in pool.values()), default=0.0)
+            best = [e for e, (q, _) in pool.items() if q >= top - 0.03]
+            self._pools[allowed] = (pool, top, best)
+        return self._pools[allowed]
+
+
 class GazetteerGeocoder:
-    def __init__(self, gazetteer: Gazetteer):
+    def __init__(self, gazetteer: Gazetteer, memo_size: int = 50_000):
         self.g = gazetteer
+        # the same names come up report after report: candidates per (normalized, text, language),
+        # memoised (the gazetteer does not change while a geocoder uses it; callers copy before changing)
+        self._memo_cands = lru_cache(maxsize=memo_size)(self._cands_of)
 
     # -- candidate generation ---------------------------------------------------------------
     def _cands(self, pm: PlaceMention, language: str):
-        surfaces = [s for s in dict.fromkeys([pm.normalized, pm.text]) if s and s.strip()]
+        return self._memo_cands(pm.normalized, pm.text, language)
+
+    def _cands_of(self, normalized: str, text: str, language: str):
+        surfaces = [s for s in dict.fromkeys([normalized, text]) if s and s.strip()]
         cands: dict[int, tuple[float, str]] = {}
         word_lvl = tail = None
         for s in surfaces:
@@ -65,7 +125,7 @@ class GazetteerGeocoder:
                             cands[e] = (q * 0.9, how + " (name found inside the mention)")
                 if cands:
                     break
-        return cands, word_lvl, tail, (surfaces[0] if surfaces else "")
+        return CandidateSet(cands, word_lvl, tail, surfaces[0] if surfaces else "")
 
     def _inside(self, e: tuple, eid: int, parent_eid: int) -> bool:
         p = self.g.entries[parent_eid]
@@ -75,8 +135,9 @@ class GazetteerGeocoder:
             return e.a1 == p.a1
         if p.level == "admin2":
             return e.parent == parent_eid or (e.a2 == p.name and e.a1 == p.a1)
-        if p.level == "city":
-            return e.parent == parent_eid or (e.level == "city" and eid == parent_eid)
+        if p.level == "city":  # its district: by the index's link, or by the city's name (another source's entry)
+            return e.parent == parent_eid or (e.level == "city" and eid == parent_eid) or (
+                e.level == "city_district" and e.a1 == p.a1 and e.city == p.name)
         if p.level == "city_district":
             return e.parent == p.parent
         return False
@@ -100,15 +161,11 @@ class GazetteerGeocoder:
         geo = Geography()
         if region:
             geo.add(region, f"{region}, the region the source speaks for")
-        for pm, (cands, word_lvl, *_) in zip(places, info, strict=True):
-            allowed = HINT_LEVELS.get(pm.level_hint or _WORD_HINT.get(word_lvl or "") or "", ())
-            pool = {e: v for e, v in cands.items() if self.g.entries[e].level in allowed} or cands
-            if not pool:
+        for pm, cset in zip(places, info, strict=True):
+            allowed = HINT_LEVELS.get(pm.level_hint or _WORD_HINT.get(cset.word_lvl or "") or "", ())
+            pool, top, best = cset.pool(self.g, allowed)
+            if not pool or top < 0.9:
                 continue
-            top = max(q for q, _ in pool.values())
-            if top < 0.9:
-                continue
-            best = [e for e, (q, _) in pool.items() if q >= top - 0.03]
             # a famous reading wins over its namesakes ("Kaluga" is the city, not a village called so)
             fame = [e for e in best if famous(self.g.entries[e], self.g.capitals, e)]
             if len({self.g.entries[e].a1 for e in fame}) == 1:
@@ -130,15 +187,13 @@ class GazetteerGeocoder:
         # votes: which admin1 / city each mention most likely refers to (for the others' context)
         votes_a1: list[dict[str, float]] = []
         votes_city: list[dict[int, float]] = []
-        for pm, (cands, word_lvl, *_) in zip(places, info, strict=True):
+        for pm, cset in zip(places, info, strict=True):
             va, vc = defaultdict(float), defaultdict(float)
-            if cands:
+            if cset.cands:
                 # vote with the candidates that fit the mention's level ('Сумській області' is the oblast,
                 # not the villages called Sumska) when there are any
-                allowed = HINT_LEVELS.get(pm.level_hint or _WORD_HINT.get(word_lvl or "") or "", ())
-                pool = {e: v for e, v in cands.items() if self.g.entries[e].level in allowed} or cands
-                top = max(q for q, _ in pool.values())
-                best = [e for e, (q, _) in pool.items() if q >= top - 0.03]
+                allowed = HINT_LEVELS.get(pm.level_hint or _WORD_HINT.get(cset.word_lvl or "") or "", ())
+                _pool, _top, best = cset.pool(self.g, allowed)
                 for e in best:
                     ent = self.g.entries[e]
                     if ent.a1:
@@ -150,15 +205,21 @@ class GazetteerGeocoder:
         chosen: list[int | None] = [None] * n
         out: list[Location | None] = [None] * n
 
+        total_a1: defaultdict[str, float] = defaultdict(float)
+        total_city: defaultdict[int, float] = defaultdict(float)
+        for va, vc in zip(votes_a1, votes_city, strict=True):
+            for k, v in va.items():
+                total_a1[k] += v
+            for k, v in vc.items():
+                total_city[k] += v
+
         def ctx(i: int):
-            a1 = defaultdict(float)
-            city = defaultdict(float)
-            for j in range(n):
-                if j != i:
-                    for k, v in votes_a1[j].items():
-                        a1[k] += v
-                    for k, v in votes_city[j].items():
-                        city[k] += v
+            """The other mentions' votes: everyone's minus this mention's own."""
+            a1, city = defaultdict(float, total_a1), defaultdict(float, total_city)
+            for k, v in votes_a1[i].items():
+                a1[k] -= v
+            for k, v in votes_city[i].items():
+                city[k] -= v
             return a1, city
 
         def do(i: int, stack=()):
@@ -177,8 +238,8 @@ class GazetteerGeocoder:
 
     def _one(self, i, pm, info, parent_eid, context, language, out, places, geo: Geography):
         cands, word_lvl, tail, surface = info
-        cands = dict(cands)
-        refused: dict[int, str] = {}
+        cset = info
+        refused: dict[int, None] = {}
         hint = pm.level_hint or _WORD_HINT.get(word_lvl or "")
         if hint == "street" or pm.street:
             return street_location(i, pm, places, out), None
@@ -193,7 +254,8 @@ class GazetteerGeocoder:
                     tc, key=lambda e: (tc[e][0] + LEVEL_PRIOR.get(g.entries[e].level, 0), g.entries[e].pop)
                 )
         allowed = HINT_LEVELS.get(hint or "", ())
-        cands, notes_geo = self._in_geography(cands, parent_eid, geo, refused, pm.cue)
+        cands, notes_geo = self._in_geography(cands, parent_eid, geo, refused, pm.cue, cset)
+        cands = dict(cands)
         core = split_descriptors(surface)[0]
         okrug_text = bool(re.search(r"okruh|urban|municipal|munitsipal|horodsk", fold(surface)))
         # fuzzy search when nothing matched exactly, for a mention the text marks as a place (a name
@@ -221,7 +283,9 @@ class GazetteerGeocoder:
         if not cands:
             why = f"no gazetteer entry matches '{surface}'"
             if refused:
-                e, where = next(iter(refused.items()))
+                e = next(iter(refused))
+                a1e = g.a1_entry(g.entries[e].a1) if g.entries[e].a1 else None
+                where = g.entries[a1e].name if a1e is not None else (g.entries[e].a1 or "elsewhere")
                 why = f"'{surface}' is {g.entries[e].name} ({where}) only outside every region the report names"
             if parent_eid is not None:
                 return self._via_parent(pm, parent_eid, why), None
@@ -269,9 +333,10 @@ class GazetteerGeocoder:
         scored.sort(key=lambda x: -x[0])
         best_s, eid, notes = scored[0]
         if parent_eid is not None and not self._inside(g.entries[eid], eid, parent_eid) and (
-                cands[eid][0] < 0.9 or g.entries[eid].level in ("city_district", "street")):
-            # a loose match, or a city district of another city, outside the place the text puts it
-            # in ("Ленинский район Курска" is no district of Rostov): trust the text's parent
+                cands[eid][0] < 0.9 or (g.entries[eid].level in ("city_district", "street")
+                                        and famous(g.entries[parent_eid], g.capitals, parent_eid))):
+            # a loose match, or a city district of another city outside the large city the text puts
+            # it in ("Ленинский район Курска" is no district of Rostov): trust the text's parent
             why = f"{g.entries[eid].name} lies outside {g.entries[parent_eid].name}, which the text names as its place"
             return self._via_parent(pm, parent_eid, why), None
         be = g.entries[eid]
@@ -292,25 +357,33 @@ class GazetteerGeocoder:
             reason += f"; ambiguous ({len(rivals)} other candidates), chose by context/population"
         return self._location(pm, eid, round(max(0.05, min(0.99, conf)), 3), reason), eid
 
-    def _in_geography(self, cands: dict, parent_eid: int | None, geo: Geography, refused: dict[int, str],
-                      cue: str | None = None) -> tuple[dict, dict[int, str]]:
+    def _in_geography(self, cands: dict, parent_eid: int | None, geo: Geography, refused: dict[int, None],
+                      cue: str | None = None, cset: CandidateSet | None = None) -> tuple[dict, dict[int, str]]:
         """The candidates the report's geography admits, with a note on why each may lie where it
-        does; the others go to `refused` (entry id -> where it lies). A parent named in the text
-        decides instead (scored in `_one`), and a report without anchors admits everything."""
+        does; the others go to `refused` (their entry ids). A parent named in the text
+        decides instead (scored in `_one`), and a report without anchors admits everything.
+        With the mention's `CandidateSet`, only the candidates near the geography are looked at."""
         if parent_eid is not None or not geo:
             return cands, {}
         kept, notes = {}, {}
-        towns = [e for e, (q, _) in cands.items() if q >= 0.98 and self.g.entries[e].level == "city"]
-        for e, v in cands.items():
+        if cset is not None:
+            cset.index(self.g)
+            towns, look = cset._towns, cset.near(geo)
+            if len(look) < len(cands):  # the others lie outside: one of them names the refusal
+                refused.setdefault(next(e for e in cands if e not in set(look)), None)
+        else:
+            towns = [e for e, (q, _) in cands.items() if q >= 0.98 and self.g.entries[e].level == "city"]
+            look = list(cands)
+        if cue in ("preposition", "descriptor") and len(towns) == 1 and towns[0] not in look:
+            look.append(towns[0])
+        for e in look:
+            v = cands[e]
             ent = self.g.entries[e]
-            where = geo.where(ent)
-            if where is None and famous(ent, self.g.capitals, e):
-                where = "named without its region: a region, regional capital or large city"
+            where = geo.admits(e, ent, self.g.capitals)
             if where is None and cue in ("preposition", "descriptor") and towns == [e] and ent.pop >= DISTINCT_POP:
                 where = f"the only town of that name ({ent.pop:,} people), named as a place"
             if where is None:
-                a1e = self.g.a1_entry(ent.a1) if ent.a1 else None
-                refused.setdefault(e, self.g.entries[a1e].name if a1e is not None else (ent.a1 or "elsewhere"))
+                refused.setdefault(e, None)
                 continue
             kept[e], notes[e] = v, where
         return kept, notes

@@ -35,7 +35,8 @@ def options(c: Candidate, ctx: Any) -> list[NumberSpan]:
     return sorted(inside, key=lambda n: n.start)
 
 
-def features(c: Candidate, n: NumberSpan, ctx: Any, places_in_sentence: list[Any]) -> dict[str, float]:
+def features(c: Candidate, n: NumberSpan, ctx: Any, places_in_sentence: list[Any],
+             first: int | None = None) -> dict[str, float]:
     text = ctx.text
     p = c.place
     f: dict[str, float] = {"value_log": math.log10(n.value + 1)}
@@ -56,7 +57,7 @@ def features(c: Candidate, n: NumberSpan, ctx: Any, places_in_sentence: list[Any
     if nearest is p:
         f["nearest_place"] = 1.0
     after = text[n.end:n.end + 40]
-    if any(0 <= w.start - n.end <= 25 and not PUNCT.search(text[n.end:w.start]) for w in ctx.weapons):
+    if any(0 <= w.start - n.end <= 25 and not PUNCT.search(text, n.end, w.start) for w in ctx.weapons):
         f["weapon_follows"] = 1.0
     nxt = WORD.search(after)
     if nxt is not None and ctx.counted(nxt.group(), ctx.lang):
@@ -78,7 +79,6 @@ def features(c: Candidate, n: NumberSpan, ctx: Any, places_in_sentence: list[Any
         f["trigger_distance"] = math.log1p(abs(t0 - n.start) / 10)
         if min(n.start, p.start) < t0 < max(n.start, p.start):
             f["trigger_between"] = 1.0
-    first = min((m.start for m in options(c, ctx)), default=n.start)
     if n.start == first:
         f["first_number"] = 1.0
     f[f"type_{c.type}"] = 1.0

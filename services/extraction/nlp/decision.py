@@ -220,9 +220,11 @@ def count_options(c: Candidate, ctx: Context) -> list[tuple[Any, dict[str, float
     """(number, features) for every number that might count `c`'s weapons."""
     from services.extraction.nlp import counting
 
-    s_places = [q for q in ctx.places if any(ctx.sentences[i].start <= q.start < ctx.sentences[i].end
-                                             for i in c.sentences if 0 <= i < len(ctx.sentences))]
-    return [(n, counting.features(c, n, ctx, s_places)) for n in counting.options(c, ctx)]
+    spans = [ctx.sentences[i] for i in c.sentences if 0 <= i < len(ctx.sentences)]
+    s_places = [q for q in ctx.places if any(s.start <= q.start < s.end for s in spans)]
+    options = counting.options(c, ctx)
+    first = options[0].start if options else None
+    return [(n, counting.features(c, n, ctx, s_places, first)) for n in options]
 
 
 def choose_count(c: Candidate, ctx: Context, model: Linear) -> None:

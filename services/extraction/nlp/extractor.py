@@ -69,21 +69,23 @@ class Extractor:
         cands, extras = Assembler(body, tokens, sentences, places, sig, self._res.article_one[lang], lang,
                                   self._res.morph, self._res.counts[lang]).run()
         mentions = PlaceFinder.to_mentions(places)
+        starts = [t.start for t in tokens]
         ctx = Context(body, sentences, self._res.places[lang], self._locations(places, mentions, lang),
                       self._res.words, lang, weapon_words=len(sig.weapons),
                       incident_words=sum(h.kind in STRONG_KINDS for h in sig.triggers), numbers=sig.numbers,
                       weapons=sig.weapons, casualties=sig.casualties, times=sig.times, places=places,
-                      counted=self._res.is_counted, singular=lambda hit: self._one(hit, body, tokens, sig, lang),
+                      counted=self._res.is_counted,
+                      singular=lambda hit: self._one(hit, body, tokens, starts, sig, lang),
                       count_grammar=self._res.counts[lang])
         events = finish(cands, sentences, sig, places, article_id, body, extras,
                         decide=lambda candidates: self._decide(candidates, ctx))
         return ExtractionResult(article_id=article_id, language=lang, published_at=published_at, source=source,
                                 places=mentions, events=events)
 
-    def _one(self, hit, text: str, tokens: list, sig: Signals, lang: str) -> tuple[int, int] | None:
+    def _one(self, hit, text: str, tokens: list, starts: list[int], sig: Signals, lang: str) -> tuple[int, int] | None:
         """Where a weapon word says "one": an English article before it ("a drone"), or a
         Russian/Ukrainian singular noun with no number before it ("беспилотник")."""
-        k = bisect_left([t.start for t in tokens], hit.start)
+        k = bisect_left(starts, hit.start)
         before = [t for t in tokens[max(0, k - 3):k] if t.is_word]
         cg = self._res.counts[lang]
         value, span = weapon_count(text, hit, sig.numbers, self._res.article_one[lang], before, cg)
