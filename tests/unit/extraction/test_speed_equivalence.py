@@ -25,7 +25,8 @@ CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 TRAPS = {"en": ("ſ", "ı", "İ", "K"), "ru": ("ᲀ", "ᲃ", "ᲂ"), "uk": ("ᲀ", "ᲄ", "İ")}
 
 
-def _texts() -> list[tuple[str, str]]:
+@pytest.fixture(scope="module")
+def texts() -> list[tuple[str, str]]:
     out = []
     for f in sorted(CORPUS.glob("*.jsonl")):
         for line in f.read_text(encoding="utf-8").splitlines():
@@ -46,9 +47,6 @@ def _texts() -> list[tuple[str, str]]:
         chars = [rnd.choice(TRAPS[lang]) if c.lower() in "sivтсо" and rnd.random() < 0.05 else c for c in text]
         out.append((lang, "".join(chars)))
     return out
-
-
-TEXTS = _texts()
 
 
 def _spans(matches) -> list[tuple]:
@@ -77,15 +75,15 @@ def test_every_scanned_pattern_has_keywords(resources):
         assert resources.triggers[lang] in scanner.patterns and resources.weapons[lang] in scanner.patterns
 
 
-def test_finditer_is_unchanged(resources):
-    for lang, text in TEXTS:
+def test_finditer_is_unchanged(resources, texts):
+    for lang, text in texts:
         hits = resources.scanners[lang].hits(text)
         for p in _patterns(resources, lang):
             assert _spans(hits.finditer(p)) == _spans(p.finditer(text)), (p.pattern[:80], text[:60])
 
 
-def test_word_start_scans_are_unchanged(resources):
-    for lang, text in TEXTS:
+def test_word_start_scans_are_unchanged(resources, texts):
+    for lang, text in texts:
         tokens = tokenize(text)
         offsets = [t.start for t in tokens if t.text[0].isalnum()]
         hits = resources.scanners[lang].hits(text, offsets)
@@ -170,8 +168,8 @@ def test_syntax_the_reader_does_not_know_gives_no_keywords(phrase):
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-def test_sentenize_is_razdel(seed):
-    lines = [line for _, text in TEXTS for line in text.split("\n")]
+def test_sentenize_is_razdel(seed, texts):
+    lines = [line for _, text in texts for line in text.split("\n")]
     rnd = random.Random(seed)
     pieces = ["Word", "word", "Он", "т", "г", "ул", "Mr", "U", "т.е", "A", "XX", "12", ". ", "? ", "! ", "… ",
               ".", " ", "  ", "\xa0", ", ", "\"", "«", "»", ") ", "(", "- ", "— ", ":)", "см", "Dr", "1)", "a)", "'",
