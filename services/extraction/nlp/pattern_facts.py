@@ -1,197 +1,269 @@
-"""Facts read off a compiled pattern's parse tree (`re._parser`) for the pre-filters of
-`prefilter.py`. Each fact only ever over-approximates where the pattern can match, so using it to
-skip work never changes a result:
+"""Literal keywords read off a lexicon phrase (one regular-expression fragment of the YAML lexicons)
+for the keyword prefilter of `prefilter.py`:
 
-- the *first K characters*: a small pattern (same flags, hence the same case folding) accepting the
-  start of every match - look-arounds and `\\b` are dropped, which only makes it accept more - and,
-  when those starts are plain literals, the literal keys themselves;
-- the *required literals*: sets of strings of which every match contains one string each
-  ("governor" for "(?:acting\\s+)?governor"; {"from", "between"} and ":" for a clock window);
-- the *skeleton*: the longest top-level run of literals and whitespace ("the\\s+night\\s+").
+- the *start keywords*: strings one of which begins every match ("shot" for `shot\\s+down`,
+  "came" and "come" for `c[ao]me\\s+down`, "acting" and "governor" for `(?:acting\\s+)?governor`);
+- the *required keywords*: sets of strings of which every match contains one string each ("death",
+  "toll" and {"rose", "reached", "is", "of"} for `death\\s+toll\\s+(?:rose\\s+to|reached|is|of)\\s+{N}`).
 
-Case-insensitive literals are compared against lower-cased text, which is only allowed for a text
-made of SAFE characters, where `re`'s case folding is `str.lower` (checked per literal character
-once, and per text by the caller). A construct the analysis does not understand yields no fact.
+Keywords are lower-case; the scanner compares them with case-folded text. The reader knows the part
+of the syntax the lexicons use (literals, escapes, character sets, groups, look-arounds, alternation,
+quantifiers) and gives no keyword for anything else. A fact only ever over-approximates where a
+phrase can match, so a missing keyword costs time, never a result.
 """
 from __future__ import annotations
 
 import re
-from re import _constants as C  # noqa: N812 - the sre opcodes
-from re import _parser as P  # noqa: N812
+from dataclasses import dataclass
 
-K = 3  # characters of prefix used as the key
-ANY = r"[\s\S]"
-_CATEGORY = {C.CATEGORY_WORD: r"\w", C.CATEGORY_NOT_WORD: r"\W", C.CATEGORY_DIGIT: r"\d",
-             C.CATEGORY_NOT_DIGIT: r"\D", C.CATEGORY_SPACE: r"\s", C.CATEGORY_NOT_SPACE: r"\S"}
-_REPEATS = {C.MAX_REPEAT, C.MIN_REPEAT, getattr(C, "POSSESSIVE_REPEAT", C.MAX_REPEAT)}
-_ZERO_WIDTH = {C.AT, C.ASSERT, C.ASSERT_NOT}
-# Characters whose case-insensitive matching in `re` is exactly `str.lower` equality (verified per
-# literal character in `_folds_like_lower`); a text made only of these may be compared lower-cased.
-SAFE = "".join(chr(c) for c in [*range(0x80), *range(0xA0, 0xC0), *range(0x400, 0x460), 0x490, 0x491,
-                                *range(0x2000, 0x2070), 0x2116, 0x2BC, 0xE000, 0xE001] if c != 0xB5)
-UNSAFE = re.compile(f"[^{re.escape(SAFE)}]")
-_SAFE_SET = frozenset(SAFE)
-_FOLDS: dict[str, bool] = {}
-_LITERAL: dict[str, str] = {}  # atom -> the one character it stands for
+MAX_LEN = 12  # characters of a start keyword (a prefix of a start keyword is one too)
+MAX_SET = 64  # strings in one set of keywords
+MAX_STEPS = 20_000  # work on one phrase before the reader gives up
+INF = -1
+ZERO, OTHER = ("zero",), ("other",)  # consumes nothing / one character that is no literal
+CLASS_ESCAPES, ZERO_ESCAPES = set("dDwWsS"), set("bBAZ")
+CHAR_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "f": "\f", "v": "\v", "a": "\a"}
+REPEAT = re.compile(r"\{(\d*)(,?)(\d*)\}")
+GROUP = re.compile(r"\?(?::|P<\w+>|=|!|<=|<!|([aiLmsux]*)(?:-([imsx]+))?(:|\)))")  # after "("
+
+# An item: ZERO | OTHER | ("lit", chars) one of these characters | ("alt", [items, ...]) a group |
+# ("rep", item, lo, hi) a quantified item (hi == INF: no upper bound).
+Item = tuple
 
 
-def _esc(code: int) -> str:
-    atom = re.escape(chr(code)) if chr(code) not in "-]\\^" else "\\" + chr(code)
-    _LITERAL[atom] = chr(code)
-    return atom
+class Unknown(ValueError):
+    """The phrase uses syntax the reader does not know: it gets no keywords."""
 
 
-def _klass(items) -> str:
-    parts = []
-    for op, av in items:
-        if op is C.LITERAL:
-            parts.append(_esc(av))
-        elif op is C.RANGE:
-            parts.append(f"{_esc(av[0])}-{_esc(av[1])}")
-        elif op is C.CATEGORY and av in _CATEGORY:
-            parts.append(_CATEGORY[av])
-        else:  # NEGATE and anything unusual: any character
-            return ANY
-    return f"[{''.join(parts)}]"
+@dataclass(frozen=True, slots=True)
+class PhraseFacts:
+    starts: frozenset[str] | None  # None: no literal begins every match
+    required: tuple[frozenset[str], ...]  # every match contains one string of each set
 
 
-def _seq(items, k: int) -> set[tuple[tuple[str, ...], bool]]:
-    """Prefixes (up to k atoms) of the strings a sequence can match; the flag says the sequence may
-    continue into what follows (False: the prefix is complete at k atoms, or unknown beyond)."""
-    cur = {((), True)}
-    for item in items:
-        nxt = set()
-        for t, open_ in cur:
-            if not open_ or len(t) >= k:
-                nxt.add((t, False))
-                continue
-            for u, uopen in _item(item, k - len(t)):
-                v = t + u
-                nxt.add((v, uopen and len(v) < k))
-        cur = nxt
-    return cur
+def phrase_facts(phrase: str) -> PhraseFacts:
+    """The keywords of one phrase as `re.compile` reads it (any flags but VERBOSE)."""
+    try:
+        tree = _Reader(phrase).read()
+        starts = _shrink(_starts([tree], MAX_LEN, [0]))
+        required = tuple(_required([tree]))
+    except (Unknown, RecursionError):
+        return PhraseFacts(None, ())
+    return PhraseFacts(None if "" in starts else frozenset(starts), required)
 
 
-def _item(item, k: int) -> set[tuple[tuple[str, ...], bool]]:
-    op, av = item
-    if op is C.LITERAL:
-        return {((_esc(av),), True)}
-    if op is C.IN:
-        return {((_klass(av),), True)}
-    if op in _ZERO_WIDTH:
-        return {((), True)}
-    if op is C.SUBPATTERN:
-        return _seq(av[3], k) if not (av[1] or av[2]) else {((), False)}  # local flags: unknown
-    if op is C.BRANCH:
-        return set().union(*(_seq(alt, k) for alt in av[1]))
-    if op in _REPEATS:
-        lo, hi, sub = av
-        nullable = ((), True) in _seq(sub, k)
-        return set().union(*(_seq(list(sub) * r, k) for r in range(0 if nullable else min(lo, k), min(hi, k) + 1)))
-    if op is C.ANY or op is C.NOT_LITERAL:
-        return {((ANY,), True)}
-    return {((), False)}  # back references, conditionals...: unknown
+class _Reader:
+    def __init__(self, source: str):
+        self.s, self.i = source, 0
+
+    def read(self) -> Item:
+        tree = ("alt", self._alts())
+        if self.i != len(self.s):
+            raise Unknown(f"unbalanced ')' at {self.i}")
+        return tree
+
+    def _peek(self) -> str:
+        return self.s[self.i] if self.i < len(self.s) else ""
+
+    def _alts(self) -> list[list[Item]]:
+        alts = [self._seq()]
+        while self._peek() == "|":
+            self.i += 1
+            alts.append(self._seq())
+        return alts
+
+    def _seq(self) -> list[Item]:
+        items: list[Item] = []
+        while self._peek() not in ("", "|", ")"):
+            items.append(self._quantified(self._atom()))
+        return items
+
+    def _atom(self) -> Item:
+        c = self.s[self.i]
+        self.i += 1
+        if c == "(":
+            return self._group()
+        if c == "[":
+            return self._charset()
+        if c == "\\":
+            return self._escape()
+        if c == ".":
+            return OTHER
+        if c in "^$":
+            return ZERO
+        if c in "*+?{":
+            raise Unknown(f"{c!r} at {self.i - 1}")  # nothing to repeat, or a literal brace
+        return _lit(c)
+
+    def _quantified(self, item: Item) -> Item:
+        c = self._peek()
+        if c in ("*", "+", "?"):
+            lo, hi = {"*": (0, INF), "+": (1, INF), "?": (0, 1)}[c]
+            self.i += 1
+        elif c == "{":
+            m = REPEAT.match(self.s, self.i)
+            if m is None or not (m[1] or m[3]):
+                raise Unknown(f"brace at {self.i}")
+            lo, hi = int(m[1] or 0), (int(m[3]) if m[3] else INF) if m[2] else int(m[1])
+            self.i = m.end()
+        else:
+            return item
+        if item is ZERO:
+            raise Unknown("quantified assertion")
+        if self._peek() in ("?", "+"):  # lazy or possessive: the same strings
+            self.i += 1
+        if self._peek() in ("*", "+", "?", "{"):
+            raise Unknown("multiple repeat")
+        return ("rep", item, lo, hi)
+
+    def _group(self) -> Item:
+        s, zero = self.s, False
+        if s.startswith("?", self.i):
+            m = GROUP.match(s, self.i)
+            if m is None:
+                raise Unknown(f"group syntax at {self.i}")  # back reference, comment, conditional
+            if "x" in (m[1] or "") + (m[2] or ""):
+                raise Unknown("verbose flag")
+            self.i = m.end()
+            if m[3] == ")":
+                return ZERO  # global flags: case is folded anyway
+            zero = m.group().startswith(("?=", "?!", "?<"))
+        alts = self._alts()
+        if self._peek() != ")":
+            raise Unknown("unclosed group")
+        self.i += 1
+        return ZERO if zero else ("alt", alts)
+
+    def _escape(self) -> Item:
+        c = self._peek()
+        if not c:
+            raise Unknown("trailing backslash")
+        self.i += 1
+        if c in CLASS_ESCAPES:
+            return OTHER
+        if c in ZERO_ESCAPES:
+            return ZERO
+        if c in CHAR_ESCAPES:
+            return _lit(CHAR_ESCAPES[c])
+        if c.isalnum():
+            raise Unknown(f"escape \\{c}")  # back reference, \x.., \u...., \N{...}
+        return _lit(c)
+
+    def _charset(self) -> Item:
+        s, chars, other = self.s, set(), False
+        if self._peek() == "^":
+            self.i, other = self.i + 1, True
+        first = True
+        while True:
+            if self.i >= len(s):
+                raise Unknown("unclosed set")
+            c = s[self.i]
+            if c == "]" and not first:
+                self.i += 1
+                break
+            first = False
+            if c == "[" or s.startswith(("--", "&&", "~~", "||"), self.i):
+                raise Unknown("nested set or set operation")
+            ch = self._set_char()
+            if ch is None:
+                other = True
+            elif self._peek() == "-" and s[self.i + 1:self.i + 2] not in ("]", ""):
+                self.i += 1
+                self._set_char()
+                other = True  # a range
+            else:
+                chars.add(ch)
+        if other or len(chars) > 8:
+            return OTHER
+        return _lit(*chars)
+
+    def _set_char(self) -> str | None:
+        """One member of a set; None for a class escape (\\w)."""
+        c = self.s[self.i]
+        self.i += 1
+        if c != "\\":
+            return c
+        c = self._peek()
+        self.i += 1
+        if c in CLASS_ESCAPES:
+            return None
+        if c in CHAR_ESCAPES:
+            return CHAR_ESCAPES[c]
+        if not c or c.isalnum():
+            raise Unknown(f"escape \\{c} in a set")
+        return c
 
 
-def _required(items) -> list[frozenset[str]]:
-    """Sets of strings; every match contains one string of each set (a conjunction of disjunctions)."""
+def _lit(*chars: str) -> Item:
+    low = {c.lower() for c in chars}
+    return ("lit", frozenset(low)) if all(len(c) == 1 for c in low) else OTHER
+
+
+def _shrink(strings: set[str]) -> set[str]:
+    """At most MAX_SET strings, by cutting them shorter (a prefix of a start keyword is one too)."""
+    n = MAX_LEN
+    while len(strings) > MAX_SET and n > 0:
+        n -= 1
+        strings = {x[:n] for x in strings}
+    return strings
+
+
+def _starts(items: list[Item], budget: int, steps: list[int]) -> set[str]:
+    """Strings one of which begins every match of `items` ("" when nothing is known)."""
+    steps[0] += 1
+    if steps[0] > MAX_STEPS:
+        raise Unknown("phrase too complex")
+    if not items or budget == 0:
+        return {""}
+    head, rest = items[0], items[1:]
+    kind = head[0]
+    if kind == "zero":
+        return _starts(rest, budget, steps)
+    if kind == "lit":
+        tails = _starts(rest, budget - 1, steps)
+        return _shrink({c + t for c in head[1] for t in tails})
+    if kind == "alt":
+        return _shrink(set().union(*(_starts(alt + rest, budget, steps) for alt in head[1])))
+    if kind == "rep":
+        once = _starts([head[1]], budget, steps)  # the run of literals ends after one repetition
+        return _shrink(once | _starts(rest, budget, steps)) if head[2] == 0 else once
+    return {""}
+
+
+def _required(items: list[Item]) -> list[frozenset[str]]:
+    """Sets of strings; every match of `items` contains one string of each set."""
     out: list[frozenset[str]] = []
-    run = ""
-    for op, av in items:
-        if op is C.LITERAL:
-            run += chr(av)
-            continue
-        if op in _ZERO_WIDTH:
+    run = {""}
+    for item in items:
+        kind = item[0]
+        if kind == "zero":
             continue  # consumes nothing: the literals around it stay adjacent
-        if run:
-            out.append(frozenset([run]))
-            run = ""
-        if op is C.SUBPATTERN and not (av[1] or av[2]):
-            out += _required(av[3])
-        elif op is C.BRANCH:
-            alts = [_best(_required(alt)) for alt in av[1]]
-            if all(alts):
-                out.append(frozenset().union(*alts))
-        elif op in _REPEATS and av[0] >= 1:
-            out += _required(av[2])
-        elif op is C.IN and av and all(o is C.LITERAL for o, _ in av):
-            out.append(frozenset(chr(c) for _, c in av))
-    if run:
-        out.append(frozenset([run]))
+        if kind == "lit":
+            longer = {r + c for r in run for c in item[1]}
+            if len(longer) > MAX_SET:
+                _flush(out, run)
+                longer = set(item[1])
+            run = longer
+            continue
+        _flush(out, run)
+        run = {""}
+        if kind == "alt" and len(item[1]) == 1:
+            out += _required(item[1][0])
+        elif kind == "alt":
+            best = [_best(_required(alt)) for alt in item[1]]
+            if all(b is not None for b in best):
+                out.append(frozenset().union(*best))  # type: ignore[arg-type]
+        elif kind == "rep" and item[2] >= 1:
+            out += _required([item[1]])
+    _flush(out, run)
     return out
 
 
-_SPACE = [(C.IN, [(C.CATEGORY, C.CATEGORY_SPACE)])]
-
-
-def _skeleton(items, fold: bool) -> re.Pattern | None:
-    """The longest top-level run of literals and whitespace (`the\\s+night\\s+`) as a case-sensitive
-    pattern (for a case-insensitive one, over lower-cased text): every match contains a match of it."""
-    best: tuple[int, str] = (0, "")
-    lits, parts = 0, []
-    for op, av in [*items, (None, None)]:
-        if op is C.LITERAL and (not fold or _folds_like_lower(chr(av))):
-            lits, parts = lits + 1, parts + [re.escape(chr(av).lower() if fold else chr(av))]
-        elif [(op, av)] == _SPACE:
-            parts = parts + [r"\s"]
-        elif op in _REPEATS and av[0] >= 1 and list(av[2]) == _SPACE:
-            parts = parts + [rf"\s{{{av[0]},{'' if av[1] == C.MAXREPEAT else av[1]}}}"]
-        elif op not in _ZERO_WIDTH:  # zero-width items are dropped (the skeleton only gets looser)
-            if lits > best[0] and len(parts) > lits:
-                best = (lits, "".join(parts))
-            lits, parts = 0, []
-    return re.compile(best[1]) if best[0] >= 4 else None
+def _flush(out: list[frozenset[str]], run: set[str]) -> None:
+    if "" not in run:
+        out.append(frozenset(run))
 
 
 def _best(conj: list[frozenset[str]]) -> frozenset[str] | None:
+    """The most selective set: longest shortest string, then fewest strings."""
     return max(conj, key=lambda d: (min(map(len, d)), -len(d)), default=None)
-
-
-def _folds_like_lower(ch: str) -> bool:
-    """Within SAFE, `re` matches `ch` case-insensitively exactly where `str.lower` agrees."""
-    v = _FOLDS.get(ch)
-    if v is None:
-        hits = set(re.findall(re.escape(ch), SAFE, re.IGNORECASE))
-        v = _FOLDS[ch] = ch in _SAFE_SET and hits == {x for x in SAFE if x.lower() == ch.lower()}
-    return v
-
-
-def _literal_keys(prefixes, fold: bool) -> tuple[str, ...] | None:
-    """The K-character prefixes as plain strings, when each is a run of K literal characters."""
-    keys = set()
-    for t, _ in prefixes:
-        if len(t) != K or not all(a in _LITERAL for a in t):
-            return None
-        key = "".join(_LITERAL[a] for a in t)
-        if fold and not all(_folds_like_lower(c) for c in key):
-            return None
-        keys.add(key.lower() if fold else key)
-    return tuple(sorted(keys))
-
-
-Analysis = tuple[re.Pattern | None, tuple[frozenset[str], ...], tuple[str, ...] | None, re.Pattern | None]
-
-
-def analyse(pattern: re.Pattern) -> Analysis:
-    """The first-K-characters pattern (None: no filter), the required literals (the three most
-    selective sets; lower-cased for a case-insensitive pattern), the literal start keys if any, and
-    the literal-and-whitespace skeleton if any."""
-    if pattern.flags & (re.VERBOSE | re.DOTALL | re.MULTILINE | re.LOCALE):
-        return None, (), None, None
-    try:
-        tree = list(P.parse(pattern.pattern, pattern.flags & ~re.UNICODE))
-    except Exception:
-        return None, (), None, None
-    fold = bool(pattern.flags & re.IGNORECASE)
-    skeleton = _skeleton(tree, fold)
-    req = _required(tree)
-    if pattern.flags & re.IGNORECASE:
-        req = [frozenset(s.lower() for s in d) for d in req if all(_folds_like_lower(c) for s in d for c in s)]
-    # at most three sets, of few strings each: a text search per string must stay cheaper than the scan
-    req = sorted((d for d in req if len(d) <= 6), key=lambda d: (-min(map(len, d)), len(d)))[:3]
-    prefixes = _seq(tree, K)
-    if any(not t for t, _ in prefixes):
-        return None, tuple(req), None, skeleton  # may match the empty string, or starts with something unknown
-    alts = sorted({"".join(t) for t, _ in prefixes})
-    pre = re.compile("(?:" + "|".join(alts) + ")", pattern.flags)
-    return pre, tuple(req), _literal_keys(prefixes, fold), skeleton

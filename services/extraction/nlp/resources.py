@@ -1,12 +1,14 @@
 """Loading the lexicon files (`lexicons/*.yaml`) and turning them into compiled matchers, once.
 Every word list of one kind and language becomes ONE regular-expression alternation with a named
 group per class (trigger kind, weapon class), so a text is scanned once per kind instead of once
-per word. `load_resources()` builds an immutable `NlpResources` bundle (plus the pymorphy3
-analyzers for ru and uk); nothing here runs at import time.
+per word. Each pattern that is scanned over whole texts is noted with the phrases it is built from,
+for the keyword prefilter (`prefilter.py`). `load_resources()` builds an immutable `NlpResources`
+bundle (plus the pymorphy3 analyzers for ru and uk); nothing here runs at import time.
 """
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args
@@ -14,6 +16,7 @@ from typing import Any, get_args
 import yaml
 
 from services.extraction.nlp.numbers import NumberFinder
+from services.extraction.nlp.prefilter import KeywordScanner, build_scanners
 from shared.lang.morph import Morph
 from shared.lang.words import WordKnowledge
 from shared.messages.articles import Language
@@ -26,6 +29,7 @@ FLAGS = re.IGNORECASE | re.UNICODE
 # kinds are scanned separately because their words overlap the main ones ("struck", "hit").
 MAIN_TRIGGERS = ("debris_phrase", "interception", "ambiguous_destroy", "debris", "impact", "impact_weak", "attack")
 AUX_TRIGGERS = ("debris_verb", "context", "negative")
+Note = Callable[[re.Pattern, list[str]], re.Pattern]  # records the phrases a pattern is built from
 
 
 def _load(name: str) -> dict:
@@ -37,17 +41,18 @@ def _alt(fragments: list[str]) -> str:
     return "|".join(f"(?:{f})" for f in sorted(fragments, key=len, reverse=True))
 
 
-def _grouped(classes: dict[str, list[str]]) -> re.Pattern:
+def _grouped(classes: dict[str, list[str]], note: Note) -> re.Pattern:
     """One alternation, one named group per class, whole words only."""
     groups = [f"(?P<{k}>{_alt(v)})" for k, v in classes.items() if v]
-    return re.compile(rf"\b(?<!-)(?:{'|'.join(groups)})(?![\w])", FLAGS)
+    pattern = re.compile(rf"\b(?<!-)(?:{'|'.join(groups)})(?![\w])", FLAGS)
+    return note(pattern, [f for v in classes.values() for f in v])
 
 
-def _plain(fragments: list[str]) -> re.Pattern | None:
+def _plain(fragments: list[str], note: Note) -> re.Pattern | None:
     if not fragments:
         return None
-    body = _alt([f.replace("{N}", f"{NUM_MASK}+") for f in fragments])
-    return re.compile(rf"(?:\b|(?={NUM_MASK}))(?:{body})(?!\w)", FLAGS)
+    phrases = [f.replace("{N}", f"{NUM_MASK}+") for f in fragments]
+    return note(re.compile(rf"(?:\b|(?={NUM_MASK}))(?:{_alt(phrases)})(?!\w)", FLAGS), phrases)
 
 
 @dataclass(frozen=True)
@@ -108,6 +113,7 @@ class NlpResources:
     claims: dict[str, ClaimGrammar]
     time: dict[str, dict]
     article_one: dict[str, frozenset[str]]
+    scanners: dict[str, KeywordScanner]  # the keyword prefilter of the patterns above, per language
     counted: dict[str, frozenset[str]] = field(default_factory=dict)  # nouns that count strikes (lemmas)
     decision: Any = None  # decision.DecisionModel, or None: the hand rules decide
 
@@ -117,7 +123,7 @@ class NlpResources:
         return word.lower() in words or (lang != "en" and self.morph.lemma(word.lower(), lang) in words)
 
 
-def _place_grammar(d: dict) -> PlaceGrammar:
+def _place_grammar(d: dict, note: Note) -> PlaceGrammar:
     house = _alt(d.get("house_words", []))
     num = r"\d+(?:[a-zа-яё](?!\w))?(?:/\d+)?"
     numlist = rf"{num}(?:\s*(?:,|and|&|и|і|та|й)\s*{num})*"
@@ -130,7 +136,7 @@ def _place_grammar(d: dict) -> PlaceGrammar:
         countries=frozenset(d.get("countries", [])), region_suffix=tuple(d.get("region_suffix", [])),
         people=frozenset(d.get("people", []) + d.get("name_uses", [])), nationality=frozenset(d.get("nationality", [])),
         house=re.compile(rf"(?:\s*,\s*|\s*,?\s*[^.;:!?]{{0,40}}?(?<!\w)(?:{house})\s*)(?P<nums>{numlist})", FLAGS),
-        region_anaphora=_plain(d.get("region_anaphora", [])),
+        region_anaphora=_plain(d.get("region_anaphora", []), note),
         toward=frozenset(d.get("toward", [])),
         conjunctions=frozenset(d.get("conjunctions", [])), articles=frozenset(d.get("articles", [])),
         title_after=frozenset(d.get("title_after", [])), skip_back=frozenset(d.get("skip_back", [])),
@@ -180,7 +186,7 @@ def _cased(pattern: str) -> str:
     return re.sub(r"\[(A-Z|А-ЯЁ|А-ЯІЇЄҐ)\]", r"(?-i:[\1])", pattern)
 
 
-def _speakers(d: dict, lang: str) -> dict:
+def _speakers(d: dict, lang: str, note: Note) -> dict:
     """"<verb> <source>" and "<source> <verb>" patterns: the source is a listed body or a run of one
     to three capitalised words (validated as a person's name by the scanner). "<source> <verb>" is
     searched verb first, then backwards from it, so no pattern has to be tried at every position."""
@@ -195,20 +201,21 @@ def _speakers(d: dict, lang: str) -> dict:
     words = {w.lower() for k in sp.get("bodies", {}) for w in re.findall(r"\w+", re.sub(r"\\[a-zA-Z]", " ", k))}
     out: dict = {"speaker_values": values, "speaker_words": frozenset(words)}
     if sp.get("before"):
-        out["speakers"] = re.compile(rf"\b(?:{_alt(sp['before'])})\s+{who}(?!\w)", FLAGS)
+        # every match starts with, and contains, one of the verbs: they are the phrases to read
+        out["speakers"] = note(re.compile(rf"\b(?:{_alt(sp['before'])})\s+{who}(?!\w)", FLAGS), sp["before"])
     if sp.get("after"):
-        out["speaker_verbs_after"] = re.compile(rf"(?<=\s)(?:{_alt(sp['after'])})\b", FLAGS)
+        out["speaker_verbs_after"] = note(re.compile(rf"(?<=\s)(?:{_alt(sp['after'])})\b", FLAGS), sp["after"])
         out["speaker_before_verb"] = re.compile(rf"(?<!\w){who}\s+\Z", FLAGS)
     return out
 
 
-def _claim_grammar(d: dict, lang: str) -> ClaimGrammar:
-    bodies = [(re.compile(rf"\b(?:{k})(?!\w)", re.UNICODE), v) for k, v in d.get("bodies", {}).items()]
+def _claim_grammar(d: dict, lang: str, note: Note) -> ClaimGrammar:
+    bodies = [(note(re.compile(rf"\b(?:{k})(?!\w)", re.UNICODE), [k]), v) for k, v in d.get("bodies", {}).items()]
     titles = d.get("titles", {}) or {}
-    title_names = [(re.compile(rf"\b{k}(?!\w)", FLAGS), v) for k, v in titles.items()]
-    bare = [(re.compile(rf"\b{k}(?!\w)", FLAGS), v) for k, v in (d.get("bare_titles") or {}).items()]
+    title_names = [(note(re.compile(rf"\b{k}(?!\w)", FLAGS), [k]), v) for k, v in titles.items()]
+    bare = [(note(re.compile(rf"\b{k}(?!\w)", FLAGS), [k]), v) for k, v in (d.get("bare_titles") or {}).items()]
     return ClaimGrammar(bodies, re.compile(_alt(list(titles)), FLAGS) if titles else None, title_names, bare,
-                        **_speakers(d, lang))
+                        **_speakers(d, lang, note))
 
 
 def load_resources(morph: Morph | None = None, decision: bool = True) -> NlpResources:
@@ -220,22 +227,32 @@ def load_resources(morph: Morph | None = None, decision: bool = True) -> NlpReso
     places, claims, times, nums = _load("places.yaml"), _load("claims.yaml"), _load("time.yaml"), _load("numbers.yaml")
     counts = _load("counts.yaml")
     morph = morph if morph is not None else Morph()
+    scanned: dict[str, list[tuple[re.Pattern, list[str]]]] = {lang: [] for lang in LANGS}
+
+    def noter(lang: str) -> Note:
+        def note(pattern: re.Pattern, phrases: list[str]) -> re.Pattern:
+            scanned[lang].append((pattern, phrases))
+            return pattern
+        return note
+
+    notes = {lang: noter(lang) for lang in LANGS}
     return NlpResources(
         morph=morph,
         words=WordKnowledge(morph),
         numbers=NumberFinder(nums, morph),
-        triggers={lang: _grouped({k: trig[lang].get(k, []) for k in MAIN_TRIGGERS}) for lang in LANGS},
-        aux_triggers={lang: _grouped({k: trig[lang].get(k, []) for k in AUX_TRIGGERS}) for lang in LANGS},
-        weapons={lang: _grouped(weap[lang]) for lang in LANGS},
-        casualties={lang: {k: _plain(v or []) for k, v in cas[lang].items()} for lang in LANGS},
-        places={lang: _place_grammar(places[lang]) for lang in LANGS},
+        triggers={lang: _grouped({k: trig[lang].get(k, []) for k in MAIN_TRIGGERS}, notes[lang]) for lang in LANGS},
+        aux_triggers={lang: _grouped({k: trig[lang].get(k, []) for k in AUX_TRIGGERS}, notes[lang]) for lang in LANGS},
+        weapons={lang: _grouped(weap[lang], notes[lang]) for lang in LANGS},
+        casualties={lang: {k: _plain(v or [], notes[lang]) for k, v in cas[lang].items()} for lang in LANGS},
+        places={lang: _place_grammar(places[lang], notes[lang]) for lang in LANGS},
         counts={lang: _count_grammar(counts[lang]) for lang in LANGS},
-        claims={lang: _claim_grammar(claims[lang], lang) for lang in LANGS},
-        time={lang: {**times[lang], "night_re": _plain(times[lang].get("night", [])),
-                     "night_of_re": [re.compile(p, FLAGS) for p in times[lang].get("night_of", [])],
-                     "window_re": [re.compile(p, FLAGS) for p in times[lang].get("window", [])]}
+        claims={lang: _claim_grammar(claims[lang], lang, notes[lang]) for lang in LANGS},
+        time={lang: {**times[lang], "night_re": _plain(times[lang].get("night", []), notes[lang]),
+                     "night_of_re": [notes[lang](re.compile(p, FLAGS), [p]) for p in times[lang].get("night_of", [])],
+                     "window_re": [notes[lang](re.compile(p, FLAGS), [p]) for p in times[lang].get("window", [])]}
               for lang in LANGS},
         article_one={lang: frozenset(nums[lang].get("article_one", [])) for lang in LANGS},
+        scanners=build_scanners(scanned),  # after every pattern above has been noted
         counted={lang: frozenset(nums[lang].get("counted", [])) for lang in LANGS},
         decision=DecisionModel.load() if decision else None,
     )

@@ -3,7 +3,7 @@ phrases, casualties (on a copy of the text whose number phrases are masked, so `
 one placeholder per number and the value is read back from the number's span), damage / no
 damage, claimants ("Governor X", "губернатор X" -> "Governor X" in Latin letters, ministries and
 air forces by their English names) and time cues. Each scan is one pass of a merged alternation,
-tried only where `prefilter.py` says it can match (same results, less time); the results are `Hit`s
+tried only where its keywords occur (`prefilter.py`: same results, less time); the results are `Hit`s
 sorted by position that the assembler buckets by sentence.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from services.extraction.nlp.numbers import NumberSpan
-from services.extraction.nlp.prefilter import Starts, prefiltered
+from services.extraction.nlp.prefilter import TextHits
 from services.extraction.nlp.resources import NUM_MASK, ClaimGrammar, NlpResources
 from services.extraction.nlp.text import Token, mask
 from services.extraction.nlp.timecues import find_times
@@ -59,24 +59,19 @@ class Signals:
     region_refs: list[Hit] = field(default_factory=list)  # "in the region": back to the report's region
 
 
-def _at_words(pattern: re.Pattern, starts: Starts) -> list[re.Match]:
-    """Like finditer, but only tried at word starts (every lexicon phrase starts a word), and only at
-    those whose first two characters can start a match (see `prefilter.py`)."""
-    return prefiltered(pattern).at(starts)
+def _grouped(pattern: re.Pattern, hits: TextHits) -> list[Hit]:
+    return [Hit(m.lastgroup or "", m.start(), m.end()) for m in hits.at(pattern)]
 
 
-def _grouped(pattern: re.Pattern, starts: Starts) -> list[Hit]:
-    return [Hit(m.lastgroup or "", m.start(), m.end()) for m in _at_words(pattern, starts)]
-
-
-def _plain(pattern: re.Pattern | None, starts: Starts) -> list[re.Match]:
-    return _at_words(pattern, starts) if pattern is not None else []
+def _plain(pattern: re.Pattern | None, hits: TextHits) -> list[re.Match]:
+    """Like finditer, but only tried at word starts (every lexicon phrase starts a word)."""
+    return hits.at(pattern) if pattern is not None else []
 
 
 def scan(res: NlpResources, text: str, tokens: list[Token], lang: str, published_at: datetime | None) -> Signals:
     sig = Signals()
     offsets = [t.start for t in tokens if t.text[0].isalnum()]
-    starts = Starts(text, offsets)
+    starts = res.scanners[lang].hits(text, offsets)
     sig.triggers = sorted(_grouped(res.triggers[lang], starts) + _grouped(res.aux_triggers[lang], starts),
                           key=lambda h: (h.start, h.kind))
     sig.weapons = _grouped(res.weapons[lang], starts)
@@ -89,7 +84,7 @@ def scan(res: NlpResources, text: str, tokens: list[Token], lang: str, published
     return sig
 
 
-def _casualties(res: NlpResources, text: str, lang: str, sig: Signals, starts: Starts) -> None:
+def _casualties(res: NlpResources, text: str, lang: str, sig: Signals, starts: TextHits) -> None:
     pats = res.casualties[lang]
     hits: list[Hit] = []
     zero_spans = []
@@ -102,7 +97,7 @@ def _casualties(res: NlpResources, text: str, lang: str, sig: Signals, starts: S
     numbers = {n.start: n.value for n in sig.numbers if n.value is not None}
     num_spans = [(n.start, n.end) for n in sig.numbers if n.value is not None]
     masked = mask(mask(text, num_spans), zero_spans, ZERO_MASK)
-    masked_starts = starts if masked == text else starts.remasked(masked, num_spans + zero_spans)
+    masked_starts = starts if masked == text else res.scanners[lang].hits(masked, starts.word_starts)
     for f in ("killed", "injured"):
         for m in _plain(pats.get(f), masked_starts):
             k = masked.find(NUM_MASK, m.start(), m.end())
@@ -117,7 +112,7 @@ def _casualties(res: NlpResources, text: str, lang: str, sig: Signals, starts: S
     sig.damage = sorted(neg + pos, key=lambda h: h.start)
 
 
-def _claims(res: NlpResources, text: str, lang: str, sig: Signals, ws: Starts) -> None:
+def _claims(res: NlpResources, text: str, lang: str, sig: Signals, ws: TextHits) -> None:
     g = res.claims[lang]
     hits: list[Hit] = []
     taken: list[tuple[int, int]] = []
@@ -180,7 +175,7 @@ WORD = re.compile(r"(?<![\w'’-])[\w'’-]+")
 LAST_WORD = re.compile(r"[\w'’-]+(?=\s+\Z)")
 
 
-def _speaker_matches(g: ClaimGrammar, text: str, ws: Starts) -> list[re.Match]:
+def _speaker_matches(g: ClaimGrammar, text: str, ws: TextHits) -> list[re.Match]:
     found = ws.finditer(g.speakers) if g.speakers is not None else []
     if g.speaker_verbs_after is not None:
         for v in ws.finditer(g.speaker_verbs_after):

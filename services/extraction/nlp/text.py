@@ -1,7 +1,6 @@
 """Text plumbing shared by every rule: a cheap tokenizer that keeps character offsets, sentence
-segmentation (lines first, then razdel's sentence rules inside each line, so headlines without a
-full stop stay separate sentences; `sentenize` gives exactly `razdel.sentenize`'s sentences, only
-faster), and small helpers to find the sentence or tokens that cover a span.
+segmentation (lines first, then razdel's `sentenize` inside each line, so headlines without a full
+stop stay separate sentences), and small helpers to find the sentence or tokens that cover a span.
 Everything here is pure and deterministic; offsets always index the original article text.
 """
 from __future__ import annotations
@@ -10,20 +9,11 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from razdel.segmenters.sentenize import (
-    FIRST_TOKEN,
-    HEAD_SOKRS,
-    INITIALS,
-    LAST_TOKEN,
-    PAIR_SOKR,
-    PAIR_SOKRS,
-    SOKRS,
-    SentSplit,
-)
-from razdel.segmenters.sentenize import sentenize as _razdel
+import razdel
 
 TOKEN_RE = re.compile(r"\d+|\w+(?:[-'’]\w+)*|\S")
 UPPER_FIRST = re.compile(r"[A-ZА-ЯЁІЇЄҐ]")
+MAY_SPLIT = re.compile(r"[^\w\s]\s")  # where razdel can end a sentence: punctuation, then whitespace
 
 
 class Token:
@@ -87,49 +77,14 @@ def split_sentences(text: str, tokens: list[Token]) -> list[Sentence]:
 
 
 def sentenize(line: str) -> list[tuple[int, int]]:
-    """Exactly `razdel.sentenize(line)` as (start, stop) offsets, empty sentences left out, but cheaper:
-    razdel's rules are asked only about a delimiter followed by whitespace (any other delimiter -
-    "Russia's", "1.5", a closing quote before a comma - is joined by its first two rules anyway), and the
-    sentence text is never rebuilt (razdel's buffer is always one contiguous slice of the line)."""
-    out: list[tuple[int, int]] = []
-    window, buf = _razdel.split.window, 0
-    for m in _razdel.split.re.finditer(line):
-        start, stop = m.span()
-        right = line[stop:stop + window]
-        if not right[:1].isspace():
-            continue  # razdel: empty_side / no_space_prefix -> join
-        left, delim = line[max(0, start - window):start], m.group(1)
-        if not _plain_end(left, delim, right, start - buf):
-            split = SentSplit(left, delim, right)
-            split.buffer = line[buf:start]
-            if _razdel.join(split):
-                continue
-        _add_stripped(out, line, buf, stop)
-        buf = stop
-    _add_stripped(out, line, buf, len(line))
-    return out
-
-
-def _plain_end(left: str, delim: str, right: str, buffer_len: int) -> bool:
-    """True only where razdel's rules certainly split: ".?!…" then whitespace and a word that is not
-    lower-case, after a word that is no abbreviation or initial (else razdel decides)."""
-    if delim not in ".?!…":
-        return False
-    m = FIRST_TOKEN.match(right)
-    word = m.group(1) if m else None
-    if not word or not word.isalpha() or word.islower():
-        return False  # empty_side, lower_right, delimiter_right, dash_right
-    m = LAST_TOKEN.search(left)
-    last = m.group(1) if m else None
-    if not last:
-        return False  # empty_side
-    if delim == ".":
-        low = last.lower()
-        if PAIR_SOKR.search(left) or low in HEAD_SOKRS or low in SOKRS or (low, word.lower()) in PAIR_SOKRS:
-            return False  # sokr_left, inside_pair_sokr
-        if (last.isupper() and len(last) == 1) or low in INITIALS or buffer_len <= 20:
-            return False  # initials_left, list_item
-    return True
+    """`razdel.sentenize(line)` as (start, stop) offsets, empty sentences left out. razdel only ever
+    splits after a delimiter (punctuation, a closing quote or bracket, a smiley) that whitespace
+    follows, so a line without punctuation before whitespace is one sentence and skips razdel."""
+    if MAY_SPLIT.search(line) is None:
+        out: list[tuple[int, int]] = []
+        _add_stripped(out, line, 0, len(line))
+        return out
+    return [(s.start, s.stop) for s in razdel.sentenize(line) if s.text.strip()]
 
 
 def _add_stripped(out: list[tuple[int, int]], line: str, a: int, b: int) -> None:
