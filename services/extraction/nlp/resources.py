@@ -97,6 +97,11 @@ class ClaimGrammar:
     speaker_before_verb: re.Pattern | None = None  # ... and <who> anchored at the end of the text before one
     speaker_values: tuple[str, ...] = ()
     speaker_words: frozenset[str] = frozenset()  # every word of the body patterns, lower case
+    head_of: re.Pattern | None = None  # "Name, head of the X Military Administration"
+    name_then_title: re.Pattern | None = None  # "Name Surname, the governor"
+    name_after_title: re.Pattern | None = None  # the name right after a title
+    not_names: frozenset[str] = frozenset()  # capitalised words never part of a person's name
+    leading: re.Pattern | None = None  # words dropped from the front of a source quoted as written
 
 
 @dataclass(frozen=True)
@@ -214,8 +219,13 @@ def _claim_grammar(d: dict, lang: str, note: Note) -> ClaimGrammar:
     titles = d.get("titles", {}) or {}
     title_names = [(note(re.compile(rf"\b{k}(?!\w)", FLAGS), [k]), v) for k, v in titles.items()]
     bare = [(note(re.compile(rf"\b{k}(?!\w)", FLAGS), [k]), v) for k, v in (d.get("bare_titles") or {}).items()]
+    cased = {k: note(re.compile(d[k], re.UNICODE), [d[k]]) for k in ("head_of", "name_then_title") if d.get(k)}
     return ClaimGrammar(bodies, re.compile(_alt(list(titles)), FLAGS) if titles else None, title_names, bare,
-                        **_speakers(d, lang, note))
+                        **_speakers(d, lang, note), **cased,
+                        name_after_title=re.compile(d["name_after_title"], re.UNICODE)
+                        if d.get("name_after_title") else None,
+                        not_names=frozenset(d.get("not_names", [])),
+                        leading=re.compile(rf"^(?:{_alt(d['leading'])})\s+", FLAGS) if d.get("leading") else None)
 
 
 def load_resources(morph: Morph | None = None, decision: bool = True) -> NlpResources:

@@ -21,21 +21,6 @@ from services.extraction.nlp.timecues import find_times
 from shared.lang.morph import PERSON_TAGS
 
 ZERO_MASK = "\ue001"
-EN_NAME_TITLE = re.compile(
-    r"(?P<name>[A-Z][a-z’'-]+(?:[ \t]+[A-Z][a-z’'-]+){1,2}),\s+(?:the\s+)?"
-    r"(?P<acting>acting\s+)?(?P<title>governor|mayor)\b")
-NAME_EN = re.compile(r"(?:\s+of\s+(?:the\s+)?[A-Z]\w+\s+(?:[Rr]egion|[Oo]blast))?,?\s+"
-                     r"(?P<name>[A-Z][\w’'-]+(?:[ \t]+[A-Z][\w’'-]+){0,2})")
-NAME_CYR = re.compile(r"(?:\s+[А-ЯЁІЇЄҐ]\w+\s+(?:област\w+|края|краю|региона|республики))?,?\s+"
-                      r"(?P<name>[А-ЯЁІЇЄҐ][\w’'-]+(?:[ \t]+[А-ЯЁІЇЄҐ][\w’'-]+){0,2})")
-HEAD_OF = re.compile(
-    r"(?:(?P<name1>[A-Z][a-z’'-]+[ \t]+[A-Z][a-z’'-]+),\s+(?:the\s+)?)?"
-    r"(?P<title>head|chief|governor)\s+of\s+(?:the\s+)?"
-    r"(?P<body>(?:[A-Z][\w’'-]*\s+){1,4}(?:Military\s+Administration|Administration|State\s+Administration))"
-    r"(?:,?\s+(?P<name2>[A-Z][a-z’'-]+[ \t]+[A-Z][a-z’'-]+))?")
-NOT_NAMES = {"Telegram", "Region", "Oblast", "The", "Said", "Reported", "On", "In", "He", "She", "They", "It", "We",
-             "This", "That", "Officials", "Sources", "Police", "Authorities", "Monday", "Tuesday", "Wednesday",
-             "Thursday", "Friday", "Saturday", "Sunday"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,8 +105,8 @@ def _claims(res: NlpResources, text: str, lang: str, sig: Signals, ws: TextHits)
     def free(a: int, b: int) -> bool:
         return not any(x < b and a < y for x, y in taken)
 
-    if lang == "en":
-        for m in ws.finditer(HEAD_OF):
+    if g.head_of is not None:
+        for m in ws.finditer(g.head_of):
             name = m.group("name1") or m.group("name2")
             body = " ".join(m.group("body").split())
             value = f"{name}, {m.group('title')} of {body}" if name else body
@@ -130,7 +115,8 @@ def _claims(res: NlpResources, text: str, lang: str, sig: Signals, ws: TextHits)
                 if m.group(k):
                     sig.people.append(m.span(k))
             taken.append((m.start(), m.end()))
-        for m in ws.finditer(EN_NAME_TITLE):
+    if g.name_then_title is not None:
+        for m in ws.finditer(g.name_then_title):
             title = ("Acting " if m.group("acting") else "") + m.group("title").title()
             if not free(m.start(), m.end()):
                 continue
@@ -141,10 +127,10 @@ def _claims(res: NlpResources, text: str, lang: str, sig: Signals, ws: TextHits)
         for m in ws.finditer(pat):
             if not free(m.start(), m.end()):
                 continue
-            nm = (NAME_EN if lang == "en" else NAME_CYR).match(text, m.end())
+            nm = g.name_after_title.match(text, m.end()) if g.name_after_title is not None else None
             ok_en = nm is not None and (len(nm.group("name").split()) > 1 or not nm.group("name").endswith("s"))
-            if nm and nm.group("name").split()[0] not in NOT_NAMES and (lang != "en" or ok_en):
-                words = tuple(w for w in nm.group("name").split() if w not in NOT_NAMES)
+            if nm and nm.group("name").split()[0] not in g.not_names and (lang != "en" or ok_en):
+                words = tuple(w for w in nm.group("name").split() if w not in g.not_names)
                 name = " ".join(words) if lang == "en" else res.morph.person_name(words, lang)
                 hits.append(Hit("named", m.start(), nm.end(), f"{title} {name}"))
                 sig.people.append(nm.span("name"))
@@ -192,9 +178,6 @@ def _speaker_matches(g: ClaimGrammar, text: str, ws: TextHits) -> list[re.Match]
     return found
 
 
-LEADING = re.compile(r"^(?:the|в|у)\s+", re.IGNORECASE)
-
-
 def _speaker(res: NlpResources, g: ClaimGrammar, m: re.Match, lang: str) -> Hit | None:
     """The source at a reporting verb: a listed body, or a capitalised run that reads as a person's
     name (English: not a country or a stop word; Russian, Ukrainian: morphology knows one of the
@@ -204,12 +187,13 @@ def _speaker(res: NlpResources, g: ClaimGrammar, m: re.Match, lang: str) -> Hit 
             text = value
             v = g.speaker_values[int(key[1:])]
             if v == "@text":
-                v = LEADING.sub("", " ".join(text.split()))
+                v = " ".join(text.split())
+                v = g.leading.sub("", v) if g.leading is not None else v
             elif v == "@channel":
                 v = "Telegram channel " + text.split()[-1]
             return Hit("speaker", m.start(key), m.end(key), v)
     words = tuple(m.group("name").split())
-    if any(w in NOT_NAMES for w in words) or words[0] in res.places[lang].countries:
+    if any(w in g.not_names for w in words) or words[0] in res.places[lang].countries:
         return None
     before = m.string[max(0, m.start("name") - 20):m.start("name")].split()
     if m.start() == m.start("name") and before and before[-1].lower() in res.places[lang].prepositions:

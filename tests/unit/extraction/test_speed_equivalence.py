@@ -13,7 +13,6 @@ import pytest
 import razdel
 
 from services.extraction.devset import DEFAULT_DEVSET
-from services.extraction.nlp import signals
 from services.extraction.nlp.pattern_facts import PhraseFacts, phrase_facts
 from services.extraction.nlp.prefilter import Fold, build_scanners
 from services.extraction.nlp.resources import NUM_MASK
@@ -66,7 +65,7 @@ def _word_starts(pattern, text: str, starts: list[int]) -> list:
 
 
 def _patterns(res, lang: str) -> list:
-    return res.scanners[lang].patterns + ([signals.HEAD_OF, signals.EN_NAME_TITLE] if lang == "en" else [])
+    return res.scanners[lang].patterns  # the claims' case-sensitive name patterns are noted there too
 
 
 def test_every_scanned_pattern_has_keywords(resources):
