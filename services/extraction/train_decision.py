@@ -1,4 +1,4 @@
-"""Train the decision stage (`nlp/decision.py`) and say how well it generalises.
+"""Train the decision stage (`nlp/engine/decision.py`) and say how well it generalises.
 
     python -m services.extraction.train_decision [--devset DIR] [--corpus tests/corpus] [--out FILE]
                                                  [--folds 5] [--no-write]
@@ -30,7 +30,7 @@ from pathlib import Path
 
 from services.extraction import devset as devset_eval
 from services.extraction.evaluation import DEFAULT_CORPUS, load_corpus, place_matches
-from services.extraction.nlp.decision import (
+from services.extraction.nlp.engine.decision import (
     MODEL_FILE,
     MODEL_FORMAT,
     DecisionModel,

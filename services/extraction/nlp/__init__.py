@@ -1,17 +1,23 @@
-"""Rule-based extraction NLP for dronewatch: turns one report (English, Russian or Ukrainian) into
-place mentions and incident events (interception, attack, impact, debris_fall) with weapon,
-count, casualties, damage, claimant, time window and evidence spans. The grammars and word lists
-live in `lexicons/*.yaml`; the code here only runs them. Use `load_resources()` once per process
-(it loads the pymorphy3 analyzers and the lexicons; nothing loads at import time), then
-`Extractor(resources).extract(...)` per article; optionally pass a `PlaceLexicon` (e.g. the
-geocoder's gazetteer) so that bare place names without a preposition are found too.
+"""Extraction NLP for dronewatch: one report (English, Russian or Ukrainian) in, place mentions and
+incident events (interception, attack, impact, debris_fall) with weapon, count, casualties, damage,
+claimant, time window and evidence spans out. Three parts, each in its own place:
+
+- `lexicons/*.yaml`: the grammars and word lists, one section per language (data; no Python);
+- `rules/`: the rule functions that read them (places and their links, triggers and counts,
+  claimants, what makes a name a place);
+- `engine/`: the machinery that runs the rules (tokens and sentences, keyword-prefiltered
+  scanning, candidate assembly, the decision stage and its model in `models/decision.json`).
+
+Use `load_resources()` once per process (lexicons, pymorphy3, the decision model; nothing loads at
+import time), then `Extractor(resources, places=gazetteer, resolver=geocoder).extract(...)` per
+report.
 """
 from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from services.extraction.nlp.extractor import Extractor, detect_language
-from services.extraction.nlp.resources import NlpResources, load_resources
+from services.extraction.nlp.engine.extractor import Extractor, detect_language
+from services.extraction.nlp.engine.resources import NlpResources, load_resources
 from shared.messages.events import LevelHint
 
 

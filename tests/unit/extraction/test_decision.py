@@ -9,9 +9,8 @@ import pytest
 
 from services.extraction import train_decision
 from services.extraction.evaluation import Pipeline
-from services.extraction.nlp.candidates import Candidate
-from services.extraction.nlp.decision import MODEL_FILE, DecisionModel, rule_decision
-from services.extraction.nlp.place_rules import Place
+from services.extraction.nlp.engine.decision import MODEL_FILE, DecisionModel, rule_decision
+from services.extraction.nlp.engine.model import Candidate, Place
 
 
 @pytest.fixture(scope="module")

@@ -13,10 +13,10 @@ import pytest
 import razdel
 
 from services.extraction.devset import DEFAULT_DEVSET
-from services.extraction.nlp.pattern_facts import PhraseFacts, phrase_facts
-from services.extraction.nlp.prefilter import Fold, build_scanners
-from services.extraction.nlp.resources import NUM_MASK
-from services.extraction.nlp.text import mask, sentenize, tokenize
+from services.extraction.nlp.engine.pattern_facts import PhraseFacts, phrase_facts
+from services.extraction.nlp.engine.prefilter import Fold, build_scanners
+from services.extraction.nlp.engine.resources import NUM_MASK
+from services.extraction.nlp.engine.text import mask, sentenize, tokenize
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 # characters that `re` matches case-insensitively to a keyword letter while `str.lower` does not

@@ -13,8 +13,8 @@ import math
 import re
 from typing import Any
 
-from services.extraction.nlp.candidates import Candidate
-from services.extraction.nlp.numbers import NumberSpan
+from services.extraction.nlp.engine.model import Candidate
+from services.extraction.nlp.engine.numbers import NumberSpan
 
 PUNCT = re.compile(r"[,;:–—]|\s-\s|\.\s")
 WORD = re.compile(r"[\w’'-]+")

@@ -9,41 +9,13 @@ next to a weapon word. Counts come from per-place breakdowns ("20 over Bryansk",
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
-from services.extraction.nlp.numbers import NumberSpan
-from services.extraction.nlp.place_rules import Place
-from services.extraction.nlp.resources import CountGrammar
-from services.extraction.nlp.signals import Hit
+from services.extraction.nlp.engine.model import Hit, Place
+from services.extraction.nlp.engine.numbers import NumberSpan
+from services.extraction.nlp.engine.resources import CountGrammar
 
 STRONG = ("interception", "debris_fall", "impact")
 RIGHT_GAP = re.compile(r"^\s*(?:[–—:-]|\()\s*$")  # "Bryansk – 20", "Bryansk (20)"
-
-
-@dataclass
-class Candidate:
-    type: str
-    weapon: str
-    place: Place
-    sentence: int
-    order: tuple[int, int]
-    count: int | None = None
-    killed: int | None = None
-    injured: int | None = None
-    damage: bool | None = None
-    claimed_by: str | None = None
-    occurred: object | None = None
-    weak: bool = False  # an impact known only from its consequences (fire, damage, casualties)
-    soft: bool = False  # placed at an official's jurisdiction or at a container the text then itemises
-    excluded: str | None = None  # set aside by the sentence rules: origin, title, container
-    source: str = "sentence"  # where the place came from (see Assembler._pool)
-    list_size: int = 1  # places of its type in the sentence
-    sentence_places: int = 0  # places named in the sentence
-    mentions: int = 1  # candidates merged into this one
-    sentences: set[int] = field(default_factory=set)  # the sentences of the candidates merged into this one
-    absorbed: bool = False  # the rules fold it into finer events (see merge._absorb_coarse)
-    outcome_elsewhere: bool = False  # an attack whose place, or a place inside it, has an outcome
-    ev: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 def type_triggers(trig: list[Hit], weapons: list[Hit], casualties: list[Hit],

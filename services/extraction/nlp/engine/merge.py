@@ -13,12 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from services.extraction.nlp.candidates import Candidate
-from services.extraction.nlp.decision import rule_decision
-from services.extraction.nlp.place_rules import Place
-from services.extraction.nlp.places import RANK, ancestors
-from services.extraction.nlp.signals import Hit, Signals
-from services.extraction.nlp.text import Sentence, SpanIndex
+from services.extraction.nlp.engine.decision import rule_decision
+from services.extraction.nlp.engine.model import Candidate, Hit, Place, Signals
+from services.extraction.nlp.engine.text import Sentence, SpanIndex
+from services.extraction.nlp.rules.places import RANK, ancestors
 from shared.messages.events import Evidence, ExtractedEvent
 
 FIELDS = ("type", "weapon", "count", "killed", "injured", "damage", "claimed_by", "occurred_at", "location")

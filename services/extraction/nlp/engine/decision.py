@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from services.extraction.nlp.candidates import Candidate
-from services.extraction.nlp.places import ancestors
-from services.extraction.nlp.resources import PlaceGrammar
-from services.extraction.nlp.text import Sentence, SpanIndex
+from services.extraction.nlp.engine.model import Candidate
+from services.extraction.nlp.engine.resources import PlaceGrammar
+from services.extraction.nlp.engine.text import Sentence, SpanIndex
+from services.extraction.nlp.rules.places import ancestors
 
-MODEL_FILE = Path(__file__).parent / "models" / "decision.json"
+MODEL_FILE = Path(__file__).parents[1] / "models" / "decision.json"
 MODEL_FORMAT = 1
 LEVELS = {"oblast": "region", "country": "region", "sea": "region", "district": "district", "raion": "district",
           "hromada": "district", "city": "town", "village": "town", "city_district": "quarter", "street": "quarter"}
@@ -218,7 +218,7 @@ class DecisionModel:
 
 def count_options(c: Candidate, ctx: Context) -> list[tuple[Any, dict[str, float]]]:
     """(number, features) for every number that might count `c`'s weapons."""
-    from services.extraction.nlp import counting
+    from services.extraction.nlp.engine import counting
 
     spans = [ctx.sentences[i] for i in c.sentences if 0 <= i < len(ctx.sentences)]
     s_places = [q for q in ctx.places if any(s.start <= q.start < s.end for s in spans)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.extraction.nlp.place_rules import Place
+from services.extraction.nlp.engine.model import Place
 from shared.lang.words import WordKnowledge
 
 WEAK_KINDS = ("preposition", "lexicon")

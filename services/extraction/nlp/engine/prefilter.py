@@ -22,7 +22,7 @@ from itertools import chain
 
 import ahocorasick
 
-from services.extraction.nlp.pattern_facts import PhraseFacts, phrase_facts
+from services.extraction.nlp.engine.pattern_facts import PhraseFacts, phrase_facts
 
 REPLACEMENT = "\ufffd"
 SHORT = 2  # keywords this short occur everywhere: they stay out of the automaton and are found on demand

@@ -12,20 +12,18 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 
-from services.extraction.nlp.candidates import (
+from services.extraction.nlp.engine.model import Candidate, Hit, Place, Signals
+from services.extraction.nlp.engine.resources import CountGrammar
+from services.extraction.nlp.engine.text import Sentence, SpanIndex, Token
+from services.extraction.nlp.rules.candidates import (
     STRONG,
-    Candidate,
     local_counts,
     of_them_count,
     type_triggers,
     weapon_classes,
     weapon_count,
 )
-from services.extraction.nlp.place_rules import Place
-from services.extraction.nlp.places import ancestors
-from services.extraction.nlp.resources import CountGrammar
-from services.extraction.nlp.signals import Hit, Signals
-from services.extraction.nlp.text import Sentence, SpanIndex, Token
+from services.extraction.nlp.rules.places import ancestors
 
 
 def before_number(nums: list, w: Hit) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from services.extraction.nlp.place_rules import RuleContext, strip_poss
+from services.extraction.nlp.rules.place_rules import RuleContext, strip_poss
 
 SETTLEMENT = {"city", "village"}
 SENTENCE_OPENERS = {".", "!", "?", ":", "\"", "»"}

@@ -15,13 +15,13 @@ from typing import Any, get_args
 
 import yaml
 
-from services.extraction.nlp.numbers import NumberFinder
-from services.extraction.nlp.prefilter import KeywordScanner, build_scanners
+from services.extraction.nlp.engine.numbers import NumberFinder
+from services.extraction.nlp.engine.prefilter import KeywordScanner, build_scanners
 from shared.lang.morph import Morph
 from shared.lang.words import WordKnowledge
 from shared.messages.articles import Language
 
-LEXICON_DIR = Path(__file__).parent / "lexicons"
+LEXICON_DIR = Path(__file__).parents[1] / "lexicons"
 LANGS = get_args(Language)  # ("en", "ru", "uk"), as the wire model declares
 NUM_MASK = "\ue000"
 FLAGS = re.IGNORECASE | re.UNICODE
@@ -231,7 +231,7 @@ def _claim_grammar(d: dict, lang: str, note: Note) -> ClaimGrammar:
 def load_resources(morph: Morph | None = None, decision: bool = True) -> NlpResources:
     """Load every lexicon and the decision model (`decision=False`: the hand rules decide); `morph`
     is the process's pymorphy3 wrapper (built here when not given). Call once per process."""
-    from services.extraction.nlp.decision import DecisionModel
+    from services.extraction.nlp.engine.decision import DecisionModel
 
     trig, weap, cas = _load("triggers.yaml"), _load("weapons.yaml"), _load("casualties.yaml")
     places, claims, times, nums = _load("places.yaml"), _load("claims.yaml"), _load("time.yaml"), _load("numbers.yaml")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.extraction.nlp.text import Token
+from services.extraction.nlp.engine.text import Token
 from shared.lang.morph import Morph
 
 

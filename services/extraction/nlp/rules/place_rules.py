@@ -9,32 +9,12 @@ returns `Place` objects with spans and a nominative `normalized`; linking happen
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-from services.extraction.nlp.resources import PlaceGrammar
-from services.extraction.nlp.text import Token
+from services.extraction.nlp.engine.model import Place
+from services.extraction.nlp.engine.resources import PlaceGrammar
+from services.extraction.nlp.engine.text import Token
 from shared.lang.morph import Morph
 
 _UNSET = object()
-
-
-@dataclass
-class Place:
-    start: int
-    end: int
-    text: str
-    normalized: str
-    level: str | None = None
-    parent: Place | None = None
-    street: str | None = None
-    houses: list[str] = field(default_factory=list)
-    origin: bool = False
-    title: bool = False
-    container: bool = False  # "в четырех районах Ростовской области": the area the text then itemises
-    group: int | None = None
-    kind: str = "preposition"  # the rule that found it: descriptor, preposition, genitive, lexicon
-    tl: int = 0
-    th: int = 0
 
 
 def _en_desc(g, low: str) -> str | None:

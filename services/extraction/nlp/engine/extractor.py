@@ -12,16 +12,16 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from services.extraction.nlp.assemble import Assembler, singular_weapon
-from services.extraction.nlp.candidates import Candidate, weapon_count
-from services.extraction.nlp.decision import Context, rule_decision
-from services.extraction.nlp.evidence import without_weak_names
-from services.extraction.nlp.merge import finish
-from services.extraction.nlp.place_rules import Place
-from services.extraction.nlp.places import PlaceFinder
-from services.extraction.nlp.resources import LANGS, NlpResources
-from services.extraction.nlp.signals import Signals, scan
-from services.extraction.nlp.text import split_sentences, tokenize
+from services.extraction.nlp.engine.assemble import Assembler, singular_weapon
+from services.extraction.nlp.engine.decision import Context, rule_decision
+from services.extraction.nlp.engine.merge import finish
+from services.extraction.nlp.engine.model import Candidate, Place, Signals
+from services.extraction.nlp.engine.resources import LANGS, NlpResources
+from services.extraction.nlp.engine.signals import scan
+from services.extraction.nlp.engine.text import split_sentences, tokenize
+from services.extraction.nlp.rules.candidates import weapon_count
+from services.extraction.nlp.rules.evidence import without_weak_names
+from services.extraction.nlp.rules.places import PlaceFinder
 from shared.messages.events import ExtractionResult
 
 STRONG_KINDS = frozenset({"interception", "debris_phrase", "debris", "impact"})

@@ -10,15 +10,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from services.extraction.nlp.place_match import (
+from services.extraction.nlp.engine.model import Place
+from services.extraction.nlp.engine.resources import NlpResources
+from services.extraction.nlp.engine.text import Sentence, SpanIndex, Token
+from services.extraction.nlp.rules.place_match import (
     descriptor_rules,
     genitive_parents,
     lexicon_rules,
     preposition_rules,
 )
-from services.extraction.nlp.place_rules import Place, RuleContext
-from services.extraction.nlp.resources import NlpResources
-from services.extraction.nlp.text import Sentence, SpanIndex, Token
+from services.extraction.nlp.rules.place_rules import RuleContext
 from shared.messages.events import PlaceMention
 
 # what says a mention is a place, by the rule that found it (a genitive after a descriptor: "районе Волгограда")
