@@ -144,11 +144,13 @@ class GazetteerGeocoder:
 
     # -- main entry point ---------------------------------------------------------------------
     def resolve(self, places: list[PlaceMention], *, language: str, text: str = "",
-                region: str | None = None) -> list[Location]:
+                region: str | None = None, only: set[int] | None = None) -> list[Location]:
         """Locations for all of one report's mentions, resolved together (see `geography`);
-        `region` is the ISO 3166-2 code the report's source speaks for, when known."""
+        `region` is the ISO 3166-2 code the report's source speaks for, when known. With `only`,
+        just those mentions (and the parents they need) are resolved, in the same context as if all
+        were; the others come back unresolved."""
         try:
-            return self._resolve(places, language, region)
+            return self._resolve(places, language, region, only)
         except Exception as exc:  # never raise into the service
             return [Location(mention=p.text, span=p.span, reason=f"geocoder error: {exc!r}") for p in places]
 
@@ -180,7 +182,8 @@ class GazetteerGeocoder:
                 geo.add(ent.a1, f"{region_name}, named as '{pm.text}'", ent)
         return geo
 
-    def _resolve(self, places: list[PlaceMention], language: str, region: str | None = None) -> list[Location]:
+    def _resolve(self, places: list[PlaceMention], language: str, region: str | None = None,
+                 only: set[int] | None = None) -> list[Location]:
         n = len(places)
         info = [self._cands(p, language) for p in places]
         geo = self.geography(places, info, region)
@@ -232,9 +235,10 @@ class GazetteerGeocoder:
             parent_eid = chosen[par] if par is not None else None
             out[i], chosen[i] = self._one(i, pm, info[i], parent_eid, ctx(i), language, out, places, geo)
 
-        for i in range(n):
+        for i in range(n) if only is None else sorted(only):
             do(i)
-        return [o for o in out]  # type: ignore[misc]
+        return [o if o is not None else Location(mention=p.text, span=p.span, reason="not asked")
+                for o, p in zip(out, places, strict=True)]
 
     def _one(self, i, pm, info, parent_eid, context, language, out, places, geo: Geography):
         cands, word_lvl, tail, surface = info

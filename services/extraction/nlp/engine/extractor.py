@@ -70,7 +70,8 @@ class Extractor:
                                   self._res.morph, self._res.counts[lang]).run()
         mentions = PlaceFinder.to_mentions(places)
         starts = [t.start for t in tokens]
-        ctx = Context(body, sentences, self._res.places[lang], self._locations(places, mentions, lang),
+        used = {id(c.place) for c in (*cands, *extras)}
+        ctx = Context(body, sentences, self._res.places[lang], self._locations(places, mentions, lang, used),
                       self._res.words, lang, weapon_words=len(sig.weapons),
                       incident_words=sum(h.kind in STRONG_KINDS for h in sig.triggers), numbers=sig.numbers,
                       weapons=sig.weapons, casualties=sig.casualties, times=sig.times, places=places,
@@ -95,10 +96,13 @@ class Extractor:
             return hit.start, hit.end
         return None
 
-    def _locations(self, places: list[Place], mentions: list, lang: str) -> dict[int, Any]:
-        if self._resolver is None or not places:
+    def _locations(self, places: list[Place], mentions: list, lang: str, used: set[int]) -> dict[int, Any]:
+        """Provisional locations of the places candidates stand at (id(place) -> Location)."""
+        if self._resolver is None or not used:
             return {}
-        return {id(p): loc for p, loc in zip(places, self._resolver.resolve(mentions, language=lang), strict=True)}
+        only = {i for i, p in enumerate(places) if id(p) in used}
+        locations = self._resolver.resolve(mentions, language=lang, only=only)
+        return {id(p): locations[i] for i, p in enumerate(places) if i in only}
 
 
 def _not_people_or_numbers(places: list[Place], sig: Signals) -> list[Place]:
