@@ -7,24 +7,39 @@ import time
 
 from services.extraction.app import build_runner
 from services.extraction.nlp import Extractor, load_resources
+from services.extraction.ports import RegionNames
 from services.extraction.settings import ExtractionSettings
-from services.geocoding.gazetteer import Gazetteer
+from services.geocoding.gazetteer import Gazetteer, GazetteerGeocoder
 from services.geocoding.index import ensure_index
 from shared.service import run_worker, start_service
 
 log = logging.getLogger(__name__)
 
 
-def build_extractor(settings: ExtractionSettings) -> Extractor:
+def build_extractor(settings: ExtractionSettings, places: Gazetteer | None = None) -> Extractor:
     started = time.monotonic()
-    places = Gazetteer.load(ensure_index(settings)) if settings.extraction_use_gazetteer else None
+    if places is None and settings.extraction_use_gazetteer:
+        places = Gazetteer.load(ensure_index(settings))
     extractor = Extractor(load_resources(), places=places)
     log.info("extractor loaded", extra={"seconds": round(time.monotonic() - started, 2)})
     return extractor
 
 
+def region_names(gazetteer: Gazetteer) -> RegionNames:
+    """A region's name as the gazetteer gives it (English), which the extractor reads in any of
+    its languages when it uses the gazetteer."""
+    regions = GazetteerGeocoder(gazetteer)
+
+    def name(code: str, language: str | None = None) -> str | None:
+        loc = regions.region(code)
+        return loc.name if loc is not None else None
+    return name
+
+
 def main() -> None:
     settings = ExtractionSettings()
     start_service(settings)
-    extractor = build_extractor(settings)
-    run_worker(settings, lambda s: build_runner(s, extractor=extractor))
+    places = Gazetteer.load(ensure_index(settings)) if settings.extraction_use_gazetteer else None
+    extractor = build_extractor(settings, places)
+    names = region_names(places) if places is not None else None
+    run_worker(settings, lambda s: build_runner(s, extractor=extractor, region_names=names))
