@@ -79,13 +79,28 @@ class GazetteerGeocoder:
         return False
 
     # -- main entry point ---------------------------------------------------------------------
-    def resolve(self, places: list[PlaceMention], *, language: str, text: str = "") -> list[Location]:
+    def resolve(self, places: list[PlaceMention], *, language: str, text: str = "",
+                region_hint: str | None = None) -> list[Location]:
+        """`region_hint`: an ISO 3166-2 region the report speaks for (its source's); it counts as
+        context like a region the report names, so candidates there are preferred."""
         try:
-            return self._resolve(places, language)
+            return self._resolve(places, language, region_hint)
         except Exception as exc:  # never raise into the service
             return [Location(mention=p.text, span=p.span, reason=f"geocoder error: {exc!r}") for p in places]
 
-    def _resolve(self, places: list[PlaceMention], language: str) -> list[Location]:
+    def region(self, code: str) -> Location | None:
+        """The region an ISO 3166-2 code (or, two letters, a whole country) stands for, as a Location
+        at its own level with no mention; None when the gazetteer does not know it."""
+        if "-" in code:
+            eid = self.g.a1_entry(code)
+        else:
+            eid = next((i for i, e in enumerate(self.g.entries) if e[LEVEL] == "country" and e[CC] == code), None)
+        if eid is None:
+            return None
+        loc = self._location(PlaceMention(text=code, span=(0, 0), normalized=code), eid, 0.9, "the source's region")
+        return loc.model_copy(update={"mention": None, "span": None})
+
+    def _resolve(self, places: list[PlaceMention], language: str, region_hint: str | None = None) -> list[Location]:
         n = len(places)
         info = [self._cands(p, language) for p in places]
         # votes: which admin1 / city each mention most likely refers to (for the others' context)
@@ -114,6 +129,8 @@ class GazetteerGeocoder:
         def ctx(i: int):
             a1 = defaultdict(float)
             city = defaultdict(float)
+            if region_hint:
+                a1[region_hint] += 1.0
             for j in range(n):
                 if j != i:
                     for k, v in votes_a1[j].items():
