@@ -29,7 +29,6 @@ class SqlPolledStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        assert self.table.metadata is not None
         self.table.metadata.create_all(engine)
 
     async def _run(self, fn: Callable[[], T]) -> T:
