@@ -269,8 +269,11 @@ class ChannelFollower:
             result.unchanged += 1
             return None
         edit = seen is not None and seen.state == "taken"
+        # The preview gives no edit time: an edit (or a post back after a deletion) is stamped when
+        # we see it, which is never before it happened, so a later import of an older export of the
+        # post (with its true edit time) cannot roll it back, and a newer one still wins.
         telegram = TelegramPost(channel=state["name"], message_id=post.id, text=post.text, date=post.date,
-                                edited=datetime.now(UTC) if edit else None, author=post.author,
+                                edited=datetime.now(UTC) if seen is not None else None, author=post.author,
                                 channel_title=page.title or state.get("title"), forwarded_from=post.forwarded_from)
         try:
             outcome = await self.posts.take(telegram, telegram.to_article())

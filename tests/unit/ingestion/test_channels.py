@@ -97,9 +97,16 @@ async def test_posts_edits_deletions_media_service_and_forwards(follow, web, rec
         == (15, 4, 1, 1, 1, 1)
     assert s["title"] == "Governor of Smolensk Oblast" and s["error_count"] == 0 and s["last_polled_at"]
 
+    ch.edit(13, "Three drones were shot down over the Kursk region.")
+    await poll(client, "smolensk_gov")  # edited (stamped when seen)...
+    ch.delete(13)
+    await poll(client, "smolensk_gov")  # ...then deleted, then back with its first text (older than the edit)
+    ch.post(13, "Two drones were shot down over the Kursk region.", forwarded_from=("mod_russia", "Минобороны"))
     ch.post(14, "Governor Anokhin said the school in Yartsevo will reopen on Monday.")  # restored
     await poll(client, "smolensk_gov")
     assert [(m.version, m.withdrawn) for m in versions(recorder, "telegram:smolensk_gov:14")][-1] == (3, False)
+    assert [(m.version, m.withdrawn) for m in versions(recorder, "telegram:smolensk_gov:13")] == [
+        (1, False), (2, False), (3, True), (4, False)]
 
 
 async def test_backfill_from_a_post_id_walks_back_page_by_page_then_follows_live(follow, web, recorder):
