@@ -48,3 +48,9 @@ def test_a_withdrawn_report_retracts_every_event_it_had(geocoder):
     assert out.withdrawn and out.events == [] and out.version == 2
     had = geocode_events(extracted(["Vyazma"], [None, 0]), geocoder).payload.events
     assert out.retracted == sorted(e.id for e in had) and len(out.retracted) == 2
+
+
+def test_a_channel_speaking_for_a_whole_country_puts_placeless_events_in_that_country(geocoder):
+    air_force = SourceContext(channel="kpszsu", owner="Ukrainian Air Force", region="UA")
+    [event] = geocode_events(extracted([], [None], context=air_force), geocoder).payload.events
+    assert (event.location.precision, event.location.country_code, event.location.name) == ("country", "UA", "Ukraine")
