@@ -10,7 +10,8 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.ingestion.adapters.channel_store import ChannelExists
-from services.ingestion.sources.channels import ChannelConfig, ChannelPoll, backfill_state, channel_id
+from services.ingestion.sources.channel_config import ChannelConfig, backfill_state, channel_id
+from services.ingestion.sources.channels import ChannelPoll
 
 router = APIRouter(prefix="/v1/admin/channels", tags=["admin: channels"])
 

@@ -19,7 +19,8 @@ from services.ingestion.adapters.post_stamps import SqlPostStamps
 from services.ingestion.handlers import Outbox, Publisher
 from services.ingestion.intake import Intake
 from services.ingestion.settings import IngestionSettings
-from services.ingestion.sources.channels import ChannelFollower, backfill_state, channel_id, load_channels_file
+from services.ingestion.sources.channel_config import backfill_state, channel_id, load_channels_file
+from services.ingestion.sources.channels import ChannelFollower
 from services.ingestion.sources.feeds import FeedPoller, feed_id, load_feeds_file
 from services.ingestion.sources.netguard import PublicOnlyTransport
 from services.ingestion.sources.registry import load_registry
