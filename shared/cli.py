@@ -1,5 +1,5 @@
 """The `dronewatch` command: run the stack, create topics, migrate the store, build the
-gazetteer index, export the message schemas."""
+gazetteer index, export the message schemas, import reports, manage followed Telegram channels."""
 from __future__ import annotations
 
 import argparse
@@ -14,6 +14,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the whole stack locally and feed the sample reports")
     run.add_argument("--samples", type=Path, default=Path("samples"))
+    run.add_argument("--channels", type=Path, help="follow the Telegram channels listed in this file (none by default)")
     sub.add_parser("topics", help="create the catalogue's topics on KAFKA_BOOTSTRAP_SERVERS")
     sub.add_parser("migrate", help="bring DATABASE_URL's schema to the newest version")
     gaz = sub.add_parser("gazetteer", help="build the gazetteer index (GAZETTEER_INDEX_PATH)")
@@ -40,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--token", default=os.environ.get("DRONEWATCH_TOKEN"),
                        help="API key with scope `ingest`, when ingestion requires one (default: $DRONEWATCH_TOKEN)")
         p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    from services.ingestion.sources.channels_cli import add_parser as add_channels_parser
+
+    add_channels_parser(sub, os.environ.get("DRONEWATCH_TOKEN"))
     schemas = sub.add_parser("schemas", help="export every topic's JSON Schema")
     schemas.add_argument("--out", type=Path, default=Path("deploy/schemas"))
     args = parser.parse_args(argv)
@@ -47,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         from shared.devstack import run as run_stack
 
-        return run_stack(args.samples)
+        return run_stack(args.samples, channels=args.channels)
     if args.command == "topics":
         from shared.config import BaseServiceSettings
         from shared.kafka.clients import ensure_topics
@@ -84,6 +88,10 @@ def main(argv: list[str] | None = None) -> int:
         from services.ingestion.sources.cli import run_import_command
 
         return run_import_command(args)
+    if args.command == "channels":
+        from services.ingestion.sources.channels_cli import run_channels_command
+
+        return run_channels_command(args)
     if args.command == "schemas":
         from shared.schemas import export_schemas
 

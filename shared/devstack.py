@@ -151,11 +151,17 @@ def feed_samples(samples_dir: Path, ingest: str, gateway: str) -> None:
                   f"[{loc.get('admin1_code')}, {loc.get('precision')}]", flush=True)
 
 
-def run(samples_dir: Path) -> int:
+def run(samples_dir: Path, channels: Path | None = None) -> int:
+    """`channels`: a file of Telegram channels for ingestion to follow (INGESTION_CHANNELS_FILE)."""
     settings = GazetteerSettings()
     data_dir = settings.data_dir
     (data_dir / "log").mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
+    if channels is not None:
+        if not channels.is_file():
+            print(f"error: no channels file {channels}", file=sys.stderr)
+            return 1
+        env["INGESTION_CHANNELS_FILE"] = str(channels.resolve())
     stack = Stack(data_dir=data_dir, env=env)
     stopping = False
 
@@ -204,6 +210,7 @@ def run(samples_dir: Path) -> int:
               f"  ingestion  {ingest}/v1/articles   (docs {ingest}/docs)\n"
               f"  gateway    {gateway}/v1/events     (docs {gateway}/docs)\n"
               f"  metrics    {ingest}/metrics, {gateway}/metrics, " + ", ".join(f"{w}/metrics" for w in workers) + "\n"
+              f"  channels   {ingest}/v1/admin/channels   (`dronewatch channels list`)\n"
               f"  logs       {data_dir / 'log'}/\nCtrl-C stops everything.", flush=True)
         while not stopping:
             if dead := stack.dead():

@@ -53,7 +53,8 @@ class Stats(BaseModel):
 
 class ArticlePublic(BaseModel):
     id: str
-    status: Literal["pending", "processed", "failed"]
+    status: Literal["pending", "processed", "failed", "retracted"] = Field(
+        description="retracted: the source withdrew the report (a deleted post); it has no events")
     error: str | None = None
     language: str | None = None
     title: str | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from services.geocoding.ports import Geocoder
+from services.geocoding.ports import Geocoder, RegionalGeocoder
 from shared.messages import (
     EventsGeocoded,
     ExtractedEvent,
@@ -14,6 +14,7 @@ from shared.messages import (
     IncidentEvent,
     Location,
     PlacesExtracted,
+    SourceContext,
     derived_id,
 )
 
@@ -37,19 +38,49 @@ async def handle_places_extracted_many(msgs: Sequence[PlacesExtracted], *,
 
 def geocode_events(msg: PlacesExtracted, geocoder: Geocoder) -> EventsGeocoded:
     """One article's complete set of public events (synchronous). An edit also names the previous
-    version's events that this one no longer has."""
+    version's events that this one no longer has; a withdrawn report has none and names them all.
+    A report whose source speaks for a region is read in that region (`locate`)."""
     result = msg.payload
-    events = build_events(result, geocoder.resolve(list(result.places), language=result.language))
+    region = source_region(geocoder, result.source_context)
+    events = build_events(result, locate(geocoder, result, region), region)
     retracted: list[str] = []
     if result.previous is not None:
         before = result.previous
-        old_events = build_events(before, geocoder.resolve(list(before.places), language=before.language))
+        old_events = build_events(before, locate(geocoder, before, region), region)
         kept = {e.id for e in events}
         retracted = sorted({e.id for e in old_events} - kept)
     payload = GeocodedArticle(article_id=result.article_id, language=result.language,
                               published_at=result.published_at, source=result.source, events=events,
-                              version=result.version, retracted=retracted)
+                              version=result.version, retracted=retracted, withdrawn=result.withdrawn,
+                              source_context=result.source_context)
     return EventsGeocoded.derived_from(msg, producer=PRODUCER, payload=payload)
+
+
+def source_region(geocoder: Geocoder, context: SourceContext | None) -> Location | None:
+    """The region the report's source speaks for, when the geocoder knows it."""
+    if context is None or not context.region or not isinstance(geocoder, RegionalGeocoder):
+        return None
+    return geocoder.region(context.region)
+
+
+def locate(geocoder: Geocoder, result: ExtractionResult, region: Location | None) -> list[Location]:
+    """The mentions' locations; with the source's region (ISO 3166-2) as context when there is one,
+    so that of two same-named places the one in that region is preferred."""
+    places = list(result.places)
+    if region is not None and region.admin1_code and isinstance(geocoder, RegionalGeocoder):
+        return geocoder.resolve(places, language=result.language, region_hint=region.admin1_code)
+    return geocoder.resolve(places, language=result.language)
+
+
+def in_region(loc: Location, region: Location) -> Location:
+    """The source's region standing in for a place the text does not give (or the gazetteer does
+    not know), saying so; less confident than a place the text names."""
+    if loc.mention is None:
+        why = f"the report names no place; {region.name} is the region its source speaks for"
+    else:
+        why = f"{loc.reason or 'not in the gazetteer'}; placed in {region.name}, the region its source speaks for"
+    return region.model_copy(update={"mention": loc.mention, "span": loc.span, "reason": why,
+                                     "confidence": round(min(region.confidence, 0.5), 3)})
 
 
 def _place_key(loc: Location) -> str:
@@ -59,15 +90,19 @@ def _place_key(loc: Location) -> str:
     return f"{loc.country_code}|{loc.admin1_code}|{loc.admin2}|{loc.city}|{loc.name}|{street}"
 
 
-def build_events(result: ExtractionResult, locations: list[Location]) -> list[IncidentEvent]:
+def build_events(result: ExtractionResult, locations: list[Location],
+                 region: Location | None = None) -> list[IncidentEvent]:
     """One event per (type, weapon, resolved place): two mentions of one place merge, keeping the
-    first value of each field and all the evidence. An event whose place resolves nowhere in the
-    report's geography is not published: the resolver abstains to the report's region for every
-    mention the text marks as a place, so what is left is a bare name that is no place there
-    (a surname, a word the gazetteer happens to know)."""
+    first value of each field and all the evidence. With the source's `region`, an event whose text
+    names no place, or only one the gazetteer does not know, is placed in that region. Otherwise an
+    event whose place resolves nowhere in the report's geography is not published: the resolver
+    abstains to the report's region for every mention the text marks as a place, so what is left is
+    a bare name that is no place there (a surname, a word the gazetteer happens to know)."""
     merged: dict[str, IncidentEvent] = {}
     for ev in result.events:
         loc = locations[ev.place] if ev.place is not None and ev.place < len(locations) else NO_PLACE
+        if region is not None and loc.precision is None:
+            loc = in_region(loc, region)
         if loc.precision is None:
             continue
         event_id = derived_id(result.article_id, ev.type, ev.weapon, _place_key(loc))

@@ -1,5 +1,5 @@
 """The ingestion HTTP API (v1): POST /v1/articles, POST /v1/articles/batch, /healthz, /readyz; the feeds
-admin API and the Telegram routes live in `routes/`."""
+and channels admin APIs and the Telegram routes live in `routes/`."""
 from __future__ import annotations
 
 import asyncio
@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from services.ingestion.adapters.outbox import SqlOutbox
 from services.ingestion.delivery import Delivery, outbox_gauge
 from services.ingestion.handlers import Outbox, Publisher
+from services.ingestion.routes.channels import router as channels_router
 from services.ingestion.routes.feeds import router as feeds_router
 from services.ingestion.routes.telegram import router as telegram_router
 from services.ingestion.schemas import ArticleAccepted, ArticleIn, BatchIn, BatchItemResult, BatchResult
@@ -66,6 +67,7 @@ def create_app(settings: IngestionSettings, *, outbox: Outbox | None = None,
     install_metrics(app, metrics)
     app.state.settings = settings
     app.include_router(feeds_router, dependencies=admin)  # the feeds admin API: scope `admin`
+    app.include_router(channels_router, dependencies=admin)  # followed Telegram channels: scope `admin`
     app.include_router(telegram_router, dependencies=ingest)
 
     @app.post("/v1/articles", dependencies=ingest, status_code=202, response_model=ArticleAccepted,

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from services.ingestion.schemas import ArticleIn
-from shared.messages import Article, ArticleReceived, ArticleStored, Message
+from shared.messages import Article, ArticleReceived, ArticleStored, Message, SourceContext
 
 log = logging.getLogger(__name__)
 PRODUCER = "ingestion"
@@ -28,6 +28,7 @@ class Outbox(Protocol):
     async def due(self, older_than_s: float, limit: int = 500) -> list[ArticleReceived]: ...
     async def give_up(self, article_id: str, version: int) -> bool: ...
     async def mark_stored_many(self, receipts: Sequence[tuple[str, int]]) -> int: ...
+    async def withdraw_many(self, article_ids: Sequence[str]) -> list[ArticleReceived]: ...
 
 
 def content_hash(text: str) -> str:
@@ -37,7 +38,7 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(normal.encode("utf-8")).hexdigest()
 
 
-def to_message(body: ArticleIn, *, origin: str = "http") -> ArticleReceived:
+def to_message(body: ArticleIn, *, origin: str = "http", context: SourceContext | None = None) -> ArticleReceived:
     digest = content_hash(body.text)
     published = body.published_at
     if published is not None and published.tzinfo is None:
@@ -45,7 +46,7 @@ def to_message(body: ArticleIn, *, origin: str = "http") -> ArticleReceived:
     article = Article(
         id=body.id or f"sha256-{digest[:24]}", text=body.text, title=body.title, url=body.url, source=body.source,
         published_at=published, language=body.language, received_at=datetime.now(UTC), content_hash=digest,
-        origin=origin,
+        origin=origin, source_context=context,
     )
     return ArticleReceived.create(producer=PRODUCER, correlation_id=article.id, payload=article)
 
@@ -65,15 +66,28 @@ async def accept_many(messages: Sequence[ArticleReceived], *, outbox: Outbox,
     (waiting for the broker's acknowledgements together), one update marking them published.
     Judged in order, so a text repeated within the batch is a duplicate of its first occurrence."""
     results = await outbox.add_many(messages)
-    kept = [m for _, m in results if m is not None]
-    if kept:
-        try:
-            await publisher.publish_many(kept, timeout_s=5.0)
-            await outbox.mark_published_many([(m.payload.id, m.payload.version) for m in kept])
-        except Exception as err:  # noqa: BLE001 - the relay retries; the reports are safe in the outbox
-            log.warning("publish deferred to the relay", extra={"article_ids": [m.payload.id for m in kept][:20],
-                                                                "count": len(kept), "error": repr(err)})
+    await _publish([m for _, m in results if m is not None], outbox=outbox, publisher=publisher)
     return [(article_id, m is not None) for article_id, m in results]
+
+
+async def withdraw_many(article_ids: Sequence[str], *, outbox: Outbox, publisher: Publisher) -> list[str]:
+    """The source withdrew these reports (deleted posts): each known one's next version, withdrawn,
+    is kept in the outbox and published like an edit, so the store marks it retracted and its
+    events go. Returns the ids withdrawn now (those unknown, or withdrawn before, are left out)."""
+    kept = await outbox.withdraw_many(article_ids)
+    await _publish(kept, outbox=outbox, publisher=publisher)
+    return [m.payload.id for m in kept]
+
+
+async def _publish(kept: Sequence[ArticleReceived], *, outbox: Outbox, publisher: Publisher) -> None:
+    if not kept:
+        return
+    try:
+        await publisher.publish_many(list(kept), timeout_s=5.0)
+        await outbox.mark_published_many([(m.payload.id, m.payload.version) for m in kept])
+    except Exception as err:  # noqa: BLE001 - the relay retries; the reports are safe in the outbox
+        log.warning("publish deferred to the relay", extra={"article_ids": [m.payload.id for m in kept][:20],
+                                                            "count": len(kept), "error": repr(err)})
 
 
 async def relay_once(*, outbox: Outbox, publisher: Publisher, older_than_s: float) -> int:

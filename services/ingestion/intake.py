@@ -21,7 +21,7 @@ from services.ingestion.language import LanguageIdentifier
 from services.ingestion.schemas import ArticleIn
 from services.ingestion.settings import IngestionSettings
 from services.ingestion.sources.web import Page, PageError, fetch_page
-from shared.messages import ArticleReceived
+from shared.messages import ArticleReceived, SourceContext
 
 log = logging.getLogger(__name__)
 Taken = tuple[int, ArticleReceived, ArticleIn, datetime | None]  # (index in the call, message, body, fetched at)
@@ -58,15 +58,17 @@ class Intake:
         page = await self.fetch(body.url)
         return with_page(body, page), page.fetched_at
 
-    async def take(self, body: ArticleIn, *, origin: str, fetched_at: datetime | None = None) -> Outcome:
-        """Take one report. Raises PageError when it has only a link whose page gives no text."""
-        [outcome] = await self.take_many([body], origin=origin, fetched_at=fetched_at)
+    async def take(self, body: ArticleIn, *, origin: str, fetched_at: datetime | None = None,
+                   context: SourceContext | None = None) -> Outcome:
+        """Take one report (`context`: who speaks in it, for where, when its source is known).
+        Raises PageError when it has only a link whose page gives no text."""
+        [outcome] = await self.take_many([body], origin=origin, fetched_at=fetched_at, contexts=[context])
         if isinstance(outcome, PageError):
             raise outcome
         return outcome
 
-    async def take_many(self, bodies: Sequence[ArticleIn], *, origin: str,
-                        fetched_at: datetime | None = None) -> list[Outcome | PageError]:
+    async def take_many(self, bodies: Sequence[ArticleIn], *, origin: str, fetched_at: datetime | None = None,
+                        contexts: Sequence[SourceContext | None] | None = None) -> list[Outcome | PageError]:
         """Take reports in order, answering for each (a PageError for a link without text): their
         language detected in one worker-thread call, then kept in the outbox in one transaction
         and published together (`accept_many`). A report is judged against the earlier ones of
@@ -80,7 +82,9 @@ class Intake:
             except PageError as err:
                 out[index] = err
                 continue
-            taken.append((index, to_message(complete, origin=origin), complete, page_fetched or fetched_at))
+            context = contexts[index] if contexts is not None else None
+            taken.append((index, to_message(complete, origin=origin, context=context), complete,
+                          page_fetched or fetched_at))
         if taken:
             await self._take(taken, out)
         return [o for o in out if o is not None]

@@ -30,6 +30,21 @@ class IngestionSettings(AccessSettings):
     ingestion_feed_default_interval_s: float = 300.0
     ingestion_feed_max_backoff_s: float = 3600.0
     ingestion_feed_max_items: int = 200
+    # Telegram channels followed through their public web preview (<base>/s/<channel>): a YAML/JSON
+    # file of channels loaded at start (merged into the admin API's list), polled by a background
+    # task; a 429 or a flood wait backs off (doubling, at least what Telegram asks for) up to the cap.
+    ingestion_channels_file: Path | None = None
+    ingestion_channels_enabled: bool = True
+    ingestion_channel_default_interval_s: float = 120.0
+    ingestion_channel_max_backoff_s: float = 3600.0
+    # A backfill (or a catch-up after a pause) reads at most this many older pages per poll, this
+    # far apart, and goes on at the next poll.
+    ingestion_channel_max_pages: int = 20
+    ingestion_channel_page_delay_s: float = 1.0
+    # Where the preview lives; tests point it at a local server (with INGESTION_FETCH_ALLOW_PRIVATE).
+    ingestion_telegram_preview_url: str = "https://t.me"
+    # Who speaks in each channel, and for where; unset: the starter registry shipped with ingestion.
+    ingestion_channel_registry_file: Path | None = None
     # Web pages fetched for links without text (feed items, posts with only a url).
     ingestion_fetch_timeout_s: float = 10.0
     ingestion_fetch_max_bytes: int = 5_000_000

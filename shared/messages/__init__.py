@@ -4,7 +4,7 @@ A service never declares its own copy of a message: it imports it from here. The
 (`shared.topics`) says which model travels on which topic.
 """
 from shared.messages.acks import ArticleStored, StoredArticle
-from shared.messages.articles import Article, ArticleReceived
+from shared.messages.articles import Article, ArticleReceived, SourceContext
 from shared.messages.envelope import Message, derived_id
 from shared.messages.events import (
     EventsGeocoded,
@@ -33,6 +33,7 @@ __all__ = [
     "Message",
     "PlaceMention",
     "PlacesExtracted",
+    "SourceContext",
     "StoredArticle",
     "TimeWindow",
     "derived_id",

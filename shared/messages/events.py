@@ -11,7 +11,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from shared.messages.articles import Language
+from shared.messages.articles import Language, SourceContext
 from shared.messages.envelope import Frozen, Message
 
 EventType = Literal["interception", "attack", "impact", "debris_fall"]
@@ -90,11 +90,14 @@ class ExtractionResult(Frozen):
     # For a version after the first: what the replaced text gave, so that geocoding can name the
     # events this version retracts.
     previous: ExtractionResult | None = None
+    # The report's source context (Article.source_context), for geocoding's regional context.
+    source_context: SourceContext | None = None
+    withdrawn: bool = False  # Article.withdrawn: no events; `previous` names the ones to retract
 
 
 class PlacesExtracted(Message):
     EVENT_TYPE: ClassVar[str] = "article.extracted"
-    SCHEMA_VERSION: ClassVar[int] = 3  # 2: version, previous; 3: PlaceMention.cue
+    SCHEMA_VERSION: ClassVar[int] = 3  # 2: version, previous; 3: PlaceMention.cue, source_context, withdrawn
     payload: ExtractionResult
 
 
@@ -150,9 +153,13 @@ class GeocodedArticle(Frozen):
     # Ids of the previous version's events that this version no longer has (delete them);
     # `events` is still the complete set.
     retracted: list[str] = Field(default_factory=list)
+    # The source withdrew the whole report (a deleted post): `events` is empty, `retracted` names
+    # every event it had, and the store marks the report retracted.
+    withdrawn: bool = False
+    source_context: SourceContext | None = None  # who spoke, for where (Article.source_context)
 
 
 class EventsGeocoded(Message):
     EVENT_TYPE: ClassVar[str] = "article.geocoded"
-    SCHEMA_VERSION: ClassVar[int] = 2  # 2: version, retracted
+    SCHEMA_VERSION: ClassVar[int] = 3  # 2: version, retracted; 3: withdrawn, source_context
     payload: GeocodedArticle

@@ -144,15 +144,27 @@ class GazetteerGeocoder:
 
     # -- main entry point ---------------------------------------------------------------------
     def resolve(self, places: list[PlaceMention], *, language: str, text: str = "",
-                region: str | None = None, only: set[int] | None = None) -> list[Location]:
+                region_hint: str | None = None, only: set[int] | None = None) -> list[Location]:
         """Locations for all of one report's mentions, resolved together (see `geography`);
-        `region` is the ISO 3166-2 code the report's source speaks for, when known. With `only`,
-        just those mentions (and the parents they need) are resolved, in the same context as if all
-        were; the others come back unresolved."""
+        `region_hint` is the ISO 3166-2 code the report's source speaks for, when known: an anchor
+        like a region the report names. With `only`, just those mentions (and the parents they need)
+        are resolved, in the same context as if all were; the others come back unresolved."""
         try:
-            return self._resolve(places, language, region, only)
+            return self._resolve(places, language, region_hint, only)
         except Exception as exc:  # never raise into the service
             return [Location(mention=p.text, span=p.span, reason=f"geocoder error: {exc!r}") for p in places]
+
+    def region(self, code: str) -> Location | None:
+        """The region an ISO 3166-2 code (or, two letters, a whole country) stands for, as a Location
+        at its own level with no mention; None when the gazetteer does not know it."""
+        if "-" in code:
+            eid = self.g.a1_entry(code)
+        else:
+            eid = next((i for i, e in enumerate(self.g.entries) if e.level == "country" and e.cc == code), None)
+        if eid is None:
+            return None
+        loc = self._location(PlaceMention(text=code, span=(0, 0), normalized=code), eid, 0.9, "the source's region")
+        return loc.model_copy(update={"mention": None, "span": None})
 
     def report_geography(self, places: list[PlaceMention], *, language: str, region: str | None = None) -> Geography:
         """The anchors `resolve` uses for these mentions (for explanations and checks)."""

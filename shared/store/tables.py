@@ -53,7 +53,7 @@ articles = Table(
     "articles",
     metadata,
     Column("id", String(200), primary_key=True),
-    Column("status", String(16), nullable=False),  # pending | processed | failed
+    Column("status", String(16), nullable=False),  # pending | processed | failed | retracted
     Column("error", Text),
     Column("language", String(8)),
     Column("title", Text),

@@ -34,14 +34,14 @@ class Running:
         return httpx.post(f"{self.ingest}/v1/articles", json=body, timeout=10)
 
     def article(self, article_id: str, timeout_s: float = 30.0) -> dict:
-        """The article once processed or failed (fails the test if it stays pending)."""
+        """The article once processed, failed or retracted (fails the test if it stays pending)."""
         deadline = time.monotonic() + timeout_s
         doc: dict = {}
         while time.monotonic() < deadline:
             resp = httpx.get(f"{self.gateway}/v1/articles/{article_id}", timeout=5)
             if resp.status_code == 200:
                 doc = resp.json()
-                if doc["status"] in ("processed", "failed"):
+                if doc["status"] in ("processed", "failed", "retracted"):
                     return doc
             time.sleep(0.1)
         raise AssertionError(f"{article_id} still {doc.get('status', 'unknown')} after {timeout_s}s; "

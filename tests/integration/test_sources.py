@@ -76,12 +76,12 @@ async def test_storage_keeps_the_provenance_of_a_report(db_url):
 def ingestion_engine(request, tmp_path, pg_database):
     from sqlalchemy import create_engine
 
-    from services.ingestion.adapters import feed_store, post_stamps
+    from services.ingestion.adapters import channel_store, feed_store, post_stamps
     from tests.conftest import store_url
 
     engine = create_engine(store_url(request.param, tmp_path, pg_database))
     yield engine
-    for meta in (feed_store.metadata, post_stamps.metadata):
+    for meta in (feed_store.metadata, post_stamps.metadata, channel_store.metadata):
         meta.drop_all(engine)
     engine.dispose()
 
@@ -109,3 +109,26 @@ async def test_feed_schedule_and_post_edit_times_are_kept_on_sqlite_and_postgres
     assert await stamps.superseded("telegram:c:1", datetime(2026, 10, 8, 2, 10, tzinfo=UTC))
     assert not await stamps.superseded("telegram:c:1", datetime(2026, 10, 8, 3, 0, tzinfo=UTC))
     assert not await stamps.superseded("telegram:c:2", datetime(2026, 10, 8, 2, 10, tzinfo=UTC))
+
+
+async def test_channel_state_and_posts_are_kept_on_sqlite_and_postgresql(ingestion_engine):
+    from services.ingestion.adapters.channel_store import ChannelExists, PostRecord, SqlChannelStore
+
+    channels = SqlChannelStore(ingestion_engine)
+    since = datetime(2026, 10, 1, tzinfo=UTC)
+    await channels.add("smolensk_gov", {"name": "Smolensk_Gov", "interval_s": 60.0, "enabled": True},
+                       backfill_from_date=since, last_post_id=None, cursor=None)
+    with pytest.raises(ChannelExists):
+        await channels.add("smolensk_gov", {"name": "smolensk_gov", "interval_s": 60.0, "enabled": True})
+    await channels.record_poll("smolensk_gov", cursor=40, walk_top=57, taken=12)
+    row = await channels.get("smolensk_gov")
+    assert (row["name"], row["cursor"], row["walk_top"], row["taken"]) == ("Smolensk_Gov", 40, 57, 12)
+    assert row["backfill_from_date"] == since and row["last_polled_at"] is None
+    await channels.remember("smolensk_gov", [PostRecord(41, "a" * 64, "text", "taken", "telegram:smolensk_gov:41"),
+                                             PostRecord(42, "b" * 64, "media", "skipped")])
+    await channels.remember("smolensk_gov", [PostRecord(41, "c" * 64, "text", "withdrawn", "telegram:smolensk_gov:41")])
+    posts = await channels.posts("smolensk_gov", 41)
+    assert (posts[41].state, posts[41].fingerprint, posts[42].kind) == ("withdrawn", "c" * 64, "media")
+    assert list(await channels.posts("smolensk_gov", 40, 41)) == [41]
+    assert await channels.remove("smolensk_gov")
+    assert await channels.posts("smolensk_gov", 0) == {}

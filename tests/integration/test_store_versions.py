@@ -82,3 +82,19 @@ async def test_a_batch_applies_versions_as_if_written_one_by_one(store):
              version_of("b-3", [make_event("b-3", id="e-3b", type="impact")], 2)]
     assert await store.record_geocoded_many([fresh[0], fresh[1], fresh[0]]) == [1, 2, 2]
     assert stored(store, "b-3")[1] == {"e-3b": 1}
+
+
+async def test_a_withdrawn_report_is_retracted_with_its_events_gone_and_a_restored_one_comes_back(store):
+    await store.record_received(make_article(id="v-w"))
+    event = make_event("v-w", id="e-w")
+    await store.record_geocoded(version_of("v-w", [event], 1))
+    gone = GeocodedArticle(article_id="v-w", language="en", version=2, withdrawn=True, retracted=["e-w"])
+    assert await store.record_geocoded(gone) == 2
+    await store.record_received(make_article(id="v-w", version=2, withdrawn=True))  # its received copy, late
+    art, evs = stored(store, "v-w")
+    assert (art["status"], art["version"], art["event_count"], evs) == ("retracted", 2, 0, {})
+    assert await store.record_failed("v-w", "late dead letter", 2) == 2  # a retraction is not undone
+    assert stored(store, "v-w")[0]["status"] == "retracted"
+    assert await store.record_geocoded(version_of("v-w", [event], 3)) == 3  # the post came back
+    art, evs = stored(store, "v-w")
+    assert (art["status"], art["version"], evs) == ("processed", 3, {"e-w": 1})

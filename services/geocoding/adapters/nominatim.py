@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from services.geocoding.ports import Geocoder, PlaceSearch, SearchFailed
+from services.geocoding.ports import Geocoder, PlaceSearch, RegionalGeocoder, SearchFailed
 from shared.geo import haversine_km
 from shared.messages import Location, PlaceMention
 
@@ -75,8 +75,13 @@ class NominatimStreetGeocoder:
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.inner, self.search, self.budget_s, self._clock = inner, search, budget_s, clock
 
-    def resolve(self, places: list[PlaceMention], *, language: str, text: str = "") -> list[Location]:
-        locations = self.inner.resolve(places, language=language, text=text)
+    def region(self, code: str) -> Location | None:
+        return self.inner.region(code) if isinstance(self.inner, RegionalGeocoder) else None
+
+    def resolve(self, places: list[PlaceMention], *, language: str, text: str = "",
+                region_hint: str | None = None) -> list[Location]:
+        hint = {"region_hint": region_hint} if region_hint else {}
+        locations = self.inner.resolve(places, language=language, text=text, **hint)
         deadline = self._clock() + self.budget_s
         out = []
         for pm, loc in zip(places, locations, strict=True):

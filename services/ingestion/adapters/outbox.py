@@ -11,6 +11,7 @@ counted and logged, never silently dropped. New columns are added in place to an
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -141,13 +142,7 @@ class SqlOutbox:
                 select(outbox.c.content_hash).where(outbox.c.content_hash.in_(part))).scalars()}
 
     def _add_many(self, messages: Sequence[ArticleReceived]) -> list[tuple[str, ArticleReceived | None]]:
-        for _ in range(5):  # another process (or engine) writing the same ids makes us re-read
-            try:
-                with self.engine.begin() as conn:
-                    return self._resolve_and_write(conn, messages)
-            except (IntegrityError, _Conflict):
-                continue
-        raise TransientError("reports are being edited concurrently; try again")
+        return self._retrying(lambda conn: self._resolve_and_write(conn, messages))
 
     def _resolve_and_write(self, conn: Connection, messages: Sequence[ArticleReceived]
                            ) -> list[tuple[str, ArticleReceived | None]]:
@@ -194,6 +189,43 @@ class SqlOutbox:
             if done.rowcount != 1:
                 raise _Conflict(article_id)
         return out
+
+    async def withdraw_many(self, article_ids: Sequence[str]) -> list[ArticleReceived]:
+        """The source withdrew these reports (deleted posts): each known one that is not withdrawn
+        already gets its next version, withdrawn, with its last text (as `text` and
+        `previous_text`), to be published like any other; returns those versions. Its content hash
+        becomes a marker of its own, so the same text posted again (a restored or re-posted post)
+        is taken as new, not as a duplicate of the withdrawn one. Idempotent."""
+        return await self._run(lambda: self._retrying(lambda conn: self._withdraw(conn, article_ids)), write=True)
+
+    def _withdraw(self, conn: Connection, article_ids: Sequence[str]) -> list[ArticleReceived]:
+        c, now, out = outbox.c, _now(), []
+        for part in _chunks(list(dict.fromkeys(article_ids))):
+            for row in conn.execute(select(c.id, c.version, c.message).where(c.id.in_(part))).all():
+                last = ArticleReceived.model_validate_json(row.message).payload
+                if last.withdrawn:
+                    continue
+                marker = withdrawn_hash(last.id)
+                payload = last.model_copy(update={
+                    "version": row.version + 1, "previous_text": last.text, "withdrawn": True,
+                    "content_hash": marker, "received_at": now, "near_duplicate_of": None})
+                message = ArticleReceived.create(producer="ingestion", correlation_id=last.id, payload=payload)
+                done = conn.execute(update(outbox).where(c.id == last.id, c.version == row.version).values(
+                    content_hash=marker, received_at=now, version=row.version + 1, message=message.model_dump_json(),
+                    published_at=None, attempts=0, next_attempt_at=None, stored_at=None, gave_up_at=None))
+                if done.rowcount != 1:
+                    raise _Conflict(last.id)
+                out.append(message)
+        return out
+
+    def _retrying(self, write: Callable[[Connection], T]) -> T:
+        for _ in range(5):  # another process (or engine) writing the same ids makes us re-read
+            try:
+                with self.engine.begin() as conn:
+                    return write(conn)
+            except (IntegrityError, _Conflict):
+                continue
+        raise TransientError("reports are being edited concurrently; try again")
 
     # --- publishing --------------------------------------------------------------------------
     async def mark_published(self, article_id: str, version: int) -> None:
@@ -320,6 +352,11 @@ class SqlOutbox:
 
 class _Conflict(Exception):
     """A row changed between reading and writing it (another writer on the same file)."""
+
+
+def withdrawn_hash(article_id: str) -> str:
+    """The content hash a withdrawn report's row holds: its own, never a text's."""
+    return hashlib.sha256(f"withdrawn\x1f{article_id}".encode()).hexdigest()
 
 
 def _chunks(values: list[T], size: int = 500) -> Iterator[list[T]]:

@@ -62,11 +62,4 @@ async def post_telegram_batch(body: TelegramBatchIn, request: Request) -> BatchR
 
 
 async def take_post(request: Request, post: TelegramPost, article: ArticleIn) -> Outcome:
-    sources = request.app.state.sources
-    stamp = post.stamp
-    if stamp is not None and article.id and await sources.post_stamps.superseded(article.id, stamp):
-        return Outcome(article.id, "duplicate")
-    outcome = await sources.intake.take(article, origin="telegram")
-    if stamp is not None:
-        await sources.post_stamps.remember(article.id or outcome.id, stamp)
-    return outcome
+    return await request.app.state.sources.posts.take(post, article)

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from services.ingestion.adapters.feed_store import SqlFeedStore
 from services.ingestion.intake import Intake, with_page
 from services.ingestion.schemas import ArticleIn
+from services.ingestion.sources.polling import backoff_s, run_schedule
 from services.ingestion.sources.web import PageError
 from shared.http import describe_validation
 from shared.messages import derived_id
@@ -118,7 +119,7 @@ class FeedPoller:
         return float(feed.get("interval_s") or self.default_interval_s)
 
     def backoff(self, feed: dict[str, Any], errors: int) -> float:
-        return min(self.max_backoff_s, self.interval(feed) * 2 ** max(errors - 1, 0))
+        return backoff_s(self.interval(feed), errors, self.max_backoff_s)
 
     async def poll(self, feed: dict[str, Any]) -> PollResult:
         """Fetch, parse and take in one feed now; records the outcome and the next poll time."""
@@ -202,20 +203,7 @@ class FeedPoller:
 
     async def run(self) -> None:
         """Poll due feeds forever; sleeps until the next one is due (or the admin API wakes it)."""
-        while True:
-            try:
-                for feed in await self.store.due(datetime.now(UTC)):
-                    await self.poll(feed)
-                nxt = await self.store.next_due_at()
-            except Exception as err:  # noqa: BLE001 - the feed table briefly unavailable: try again
-                log.warning("feed scheduler round failed", extra={"error": repr(err)})
-                nxt = None
-            wait = 30.0 if nxt is None else (nxt - datetime.now(UTC)).total_seconds()
-            self.wake.clear()
-            try:
-                await asyncio.wait_for(self.wake.wait(), timeout=min(max(wait, 0.05), 30.0))
-            except TimeoutError:
-                pass
+        await run_schedule(self.store, self.poll, self.wake, "feed")
 
 
 def item_key(entry: Any) -> str:

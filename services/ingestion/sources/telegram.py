@@ -13,7 +13,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from services.ingestion.adapters.post_stamps import SqlPostStamps
+from services.ingestion.intake import Intake, Outcome
 from services.ingestion.schemas import ArticleIn
+from services.ingestion.sources.registry import ChannelRegistry
 
 _CHANNEL = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 # A text is a string or a list of strings and entity objects ({"type": "bold", "text": "..."}).
@@ -30,10 +33,14 @@ class TelegramPost(BaseModel):
     author: str | None = Field(default=None, max_length=500, description="signature or sender")
     channel_title: str | None = Field(default=None, max_length=500)
     language: str | None = Field(default=None, description="en | ru | uk, if known")
+    forwarded_from: str | None = Field(default=None, max_length=100,
+                                       description="a forwarded post: the username of the channel it came from")
 
-    @field_validator("channel")
+    @field_validator("channel", "forwarded_from")
     @classmethod
-    def _channel(cls, value: str) -> str:
+    def _channel(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
         value = value.removeprefix("@")
         if not _CHANNEL.match(value):
             raise ValueError("channel must be a username or numeric id (letters, digits, _ . -)")
@@ -58,6 +65,26 @@ class TelegramPost(BaseModel):
             source="telegram", channel=self.channel_title or self.channel, author=self.author,
             published_at=self.date, language=self.language if self.language in ("en", "ru", "uk") else None,
         )
+
+
+class PostTaker:
+    """Takes Telegram posts, however they come (posted, imported, followed): each with what the
+    channel registry says of its channel, and never an older edit over a newer one."""
+
+    def __init__(self, intake: Intake, stamps: SqlPostStamps, registry: ChannelRegistry) -> None:
+        self.intake, self.stamps, self.registry = intake, stamps, registry
+
+    async def take(self, post: TelegramPost, article: ArticleIn) -> Outcome:
+        """An edit older (by `edited`, else `date`) than one already taken is answered as a
+        duplicate and not taken, so a late retry cannot roll the report back."""
+        stamp = post.stamp
+        if stamp is not None and article.id and await self.stamps.superseded(article.id, stamp):
+            return Outcome(article.id, "duplicate")
+        context = self.registry.context(post.channel, post.forwarded_from)
+        outcome = await self.intake.take(article, origin="telegram", context=context)
+        if stamp is not None:
+            await self.stamps.remember(article.id or outcome.id, stamp)
+        return outcome
 
 
 def flatten_text(text: TelegramText) -> str:

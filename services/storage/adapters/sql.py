@@ -133,7 +133,9 @@ class SqlIncidentStore:
         return held
 
     def _replace_events(self, conn: Connection, results: list[GeocodedArticle], now: datetime) -> None:
-        arts = [{"id": r.article_id, "source": r.source, "published_at": r.published_at, "status": "processed",
+        # A withdrawn report (its source deleted it) is retracted: no events, its row kept.
+        arts = [{"id": r.article_id, "source": r.source, "published_at": r.published_at,
+                 "status": "retracted" if r.withdrawn else "processed",
                  "error": None, "language": r.language, "processed_at": now, "updated_at": now,
                  "event_count": len(r.events), "version": r.version} for r in results]
         conn.execute(self._upsert(articles, arts[0], keep=("id", "source", "published_at")), arts)
@@ -166,7 +168,7 @@ class SqlIncidentStore:
                 conn.execute(articles.insert().values(id=article_id, status="failed", error=reason,
                                                       updated_at=now, event_count=0, version=version))
                 return version
-            if found.version > version or (found.version == version and found.status == "processed"):
+            if found.version > version or (found.version == version and found.status in ("processed", "retracted")):
                 return found.version
             conn.execute(update(articles).where(articles.c.id == article_id)
                          .values(status="failed", error=reason, updated_at=now, version=version))

@@ -57,7 +57,7 @@ def test_the_only_town_of_its_name_may_lie_outside_when_the_text_marks_it_as_a_p
 
 
 def test_the_sources_region_anchors_a_report_that_names_none(geocoder):
-    [village] = geocoder.resolve([pm("Alekseyevka", "village", cue="descriptor")], language="en", region="RU-TUL")
+    [village] = geocoder.resolve([pm("Alekseyevka", "village", cue="descriptor")], language="en", region_hint="RU-TUL")
     assert village.admin1_code == "RU-TUL" and "the region the source speaks for" in village.reason
 
 

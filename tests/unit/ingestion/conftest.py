@@ -41,6 +41,7 @@ def recorder() -> Recorder:
 def make_settings(tmp_path):
     def make(**overrides) -> IngestionSettings:
         fields = {"ingestion_db_url": f"sqlite:///{tmp_path / 'ingestion.db'}", "ingestion_feeds_enabled": False,
+                  "ingestion_channels_enabled": False, "ingestion_channel_page_delay_s": 0.0,
                   "ingestion_feed_min_text_chars": 200, "ingestion_fetch_timeout_s": 5.0,
                   "ingestion_fetch_allow_private": True}  # the local web server is on loopback
         fields.update(overrides)

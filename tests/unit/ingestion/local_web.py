@@ -1,4 +1,5 @@
-"""A small local web server for the source tests: serves feeds and pages from a dict, answers
+"""A small local web server for the source tests: serves feeds and pages from a dict (or made per
+request, `routes`: the Telegram channel previews of `tests/telegram_preview.py`), answers
 conditional requests (ETag / Last-Modified -> 304) and records the headers of every request.
 Nothing leaves the machine."""
 from __future__ import annotations
@@ -7,7 +8,7 @@ import contextlib
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -20,6 +21,7 @@ class Resource:
     etag: str | None = None
     last_modified: str | None = None
     location: str | None = None  # with a 3xx status: where it redirects
+    retry_after: str | None = None  # with a 429: the Retry-After header
 
 
 @dataclass
@@ -27,6 +29,16 @@ class LocalWeb:
     resources: dict[str, Resource] = field(default_factory=dict)
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     base: str = ""
+    # Resources made per request: path prefix -> a function of the whole path (with its query).
+    routes: dict[str, Callable[[str], Resource]] = field(default_factory=dict)
+
+    def resource(self, path: str) -> Resource | None:
+        if path in self.resources:
+            return self.resources[path]
+        for prefix, make in self.routes.items():
+            if path.split("?")[0] == prefix:
+                return make(path)
+        return None
 
     def put(self, path: str, body: str | bytes, **kw: object) -> str:
         self.resources[path] = Resource(body.encode() if isinstance(body, str) else body, **kw)  # type: ignore[arg-type]
@@ -42,13 +54,14 @@ def serve() -> tuple[ThreadingHTTPServer, LocalWeb]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server's naming
             web.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
-            res = web.resources.get(self.path)
+            res = web.resource(self.path)
             if res is None:
                 return self._send(404, b"not here", "text/plain")
             if res.location:
                 return self._send(res.status, b"", None, {"Location": res.location})
             if res.status != 200:
-                return self._send(res.status, b"failure", "text/plain")
+                extra = {"Retry-After": res.retry_after} if res.retry_after else None
+                return self._send(res.status, res.body or b"failure", "text/plain", extra)
             validators = {}
             if res.etag:
                 validators["ETag"] = res.etag
