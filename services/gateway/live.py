@@ -90,6 +90,7 @@ def accepts(flt: EventFilter, ev: IncidentEvent, now: datetime) -> bool:
                              and flt.bbox[0] <= loc.lon <= flt.bbox[2] and flt.bbox[1] <= loc.lat <= flt.bbox[3]),
         flt.near is None or (loc.lat is not None and loc.lon is not None
                              and haversine_km(loc.lat, loc.lon, flt.near.lat, flt.near.lon) <= flt.near.km),
+        flt.region is None or (loc.lat is not None and loc.lon is not None and flt.region.covers(loc.lon, loc.lat)),
         flt.q is None or matches_words(search_words(flt.q),
                                        [e.text for e in ev.evidence] + [getattr(loc, f) for f in SEARCH_PLACE_FIELDS]),
     ))
