@@ -83,8 +83,9 @@ bench-e2e: install ## the whole stack under load: post -> processed p50/p95/p99 
 bench-gateway: install postgis ## gateway over 100k events on SQLite and PostgreSQL: p50/p99 of filtered queries at 200 req/s, max req/s (BENCH_GATEWAY_ARGS)
 	$(BIN)/python -m bench.gateway $(BENCH_GATEWAY_ARGS)
 
-lint: install ## ruff
+lint: install ## ruff (with the complexity rule, C901) and mypy (strict on shared/ and the handlers, gradual elsewhere); CI runs it
 	$(BIN)/ruff check shared services tests bench
+	$(BIN)/mypy shared services
 
 fmt: install ## ruff format + import order
 	$(BIN)/ruff check --fix --select I shared services tests

@@ -145,6 +145,6 @@ def access_guard(settings: object, scope: str, *, limiter: RateLimiter | None = 
     return AccessGuard(settings, scope, required=required, limiter=limiter)
 
 
-def guard_dependencies(guard: AccessGuard | None) -> list:
+def guard_dependencies(guard: AccessGuard | None) -> list[Any]:
     """`dependencies=` for a route or router: the guard, or nothing."""
     return [Depends(guard)] if guard is not None else []

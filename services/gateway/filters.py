@@ -75,9 +75,16 @@ def when() -> ColumnElement[Any]:
     return event_time
 
 
-def where(flt: EventFilter, dialect: str) -> list[ColumnElement[bool]]:
+def where(flt: EventFilter, dialect: str) -> list[ColumnElement[bool] | TextClause]:
     """The conditions of `flt` on `dialect` ("sqlite" or "postgresql")."""
     sqlite = dialect == "sqlite"
+    conds: list[ColumnElement[bool] | TextClause] = [*_field_conditions(flt, sqlite), *_spatial_conditions(flt, sqlite)]
+    if flt.q is not None:
+        conds.append(_text_search(flt.q, sqlite))
+    return conds
+
+
+def _field_conditions(flt: EventFilter, sqlite: bool) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = []
     if flt.article_id is not None:
         conds.append(events.c.article_id == flt.article_id)
@@ -105,6 +112,11 @@ def where(flt: EventFilter, dialect: str) -> list[ColumnElement[bool]]:
     if flt.claimed_by is not None:
         conds.append(func.instr(func.dw_fold(events.c.claimed_by), flt.claimed_by.casefold()) > 0 if sqlite
                      else events.c.claimed_by.ilike(_contains_pattern(flt.claimed_by), escape="\\"))
+    return conds
+
+
+def _spatial_conditions(flt: EventFilter, sqlite: bool) -> list[ColumnElement[bool] | TextClause]:
+    conds: list[ColumnElement[bool] | TextClause] = []
     if flt.bbox is not None:
         min_lon, min_lat, max_lon, max_lat = flt.bbox
         conds += [_indexed_box(flt.bbox, sqlite), events.c.lon.between(min_lon, max_lon),
@@ -113,8 +125,6 @@ def where(flt: EventFilter, dialect: str) -> list[ColumnElement[bool]]:
         conds += _near(flt.near, sqlite)
     if flt.region is not None:
         conds += [_indexed_box(flt.region.bounds, sqlite), _in_region(flt.region, sqlite)]
-    if flt.q is not None:
-        conds.append(_text_search(flt.q, sqlite))
     return conds
 
 
@@ -128,7 +138,7 @@ def near_extent(near: Near) -> tuple[float, float]:
     return dlat, math.degrees(math.asin(min(1.0, math.sin(math.radians(dlat)) / math.cos(math.radians(near.lat)))))
 
 
-def _near(near: Near, sqlite: bool) -> list[ColumnElement[bool]]:
+def _near(near: Near, sqlite: bool) -> list[ColumnElement[bool] | TextClause]:
     if not sqlite:  # on the sphere of shared.geo.haversine_km: PostGIS's sphere has the same (mean) radius
         centre = func.geography(func.ST_SetSRID(func.ST_MakePoint(near.lon, near.lat), 4326))
         return [func.ST_DWithin(event_geog, centre, near.km * 1000.0, False)]

@@ -18,7 +18,20 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, Row, String, Text, and_, cast, func, literal_column, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Row,
+    String,
+    Text,
+    and_,
+    cast,
+    func,
+    literal_column,
+    or_,
+    select,
+)
 
 from services.gateway.filters import EventFilter, when, where
 from shared.store.tables import articles, events
@@ -54,7 +67,7 @@ def decode_cursor(cursor: str, sort: Sort) -> tuple[int, datetime | None]:
 
 def list_event_rows(
     conn: Connection, *, flt: EventFilter, limit: int, cursor: str | None, sort: Sort = "stored",
-) -> tuple[list[Row[Any]], str | None]:
+) -> tuple[list[Row[*tuple[Any, ...]]], str | None]:
     """One page of events matching `flt` as rows (`id`, `lat`, `lon`, and `body`: the event's JSON
     text as stored, for writing out without parsing), and the cursor of the next page (None at the
     end). Raises BadCursor for a cursor this API did not hand out (or one from another sort)."""
@@ -77,7 +90,8 @@ def list_event_rows(
         # with the ORDER BY ... LIMIT in view it may walk all events in order computing each one's
         # tsvector (seconds for a rare word). OFFSET 0 keeps the matching a step of its own.
         found = select(*keys_of).where(*conds).offset(literal_column("0")).subquery("found")
-        by_seq, by_at = found.c.seq, found.c.at if sort != "stored" else None
+        by_seq: ColumnElement[Any] = found.c.seq
+        by_at: ColumnElement[Any] | None = found.c.at if sort != "stored" else None
         q = select(*found.c)
     else:
         by_seq, by_at = events.c.seq, when() if sort != "stored" else None
@@ -95,7 +109,7 @@ def list_event_rows(
     rows = conn.execute(select(*key_cols, events.c.id, events.c.lat, events.c.lon,
                                cast(events.c.body, Text).label("body"))
                         .join_from(keys, events, events.c.seq == keys.c.seq).order_by(*order)).all()
-    page = rows[:limit]
+    page = list(rows[:limit])
     next_cursor = None
     if len(rows) > limit:
         last = page[-1]

@@ -17,7 +17,7 @@ PRODUCER = "ingestion"
 
 
 class Publisher(Protocol):
-    async def publish_many(self, messages: list[Message], timeout_s: float | None = None) -> None: ...
+    async def publish_many(self, messages: Sequence[Message], timeout_s: float | None = None) -> None: ...
 
 
 class Outbox(Protocol):
@@ -39,6 +39,9 @@ def content_hash(text: str) -> str:
 
 
 def to_message(body: ArticleIn, *, origin: str = "http") -> ArticleReceived:
+    """Raises ValueError for a body without text (complete it from its page first)."""
+    if body.text is None:
+        raise ValueError("a report needs its text to become a message")
     digest = content_hash(body.text)
     published = body.published_at
     if published is not None and published.tzinfo is None:

@@ -48,6 +48,7 @@ from typing import Any
 from aiokafka import ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_before_delay
+from tenacity.stop import stop_base
 
 from shared.backoff import Backoff
 from shared.config import BaseServiceSettings
@@ -80,7 +81,7 @@ class Subscription:
     batch_handler: BatchHandler | None = None
 
 
-class _Rebalance(ConsumerRebalanceListener):
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka ships no type information
     def __init__(self, runner: Runner) -> None:
         self.runner = runner
 
@@ -306,7 +307,7 @@ class Runner:
 
         backoff = Backoff(self.settings.transient_retry_initial_s, TRANSIENT_RETRY_MAX_DELAY_S)
         attempts = AsyncRetrying(retry=retry_if_exception(transient), wait=backoff.wait(), sleep=pause,
-                                 stop=stop_before_delay(self.settings.transient_retry_max_s) | _stopping(stop),
+                                 stop=stop_before_delay(self.settings.transient_retry_max_s) | _Stopping(stop),
                                  before_sleep=retrying, reraise=True)
         async def attempt() -> Sequence[Message]:
             return await call()
@@ -378,11 +379,14 @@ class _Outputs:
     messages: list[Message] = field(default_factory=list)
 
 
-def _stopping(stop: asyncio.Event) -> Callable[[RetryCallState], bool]:
-    def stopping(_: RetryCallState) -> bool:
-        return stop.is_set()
+class _Stopping(stop_base):
+    """Retry no more once the runner is asked to stop."""
 
-    return stopping
+    def __init__(self, stop: asyncio.Event) -> None:
+        self.stop = stop
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return self.stop.is_set()
 
 
 def _error_of(state: RetryCallState) -> str:

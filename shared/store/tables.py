@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 
 
-class UtcDateTime(TypeDecorator):
+class UtcDateTime(TypeDecorator[datetime]):
     """A moment in time, stored as UTC. SQLite keeps no offset and would store "01:00+03:00" as
     01:00; converting to UTC first makes `since`/`until` and grouping by day right on both stores,
     and values come back as aware UTC datetimes."""

@@ -161,13 +161,13 @@ class SqlOutbox:
                 kept = message.model_copy(update={"payload": a.model_copy(
                     update={"version": version + 1, "previous_text": previous})})
                 by_hash.pop(old_hash, None)
-            row = {"content_hash": a.content_hash, "received_at": a.received_at, "version": kept.payload.version,
-                   "message": kept.model_dump_json()}
+            values = {"content_hash": a.content_hash, "received_at": a.received_at,
+                      "version": kept.payload.version, "message": kept.model_dump_json()}
             if a.id in stored_versions:  # the row exists: the next version replaces it
-                updates[a.id] = {**row, "published_at": None, "attempts": 0, "next_attempt_at": None,
+                updates[a.id] = {**values, "published_at": None, "attempts": 0, "next_attempt_at": None,
                                  "stored_at": None, "gave_up_at": None}
             else:  # new (or a new version of a report new in this same batch)
-                inserts[a.id] = {"id": a.id, **row}
+                inserts[a.id] = {"id": a.id, **values}
             current[a.id] = (kept.payload.version, a.text, a.content_hash)
             by_hash[a.content_hash] = a.id
             out.append((a.id, kept))

@@ -16,7 +16,7 @@ def _ours(name: str | None, type_: str, parent_names: object) -> bool:
 
 
 def run() -> None:
-    engine = create_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+    engine = create_engine(config.get_main_option("sqlalchemy.url") or "", poolclass=pool.NullPool)
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=metadata, render_as_batch=True,
                           version_table=VERSION_TABLE, include_name=_ours)
