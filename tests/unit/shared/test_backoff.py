@@ -21,3 +21,36 @@ def test_tenacity_waits_the_same_schedule_between_attempts():
     with pytest.raises(ValueError):
         retrying(lambda: int("not a number"))
     assert slept == [0.5, 1.0, 2.0, 3.0]
+
+
+async def test_the_runner_retries_a_transient_fault_on_the_shared_schedule_and_gives_up_in_time():
+    """Runner._retrying, no broker: a handler failing transiently twice is called a third time and
+    its output returned, each failure counted; one that keeps failing is given up on once the next
+    attempt would start after transient_retry_max_s, with the TransientError raised."""
+    import asyncio
+    import time
+
+    from shared.config import BaseServiceSettings
+    from shared.kafka.errors import TransientError
+    from shared.kafka.runner import Runner
+
+    settings = BaseServiceSettings(_env_file=None, transient_retry_initial_s=0.01, transient_retry_max_s=0.2)
+    runner = Runner(settings, "storage", [])
+    calls: list[float] = []
+
+    async def flaky() -> list[str]:
+        calls.append(time.monotonic())
+        if len(calls) <= 2:
+            raise TransientError("database briefly down")
+        return ["stored"]
+
+    assert await runner._retrying(flaky, dict, asyncio.Event()) == ["stored"]
+    assert len(calls) == 3 and calls[2] - calls[1] >= 0.02  # waited 0.01 s, then 0.02 s
+    assert runner.metrics.total(runner.metrics.errors, kind="transient") == 2
+
+    async def down() -> list[str]:
+        raise TransientError("database down")
+
+    with pytest.raises(TransientError):
+        await runner._retrying(down, dict, asyncio.Event())
+    assert runner.metrics.total(runner.metrics.errors, kind="transient") >= 2 + 2  # retried, then gave up
