@@ -10,7 +10,7 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check
 PYTEST := $(BIN)/python -m pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help install run chromium test test-unit test-integration test-e2e eval decision-model quality-baseline bench bench-extract bench-geocode bench-e2e bench-gateway lint fmt schemas lock gazetteer clean
+.PHONY: help install run chromium postgis test test-unit test-integration test-e2e eval decision-model quality-baseline bench bench-extract bench-geocode bench-e2e bench-gateway lint fmt schemas lock gazetteer clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -30,16 +30,16 @@ install: $(STAMP) ## create .venv, bootstrap the pinned pip (requirements-bootst
 run: install ## run the whole stack locally (local broker, SQLite, bundled gazetteer) and feed samples; CHANNELS=file follows the Telegram channels listed there
 	$(BIN)/dronewatch run $(if $(CHANNELS),--channels $(CHANNELS))
 
-test: install chromium ## the whole suite: unit, contract, deploy, integration (broker, SQLite, PostgreSQL), e2e, browser
+test: install chromium postgis ## the whole suite: unit, contract, deploy, integration (broker, SQLite, PostgreSQL), e2e, browser
 	$(PYTEST) -q tests
 
 test-unit: install ## unit and contract tests only (seconds)
 	$(PYTEST) -q tests/unit tests/contract tests/deploy
 
-test-integration: install ## the runner against the local broker; store and gateway on SQLite and PostgreSQL
+test-integration: install postgis ## the runner against the local broker; store and gateway on SQLite and PostgreSQL
 	$(PYTEST) -q tests/integration tests/fuzz
 
-test-e2e: install chromium ## the five services as processes over the local broker; the map in headless Chromium
+test-e2e: install chromium postgis ## the five services as processes over the local broker; the map in headless Chromium
 	$(PYTEST) -q tests/e2e tests/browser
 
 chromium: ## Debian's chromium for the browser test: installed when /usr/bin/chromium is missing and we are root
@@ -47,6 +47,18 @@ chromium: ## Debian's chromium for the browser test: installed when /usr/bin/chr
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium || \
 	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; } || \
 	  echo "chromium could not be installed: the browser test will be skipped"
+
+# PostGIS for the local PostgreSQL server (its major version, else 15); each store's migration then
+# creates the extension in its own database.
+PG_MAJOR := $(or $(shell ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1),15)
+POSTGIS_PKG := postgresql-$(PG_MAJOR)-postgis-3
+
+postgis: ## Debian's PostGIS for the PostgreSQL store: installed when missing and we are root
+	@test -f /usr/share/postgresql/$(PG_MAJOR)/extension/postgis.control || [ "$$(id -u)" != 0 ] || \
+	  ! command -v apt-get >/dev/null || \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(POSTGIS_PKG) || \
+	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(POSTGIS_PKG); } || \
+	  echo "$(POSTGIS_PKG) could not be installed: the PostgreSQL store tests will fail (skipped outside CI)"
 
 eval: install ## extraction + geocoding in-process on tests/corpus: P/R/F1 per field and language (EVAL_ARGS=--show-errors)
 	$(BIN)/python -m services.extraction.evaluation --corpus tests/corpus $(EVAL_ARGS)
@@ -68,11 +80,12 @@ bench-geocode: install ## gazetteer build time, size, load, RSS, mentions/s: emb
 bench-e2e: install ## the whole stack under load: post -> processed p50/p95/p99 at 50/s, sustained reports/s, CPU and RSS per service (BENCH_E2E_ARGS=--quick)
 	$(BIN)/python -m bench.e2e $(BENCH_E2E_ARGS)
 
-bench-gateway: install ## gateway over 100k events on SQLite and PostgreSQL: p50/p99 of filtered queries at 200 req/s, max req/s (BENCH_GATEWAY_ARGS)
+bench-gateway: install postgis ## gateway over 100k events on SQLite and PostgreSQL: p50/p99 of filtered queries at 200 req/s, max req/s (BENCH_GATEWAY_ARGS)
 	$(BIN)/python -m bench.gateway $(BENCH_GATEWAY_ARGS)
 
-lint: install ## ruff
+lint: install ## ruff (with the complexity rule, C901) and mypy (strict on shared/ and the handlers, gradual elsewhere); CI runs it
 	$(BIN)/ruff check shared services tests bench
+	$(BIN)/mypy shared services
 
 fmt: install ## ruff format + import order
 	$(BIN)/ruff check --fix --select I shared services tests

@@ -331,7 +331,7 @@ class StoredWatcher:
             await self.consumer.stop()
 
 
-async def latency_phase(client, stack: BenchStack, reports: list[dict], rate: float,  # noqa: ANN001
+async def latency_phase(client, stack: BenchStack, reports: list[dict], rate: float,  # noqa: ANN001, C901 - one measured phase, its steps in the order they run
                         timeout_s: float) -> dict:
     loop = asyncio.get_running_loop()
     scheduled: dict[str, float] = {}

@@ -20,8 +20,9 @@ loopback with the lightweight HTTP/1.1 client of `bench/http.py`:
    most requests per second it serves.
 
 The queries are an analyst's morning: a region since a date, type and country since a date, a
-2-degree box with a weapon, within 50 km of a point since a date, newest first in a region, the
-GeoJSON of a region since a date, and stats by day for a region; pages of 50. The load generator
+2-degree box with a weapon, within 50 km of a point since a date, inside a region's outline since
+a date, newest first in a region, the GeoJSON of a region since a date, and stats by day for a
+region; pages of 50. The load generator
 shares the machine's cores with the server, so the figures are a floor.
 
 `--cpu N` measures instead the server's own CPU per query kind, which other work on the machine
@@ -74,6 +75,7 @@ TYPES = ["interception"] * 6 + ["attack"] * 2 + ["impact", "debris_fall"]
 WEAPONS = ["uav"] * 6 + ["missile"] * 2 + ["glide_bomb", "artillery", "unknown"]
 CLAIMANTS = ["Ministry of Defence", "Governor", "Air Force Command", "Regional Military Administration", None]
 EPOCH = datetime(2025, 11, 1, tzinfo=UTC)
+KINDS = ["region_since", "type_country", "bbox", "near", "in_outline", "newest_in_region", "geojson", "stats"]
 
 
 def make_rows(n: int, seed: int = 7) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -141,7 +143,7 @@ def queries(rng: random.Random) -> tuple[str, str, dict[str, str]]:
     """(kind, path, params) of one typical query, drawn at random."""
     code, _, lat, lon = rng.choice(REGIONS)
     since = (EPOCH + timedelta(days=rng.randrange(300))).date().isoformat()
-    kind = rng.choice(["region_since", "type_country", "bbox", "near", "newest_in_region", "geojson", "stats"])
+    kind = rng.choice(KINDS)
     p: dict[str, str] = {"limit": "50"}
     path = "/v1/events"
     if kind == "region_since":
@@ -152,6 +154,8 @@ def queries(rng: random.Random) -> tuple[str, str, dict[str, str]]:
         p.update(bbox=f"{lon - 1},{lat - 1},{lon + 1},{lat + 1}", weapon="uav")
     elif kind == "near":
         p.update(near=f"{lat},{lon},50", since=since)
+    elif kind == "in_outline":
+        p.update(region=code, since=since)
     elif kind == "newest_in_region":
         p.update(admin1=code, sort="-time", type="interception")
     elif kind == "geojson":
@@ -263,7 +267,7 @@ async def cpu_per_query(url: str, n: int, seed: int = 3) -> dict[str, float]:
     app = create_app(settings)
     rng = random.Random(seed)
     plan: dict[str, list[tuple[str, str]]] = {}
-    while len(plan) < 7 or min(len(v) for v in plan.values()) < n:
+    while len(plan) < len(KINDS) or min(len(v) for v in plan.values()) < n:
         kind, path, params = queries(rng)
         plan.setdefault(kind, []).append((path, urlencode(params)))
     out: dict[str, float] = {}

@@ -54,6 +54,11 @@ REPORTS: list[tuple[str, list[tuple]]] = [
     ("uk", [("Запоріжжі", "city"), ("Вільнянську", None), ("Херсонщині", None)]),
     ("en", [("Krasnodar Krai", "oblast"), ("Novorossiisk", None), ("Tuapse", None)]),
     ("en", [("Belgorod Oblast", "oblast"), ("Shebekinsky urban okrug", "district"), ("Novaya Tavolzhanka", None)]),
+    # the mix of the unit suite's former test_resolve_speed, which printed a rate and asserted nothing
+    ("en", [("Smolensk Region", "oblast"), ("Rostov Oblast", "oblast"), ("Chertkovskoye", "district"),
+            ("Boksskoye", "district"), ("Volgograd", "city")]),
+    ("ru", [("над Брянской областью", None), ("в Курске", None), ("Тракторозаводском районе Волгограда", None)]),
+    ("uk", [("у Київській області", None), ("Харкові", None), ("Солом'янському районі", "district")]),
 ]
 
 

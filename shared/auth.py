@@ -6,19 +6,22 @@ poll) with scope `admin`, the gateway its reads with scope `read`.
 `API_KEYS` is a comma-separated list of `token=name[:scope+scope[:per_minute]]`; a key without
 scopes has them all, a key without its own limit gets `RATE_LIMIT_PER_MINUTE`. A missing or
 unknown token is 401, a key without the route's scope is 403, a key over its limit is 429 with
-`Retry-After`. Callers without a key (where none is required) share one bucket per client address.
-The limiter is a token bucket kept in process memory: each process (each uvicorn worker, each
-replica) counts on its own."""
+`Retry-After` (when the oldest of its counted requests leaves the window). Callers without a key
+(where none is required) share one limit per client address. The limit is a moving window (at most
+N requests in any 60 seconds) from the `limits` library, kept in process memory: each process
+(each uvicorn worker, each replica) counts on its own."""
 from __future__ import annotations
 
 import math
-import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from limits import RateLimitItem, RateLimitItemPerMinute
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 from pydantic import Field, SecretStr
 
 from shared.config import BaseServiceSettings
@@ -71,34 +74,24 @@ def parse_api_keys(raw: str | None) -> dict[str, ApiKey]:
 
 
 class RateLimiter:
-    """Token buckets by caller: `per_minute` tokens of burst, refilled continuously. Thread-safe
-    (sync routes run in a thread pool)."""
+    """At most `per_minute` requests per caller in any 60 seconds (limits' moving window; its
+    in-memory storage is thread-safe, sync routes run in a thread pool, and forgets a caller once
+    its window is empty)."""
 
-    MAX_BUCKETS = 10_000
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self.clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}  # caller -> (tokens, at)
-        self._lock = threading.Lock()
+    def __init__(self, storage: Any = None) -> None:
+        self._limiter = MovingWindowRateLimiter(storage or MemoryStorage())
+        self._items: dict[int, RateLimitItem] = {}
 
     def take(self, caller: str, per_minute: int) -> float:
-        """Take one token; returns 0 when allowed, else the seconds until a token is back."""
+        """Count one request; returns 0 when allowed, else the seconds until one is allowed again."""
         if per_minute <= 0:
             return 0.0
-        now, rate = self.clock(), per_minute / 60.0
-        with self._lock:
-            tokens, at = self._buckets.get(caller, (float(per_minute), now))
-            tokens = min(float(per_minute), tokens + (now - at) * rate)
-            if tokens >= 1.0:
-                self._store(caller, (tokens - 1.0, now))
-                return 0.0
-            self._store(caller, (tokens, now))
-            return (1.0 - tokens) / rate
-
-    def _store(self, caller: str, state: tuple[float, float]) -> None:
-        if len(self._buckets) >= self.MAX_BUCKETS and caller not in self._buckets:
-            self._buckets.clear()  # forgetting buckets only ever lets callers through, never blocks them
-        self._buckets[caller] = state
+        item = self._items.get(per_minute)
+        if item is None:
+            item = self._items[per_minute] = RateLimitItemPerMinute(per_minute)
+        if self._limiter.hit(item, caller):
+            return 0.0
+        return max(0.001, self._limiter.get_window_stats(item, caller).reset_time - time.time())
 
 
 _bearer = HTTPBearer(auto_error=False, description="An API key from API_KEYS")
@@ -152,6 +145,6 @@ def access_guard(settings: object, scope: str, *, limiter: RateLimiter | None = 
     return AccessGuard(settings, scope, required=required, limiter=limiter)
 
 
-def guard_dependencies(guard: AccessGuard | None) -> list:
+def guard_dependencies(guard: AccessGuard | None) -> list[Any]:
     """`dependencies=` for a route or router: the guard, or nothing."""
     return [Depends(guard)] if guard is not None else []

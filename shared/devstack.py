@@ -14,8 +14,10 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from shared.config import GazetteerSettings
 from shared.kafka.broker import LocalBroker, free_port
@@ -82,7 +84,7 @@ class Stack:
             self.broker.stop()
 
 
-def _get(url: str, timeout: float = 2.0) -> tuple[int, dict]:
+def _get(url: str, timeout: float = 2.0) -> tuple[int, dict[str, Any]]:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:
             return resp.status, json.loads(resp.read() or b"{}")
@@ -90,7 +92,7 @@ def _get(url: str, timeout: float = 2.0) -> tuple[int, dict]:
         return err.code, {}
 
 
-def _post(url: str, body: dict) -> tuple[int, dict]:
+def _post(url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
                                  headers={"Content-Type": "application/json"})
     try:
@@ -100,7 +102,7 @@ def _post(url: str, body: dict) -> tuple[int, dict]:
         return err.code, json.loads(err.read() or b"{}")
 
 
-def wait_until(check, what: str, stack: Stack, timeout_s: float = 120.0) -> None:
+def wait_until(check: Callable[[], bool], what: str, stack: Stack, timeout_s: float = 120.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if dead := stack.dead():

@@ -7,7 +7,7 @@ Every problem has `type`, `title`, `status` and `detail`; parameter and field er
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -43,7 +43,7 @@ class ParameterError(ProblemError):
 
 
 def problem_response(status: int, detail: str, *, errors: list[dict[str, str]] | None = None,
-                     headers: dict[str, str] | None = None, type_: str = "about:blank") -> JSONResponse:
+                     headers: Mapping[str, str] | None = None, type_: str = "about:blank") -> JSONResponse:
     body: dict[str, Any] = {"type": type_, "title": _title(status), "status": status, "detail": detail,
                             "error": detail}
     if errors:
@@ -128,7 +128,8 @@ class BodyLimit:
 
     async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
         if scope["type"] != "http":
-            return await self.app(scope, receive, send)
+            await self.app(scope, receive, send)
+            return
         limit = self.limit_for(scope["path"])
         declared = dict(scope.get("headers") or ()).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -137,7 +138,7 @@ class BodyLimit:
 
         async def limited_receive() -> dict[str, Any]:
             nonlocal seen, over
-            message = await receive()
+            message: dict[str, Any] = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:

@@ -25,6 +25,7 @@ class ServiceMetrics:
                               ["service", "kind"], registry=r)
         self.processing = Histogram("dronewatch_processing_seconds", "Time to handle one record",
                                     ["service", "topic"], buckets=LATENCY_BUCKETS, registry=r)
+        self.commits = Counter("dronewatch_commits", "Offset commits of the consumer group", ["service"], registry=r)
         self.lag = Gauge("dronewatch_consumer_lag", "High watermark minus position, per partition",
                          ["service", "topic", "partition"], registry=r)
         self.requests = Counter("dronewatch_http_requests", "HTTP requests", ["service", "route", "status"],
@@ -33,6 +34,11 @@ class ServiceMetrics:
                                          ["service", "route"], buckets=LATENCY_BUCKETS, registry=r)
         self.requests_in_progress = Gauge("dronewatch_http_requests_in_progress", "HTTP requests being served",
                                           ["service"], registry=r)
+
+    def total(self, counter: Counter, **labels: str) -> float:
+        """The sum of `counter` over all its label values (those given in `labels` must match)."""
+        return sum(sample.value for metric in counter.collect() for sample in metric.samples
+                   if sample.name.endswith("_total") and all(sample.labels.get(k) == v for k, v in labels.items()))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

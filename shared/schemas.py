@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from shared.topics import ALL_TOPICS
 
 
-def schema_documents() -> dict[str, dict]:
+def schema_documents() -> dict[str, dict[str, Any]]:
     out = {}
     for topic in ALL_TOPICS:
         if topic.model is None:

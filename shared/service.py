@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
+from typing import TypeVar
 
 import uvloop
 
@@ -14,6 +15,7 @@ from shared.logging import setup_logging
 from shared.ops import OpsServer
 
 log = logging.getLogger(__name__)
+SettingsT = TypeVar("SettingsT", bound=BaseServiceSettings)
 
 
 def start_service(settings: BaseServiceSettings) -> None:
@@ -24,7 +26,7 @@ def start_service(settings: BaseServiceSettings) -> None:
     log.info("starting", extra={"settings": settings.masked()})
 
 
-def run_worker(settings: BaseServiceSettings, build_runner: Callable[[BaseServiceSettings], Runner]) -> None:
+def run_worker(settings: SettingsT, build_runner: Callable[[SettingsT], Runner]) -> None:
     """Build the runner inside the event loop (aiokafka clients bind to it) and run it until
     SIGTERM/SIGINT, on uvloop (the HTTP services get it from uvicorn): most of what a worker spends
     besides its handler is the Kafka client's event-loop work."""

@@ -62,12 +62,16 @@ def _create_pg_database() -> str | None:
         name = f"dronewatch_test_{uuid.uuid4().hex[:8]}"
         admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
+            # The store needs PostGIS (migration 0006_spatial creates it in each database): `make
+            # test` installs it; without it the PostgreSQL tests are skipped like without a server.
+            if conn.execute(text("SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'")).first() is None:
+                raise RuntimeError("PostGIS is not installed for this server (make postgis)")
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         admin.dispose()
         return name
     except Exception as err:  # noqa: BLE001
         if os.environ.get("CI"):
-            raise RuntimeError(f"PostgreSQL is required in CI: {err}") from err
+            raise RuntimeError(f"PostgreSQL with PostGIS is required in CI: {err}") from err
         return None
 
 
@@ -90,7 +94,7 @@ def store_url(kind: str, folder: Path, pg_database: str | None) -> str:
     if kind == "sqlite":
         return f"sqlite:///{folder / 'store.db'}"
     if pg_database is None:
-        pytest.skip("PostgreSQL is not reachable at 127.0.0.1:5432")
+        pytest.skip("PostgreSQL with PostGIS is not reachable at 127.0.0.1:5432")
     return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{pg_database}"
 
 

@@ -80,3 +80,9 @@ async def wait_for(predicate, timeout_s: float = 20.0, interval_s: float = 0.1) 
             return
         await asyncio.sleep(interval_s)
     raise TimeoutError("condition not met in time")
+
+
+def counted(runner: Any, counter: str, **labels: str) -> float:
+    """What `runner` counted in its metrics (`consumed`, `produced`, `dead_lettered`, `commits`,
+    `errors` with kind=...), summed over topics."""
+    return runner.metrics.total(getattr(runner.metrics, counter), **labels)

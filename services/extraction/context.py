@@ -51,10 +51,12 @@ def unhead(result: ExtractionResult, offset: int) -> ExtractionResult:
     by `offset`, and evidence inside the head is dropped."""
     kept = [i for i, p in enumerate(result.places) if p.span[0] >= offset]
     index = {old: new for new, old in enumerate(kept)}
-    places = [result.places[i].model_copy(update={
-        "span": _back(result.places[i].span, offset),
-        "parent": index.get(result.places[i].parent) if result.places[i].parent is not None else None})
-        for i in kept]
+    places = []
+    for i in kept:
+        parent = result.places[i].parent
+        places.append(result.places[i].model_copy(update={
+            "span": _back(result.places[i].span, offset),
+            "parent": index.get(parent) if parent is not None else None}))
     events = []
     for ev in result.events:
         update: dict[str, Any] = {

@@ -22,6 +22,7 @@ from datetime import datetime
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from services.gateway.filters import EventFilter, matches_words, search_words
+from shared.backoff import Backoff
 from shared.config import BaseServiceSettings
 from shared.geo import haversine_km
 from shared.kafka.clients import connection_options, topic_name
@@ -90,6 +91,7 @@ def accepts(flt: EventFilter, ev: IncidentEvent, now: datetime) -> bool:
                              and flt.bbox[0] <= loc.lon <= flt.bbox[2] and flt.bbox[1] <= loc.lat <= flt.bbox[3]),
         flt.near is None or (loc.lat is not None and loc.lon is not None
                              and haversine_km(loc.lat, loc.lon, flt.near.lat, flt.near.lon) <= flt.near.km),
+        flt.region is None or (loc.lat is not None and loc.lon is not None and flt.region.covers(loc.lon, loc.lat)),
         flt.q is None or matches_words(search_words(flt.q),
                                        [e.text for e in ev.evidence] + [getattr(loc, f) for f in SEARCH_PLACE_FIELDS]),
     ))
@@ -166,8 +168,9 @@ class LiveFeed:
 
     async def _run(self) -> None:
         """Follow the topic; while it cannot be read, retry with a delay that doubles up to
-        `retry_max_s`. An outage is logged once, at WARNING with its reason, and its end at INFO."""
-        delay = self.retry_s
+        `retry_max_s` (the shared backoff). An outage is logged once, at WARNING with its reason,
+        and its end at INFO."""
+        backoff, failures = Backoff(self.retry_s, self.retry_max_s), 0
         outage_since: float | None = None
         while True:
             consumer = self._consumer()
@@ -178,12 +181,13 @@ class LiveFeed:
                 if outage_since is not None:
                     log.info("live feed reconnected", extra={"topic": self.topic,
                                                              "outage_s": round(time.monotonic() - outage_since, 1)})
-                outage_since, delay = None, self.retry_s
+                outage_since, failures = None, 0
                 log.info("live feed following", extra={"topic": self.topic, "positions": self._positions})
                 await self._follow(consumer)
             except asyncio.CancelledError:
                 raise
             except Exception as err:  # noqa: BLE001 - the broker being away must not stop the gateway
+                failures += 1
                 if outage_since is None:
                     outage_since = time.monotonic()
                     log.warning("live feed cannot read the event topic; retrying with back-off until it can",
@@ -194,8 +198,7 @@ class LiveFeed:
                 self._ready = False
                 with contextlib.suppress(Exception):
                     await consumer.stop()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, self.retry_max_s)
+            await asyncio.sleep(backoff.delay(failures))
 
     async def _assign(self, consumer: AIOKafkaConsumer) -> list[TopicPartition]:
         """Assign every partition; continue from where this feed was (after a reconnect), else

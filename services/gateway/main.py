@@ -1,6 +1,8 @@
 """Gateway's composition root."""
 from __future__ import annotations
 
+from typing import Any
+
 import uvicorn
 from fastapi import FastAPI
 
@@ -12,7 +14,8 @@ from shared.service import start_service
 def main() -> None:
     settings = GatewaySettings()
     start_service(settings)
-    serve = {"host": settings.gateway_host, "port": settings.gateway_port, "log_config": None, "access_log": False}
+    serve: dict[str, Any] = {"host": settings.gateway_host, "port": settings.gateway_port, "log_config": None,
+                             "access_log": False}
     if settings.gateway_workers > 1:  # each worker process builds its own app from the environment
         uvicorn.run("services.gateway.main:app_from_environment", factory=True, workers=settings.gateway_workers,
                     **serve)

@@ -3,7 +3,7 @@ connected now and how many events they were sent. Built in `create_app`, never a
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 from fastapi.sse import ServerSentEvent
 from prometheus_client import Counter, Gauge
@@ -20,7 +20,7 @@ class StreamMetrics:
                                    "Events sent to stream clients (each client's copy counts)", ["service"],
                                    registry=metrics.registry)
 
-    async def counted(self, messages: AsyncIterator[ServerSentEvent]) -> AsyncIterator[ServerSentEvent]:
+    async def counted(self, messages: AsyncGenerator[ServerSentEvent]) -> AsyncIterator[ServerSentEvent]:
         """`messages` as they are, counting this client as connected until they end or it leaves,
         and the events of each `events` message."""
         clients, sent = self.clients.labels(self.service), self.events_sent.labels(self.service)

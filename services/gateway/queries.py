@@ -18,10 +18,22 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, Row, String, Text, and_, cast, func, literal_column, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Row,
+    String,
+    Text,
+    and_,
+    cast,
+    func,
+    literal_column,
+    or_,
+    select,
+)
 
-from services.gateway.boxplan import KIND_FILTER_KEEPS, Box, BoxDensity
-from services.gateway.filters import EventFilter, near_extent, walkable, when, where
+from services.gateway.filters import EventFilter, when, where
 from shared.store.tables import articles, events
 
 Sort = Literal["stored", "time", "-time"]
@@ -55,18 +67,14 @@ def decode_cursor(cursor: str, sort: Sort) -> tuple[int, datetime | None]:
 
 def list_event_rows(
     conn: Connection, *, flt: EventFilter, limit: int, cursor: str | None, sort: Sort = "stored",
-    density: BoxDensity | None = None,
-) -> tuple[list[Row[Any]], str | None]:
+) -> tuple[list[Row[*tuple[Any, ...]]], str | None]:
     """One page of events matching `flt` as rows (`id`, `lat`, `lon`, and `body`: the event's JSON
     text as stored, for writing out without parsing), and the cursor of the next page (None at the
-    end). Raises BadCursor for a cursor this API did not hand out (or one from another sort).
-    `density`, on SQLite, picks the plan of box and distance searches in storage order."""
+    end). Raises BadCursor for a cursor this API did not hand out (or one from another sort)."""
     # The page's keys come from narrow rows (filter and sort on indexes); only they read bodies.
-    walk = (sort == "stored" and density is not None and conn.dialect.name == "sqlite" and walkable(flt)
-            and _walk_is_cheaper(conn, density, flt, limit + 1))
     # The storage order's cursor needs no time: leaving it out lets an index answer alone.
     keys_of = (events.c.seq,) if sort == "stored" else (events.c.seq, when().label("at"))
-    conds = where(flt, conn.dialect.name, walk=walk)
+    conds = where(flt, conn.dialect.name)
     after = decode_cursor(cursor, sort) if cursor else None
     desc = sort == "-time"
     if after and sort == "stored":
@@ -82,7 +90,8 @@ def list_event_rows(
         # with the ORDER BY ... LIMIT in view it may walk all events in order computing each one's
         # tsvector (seconds for a rare word). OFFSET 0 keeps the matching a step of its own.
         found = select(*keys_of).where(*conds).offset(literal_column("0")).subquery("found")
-        by_seq, by_at = found.c.seq, found.c.at if sort != "stored" else None
+        by_seq: ColumnElement[Any] = found.c.seq
+        by_at: ColumnElement[Any] | None = found.c.at if sort != "stored" else None
         q = select(*found.c)
     else:
         by_seq, by_at = events.c.seq, when() if sort != "stored" else None
@@ -100,32 +109,12 @@ def list_event_rows(
     rows = conn.execute(select(*key_cols, events.c.id, events.c.lat, events.c.lon,
                                cast(events.c.body, Text).label("body"))
                         .join_from(keys, events, events.c.seq == keys.c.seq).order_by(*order)).all()
-    page = rows[:limit]
+    page = list(rows[:limit])
     next_cursor = None
     if len(rows) > limit:
         last = page[-1]
         next_cursor = encode_cursor(sort, last.seq, None if sort == "stored" else last.at)
     return page, next_cursor
-
-
-def _walk_is_cheaper(conn: Connection, density: BoxDensity, flt: EventFilter, page: int) -> bool:
-    keep = density.time_share(conn, flt.since, flt.until)
-    keep *= KIND_FILTER_KEEPS ** (bool(flt.types) + bool(flt.weapons))
-    return density.storage_order_is_cheaper(conn, _search_box(flt), page, keep=keep, distance=flt.near is not None)
-
-
-def _search_box(flt: EventFilter) -> Box:
-    if flt.bbox is not None:
-        min_lon, min_lat, max_lon, max_lat = flt.bbox
-        box = Box(min_lat, max_lat, min_lon, max_lon)
-    else:
-        box = Box(-90.0, 90.0, -180.0, 180.0)
-    if flt.near is not None:
-        n = flt.near
-        dlat, dlon = near_extent(n)
-        box = Box(max(box.min_lat, n.lat - dlat), min(box.max_lat, n.lat + dlat),
-                  max(box.min_lon, n.lon - dlon, -180.0), min(box.max_lon, n.lon + dlon, 180.0))
-    return box
 
 
 def list_events(

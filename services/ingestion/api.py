@@ -5,16 +5,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Literal
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from prometheus_client import Gauge
 from pydantic import ValidationError
 
 from services.ingestion.adapters.outbox import SqlOutbox
 from services.ingestion.delivery import Delivery, outbox_gauge
 from services.ingestion.handlers import Outbox, Publisher
+from services.ingestion.intake import Outcome
 from services.ingestion.routes.channels import router as channels_router
 from services.ingestion.routes.feeds import router as feeds_router
 from services.ingestion.routes.telegram import router as telegram_router
@@ -31,8 +34,11 @@ from shared.metrics import ServiceMetrics
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: IngestionSettings, *, outbox: Outbox | None = None,
-               publisher: Publisher | None = None) -> FastAPI:
+def _lifespan(settings: IngestionSettings, outbox: Outbox | None, publisher: Publisher | None,
+              metrics: ServiceMetrics, gauge: Gauge) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The app's lifespan: the outbox, the publisher, delivery and the sources, each made here
+    unless given (tests pass fakes), and closed in reverse."""
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own_outbox = outbox or SqlOutbox(settings.ingestion_db_url,
@@ -56,14 +62,20 @@ def create_app(settings: IngestionSettings, *, outbox: Outbox | None = None,
             if isinstance(own_outbox, SqlOutbox):
                 own_outbox.close()
 
-    app = FastAPI(title="dronewatch ingestion", version="1", lifespan=lifespan,
-                  description="Accepts reports (news articles, Telegram posts) for the pipeline.")
-    install_error_handlers(app)
-    limiter = RateLimiter()  # one rate-limit bucket per key across the ingest and admin routes
-    ingest = guard_dependencies(access_guard(settings, "ingest", limiter=limiter))  # API keys (shared/auth.py)
-    admin = guard_dependencies(access_guard(settings, "admin", limiter=limiter))
+    return lifespan
+
+
+def create_app(settings: IngestionSettings, *, outbox: Outbox | None = None,
+               publisher: Publisher | None = None) -> FastAPI:
     metrics = ServiceMetrics("ingestion")
     gauge = outbox_gauge(metrics)
+    app = FastAPI(title="dronewatch ingestion", version="1",
+                  lifespan=_lifespan(settings, outbox, publisher, metrics, gauge),
+                  description="Accepts reports (news articles, Telegram posts) for the pipeline.")
+    install_error_handlers(app)
+    limiter = RateLimiter()  # one rate limit per key across the ingest and admin routes
+    ingest = guard_dependencies(access_guard(settings, "ingest", limiter=limiter))  # API keys (shared/auth.py)
+    admin = guard_dependencies(access_guard(settings, "admin", limiter=limiter))
     install_metrics(app, metrics)
     app.state.settings = settings
     app.include_router(feeds_router, dependencies=admin)  # the feeds admin API: scope `admin`
@@ -105,14 +117,7 @@ def create_app(settings: IngestionSettings, *, outbox: Outbox | None = None,
                 by_index[index] = BatchItemResult(index=index, status="rejected",
                                                   error=describe_validation(err.errors()))
         outcomes = await request.app.state.sources.intake.take_many([item for _, item in valid], origin=origin)
-        for (index, _), outcome in zip(valid, outcomes, strict=True):
-            by_index[index] = (BatchItemResult(index=index, status="rejected", error=f"url: {outcome}")
-                               if isinstance(outcome, PageError) else
-                               BatchItemResult(index=index, id=outcome.id, status=outcome.status,
-                                               near_duplicate_of=outcome.near_duplicate_of))
-        results = [by_index[i] for i in sorted(by_index)]
-        count = {s: sum(r.status == s for r in results) for s in ("accepted", "duplicate", "rejected")}
-        return BatchResult(results=results, **count)
+        return _batch_result(by_index, [index for index, _ in valid], outcomes)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
@@ -134,3 +139,16 @@ def create_app(settings: IngestionSettings, *, outbox: Outbox | None = None,
                        if path.endswith("/batch") else settings.ingestion_max_body_bytes)
     return app
 
+
+def _batch_result(rejected: dict[int, BatchItemResult], taken: list[int],
+                  outcomes: list[Outcome | PageError]) -> BatchResult:
+    """The answer to a batch: each item's result in the order sent, and the counts."""
+    by_index = dict(rejected)
+    for index, outcome in zip(taken, outcomes, strict=True):
+        by_index[index] = (BatchItemResult(index=index, status="rejected", error=f"url: {outcome}")
+                           if isinstance(outcome, PageError) else
+                           BatchItemResult(index=index, id=outcome.id, status=outcome.status,
+                                           near_duplicate_of=outcome.near_duplicate_of))
+    results = [by_index[i] for i in sorted(by_index)]
+    count = {s: sum(r.status == s for r in results) for s in ("accepted", "duplicate", "rejected")}
+    return BatchResult(results=results, **count)

@@ -6,8 +6,9 @@ the store, whatever the broker does:
 * the receipts consumer: the one shared Runner, in ingestion's own consumer group, reading
   storage's receipts (`articles.stored.v1`) and retiring those reports from the outbox. If the
   runner stops (broker gone for longer than its retry budget, dead-letter limit), it is started
-  again after a pause: the HTTP API keeps accepting meanwhile, and nothing is lost because
-  receipts are committed only after the outbox recorded them;
+  again after a pause (the shared backoff: 5 s, doubling while it keeps failing before it joins
+  its group, at most a minute): the HTTP API keeps accepting meanwhile, and nothing is lost
+  because receipts are committed only after the outbox recorded them;
 * the outbox gauges (`dronewatch_outbox_reports{state}`) for /metrics and /readyz.
 """
 from __future__ import annotations
@@ -21,12 +22,13 @@ from prometheus_client import Gauge
 
 from services.ingestion.handlers import Outbox, Publisher, handle_article_stored, handle_articles_stored, relay_once
 from services.ingestion.settings import IngestionSettings
+from shared.backoff import Backoff
 from shared.kafka.runner import Runner, Subscription
 from shared.metrics import ServiceMetrics
 from shared.topics import ARTICLES_STORED
 
 log = logging.getLogger(__name__)
-RESTART_PAUSE_S = 5.0
+RESTART = Backoff(initial_s=5.0, max_s=60.0)
 
 
 def build_receipts_runner(settings: IngestionSettings, outbox: Outbox, metrics: ServiceMetrics | None = None) -> Runner:
@@ -95,12 +97,14 @@ class Delivery:
                 log.warning("relay round failed", extra={"error": repr(err)})
 
     async def _receipts_loop(self) -> None:
+        failures = 0  # in a row, without the runner getting as far as joining its group
         while not self._stop.is_set():
             self.runner = build_receipts_runner(self.settings, self.outbox, self.metrics)  # type: ignore[arg-type]
             try:
                 await self.runner.run(self._stop)
             except Exception as err:  # noqa: BLE001 - restart after a pause; receipts are redelivered
-                log.error("receipts consumer stopped; restarting it", extra={"error": repr(err),
-                                                                             "retry_in_s": RESTART_PAUSE_S})
+                failures = 1 if self.runner.started.is_set() else failures + 1
+                pause = RESTART.delay(failures)
+                log.error("receipts consumer stopped; restarting it", extra={"error": repr(err), "retry_in_s": pause})
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), RESTART_PAUSE_S)
+                    await asyncio.wait_for(self._stop.wait(), pause)

@@ -17,7 +17,7 @@ PRODUCER = "ingestion"
 
 
 class Publisher(Protocol):
-    async def publish_many(self, messages: list[Message], timeout_s: float | None = None) -> None: ...
+    async def publish_many(self, messages: Sequence[Message], timeout_s: float | None = None) -> None: ...
 
 
 class Outbox(Protocol):
@@ -29,6 +29,7 @@ class Outbox(Protocol):
     async def give_up(self, article_id: str, version: int) -> bool: ...
     async def mark_stored_many(self, receipts: Sequence[tuple[str, int]]) -> int: ...
     async def withdraw_many(self, article_ids: Sequence[str]) -> list[ArticleReceived]: ...
+    async def recent_texts(self, since: datetime, limit: int) -> list[tuple[str, str]]: ...
 
 
 def content_hash(text: str) -> str:
@@ -39,6 +40,9 @@ def content_hash(text: str) -> str:
 
 
 def to_message(body: ArticleIn, *, origin: str = "http", context: SourceContext | None = None) -> ArticleReceived:
+    """Raises ValueError for a body without text (complete it from its page first)."""
+    if body.text is None:
+        raise ValueError("a report needs its text to become a message")
     digest = content_hash(body.text)
     published = body.published_at
     if published is not None and published.tzinfo is None:

@@ -5,7 +5,6 @@ publish)."""
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import select
 
 from services.ingestion.dedup import NearDuplicateIndex
 from services.ingestion.handlers import Outbox, Publisher, accept_many, to_message
@@ -125,11 +123,8 @@ class Intake:
 
     async def rebuild_near_duplicates(self) -> int:
         """Fill the near-duplicate index from the outbox's recent reports (bounded)."""
-        engine = getattr(self.outbox, "engine", None)
-        if engine is None:
-            return 0
         since = datetime.now(UTC) - timedelta(days=self.settings.ingestion_near_dup_window_days)
-        rows = await asyncio.to_thread(_recent, engine, since, self.settings.ingestion_near_dup_max_rows)
+        rows = await self.outbox.recent_texts(since, self.settings.ingestion_near_dup_max_rows)
         n = await asyncio.to_thread(self.near.rebuild, rows)
         log.info("near-duplicate index rebuilt", extra={"reports": n})
         return n
@@ -140,18 +135,3 @@ def with_page(body: ArticleIn, page: Page) -> ArticleIn:
         "text": page.text, "title": body.title or page.title, "author": body.author or page.author,
         "published_at": body.published_at or page.published_at, "source": body.source or page.site,
     })
-
-
-def _recent(engine: Any, since: datetime, limit: int) -> list[tuple[str, str]]:
-    from services.ingestion.adapters.outbox import outbox
-
-    with engine.connect() as conn:
-        rows = conn.execute(select(outbox.c.id, outbox.c.message).where(outbox.c.received_at >= since)
-                            .order_by(outbox.c.received_at.desc()).limit(limit)).all()
-    out = []
-    for row in reversed(rows):
-        try:
-            out.append((row.id, json.loads(row.message)["payload"]["text"]))
-        except (ValueError, KeyError, TypeError):
-            continue
-    return out

@@ -22,15 +22,22 @@ Failures, each handled here and nowhere else:
   `dlq.<service>` with headers dlq.reason / dlq.source.topic / .partition / .offset, and the
   runner carries on. Dead-lettering a handler bug (instead of crashing) keeps one bad article from
   halting the pipeline; the DLQ limit below still stops a bad deploy;
-* transient (handler raised TransientError): retried with exponential backoff up to
-  `transient_retry_max_s`, then the runner stops WITHOUT committing, so the message is redelivered;
+* transient (handler raised TransientError): retried (tenacity, with the shared exponential
+  backoff of shared/backoff.py) while the next attempt would start within `transient_retry_max_s`,
+  then the runner stops WITHOUT committing, so the message is redelivered;
 * more than `dlq_max_consecutive` dead letters in a row, or more than `dlq_max_per_window` within
   `dlq_window_s` (a burst, even interleaved with good records): DlqLimitExceeded, logged as
   critical, stop without committing.
+
+What it did is counted once, in the service's Prometheus metrics (`ServiceMetrics`): consumed,
+produced, dead-lettered, errors by kind (transient retries among them) and commits. They are what
+operators scrape and what the tests read (`metrics.total(...)`); a second tally in the runner would
+only be a second number to keep in step.
 """
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import time
@@ -40,7 +47,10 @@ from typing import Any
 
 from aiokafka import ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_before_delay
+from tenacity.stop import stop_base
 
+from shared.backoff import Backoff
 from shared.config import BaseServiceSettings
 from shared.kafka.clients import make_consumer, make_producer, topic_name
 from shared.kafka.dlq import DeadLetter, DlqLimit, dlq_headers
@@ -55,6 +65,7 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Any], Awaitable[Sequence[Message]]]
 BatchHandler = Callable[[list[Any]], Awaitable[Sequence[Message]]]
 COMMIT_TIMEOUT_S = 15.0
+TRANSIENT_RETRY_MAX_DELAY_S = 10.0  # the longest pause between two attempts at a transient fault
 
 
 @dataclass(frozen=True)
@@ -70,27 +81,14 @@ class Subscription:
     batch_handler: BatchHandler | None = None
 
 
-@dataclass
-class RunnerStats:
-    consumed: int = 0
-    produced: int = 0
-    dead_lettered: int = 0
-    transient_retries: int = 0
-    commits: int = 0
-    last_error: str | None = None
-    partitions: set[TopicPartition] = field(default_factory=set)
-
-
-class _Rebalance(ConsumerRebalanceListener):
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka ships no type information
     def __init__(self, runner: Runner) -> None:
         self.runner = runner
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         await self.runner._commit(only=set(revoked))
-        self.runner.stats.partitions -= set(revoked)
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        self.runner.stats.partitions |= set(assigned)
         log.info("partitions assigned", extra={"partitions": sorted(f"{tp.topic}[{tp.partition}]" for tp in assigned)})
 
 
@@ -111,7 +109,6 @@ class Runner:
         self.subscriptions = {topic_name(settings, s.topic): s for s in subscriptions}
         self.on_close = on_close
         self.dlq = DLQ_FOR_SERVICE.get(service)
-        self.stats = RunnerStats()
         self.metrics = metrics or ServiceMetrics(service)
         self.started = asyncio.Event()
         self.stopped = False
@@ -162,7 +159,7 @@ class Runner:
             result = close()
             if asyncio.iscoroutine(result):
                 await result
-        log.info("runner stopped", extra={"stats": self._stats_dict()})
+        log.info("runner stopped", extra={"stats": self._totals()})
 
     # --- processing ------------------------------------------------------------------------
     async def _process_batch(self, batch: dict[TopicPartition, list[Any]], stop: asyncio.Event) -> None:
@@ -176,7 +173,6 @@ class Runner:
             if not records:
                 continue
             sub = self.subscriptions[topic]
-            self.stats.consumed += len(records)
             self.metrics.consumed.labels(self.service, topic).inc(len(records))
             if sub.batch_handler is not None:
                 await self._handle_together(sub, records, stop, outputs)
@@ -202,7 +198,6 @@ class Runner:
                                                      headers=headers_for(message)))
             produced[topic] = produced.get(topic, 0) + 1
         await asyncio.gather(*futures)
-        self.stats.produced += len(futures)
         for topic, n in produced.items():
             self.metrics.produced.labels(self.service, topic).inc(n)
 
@@ -292,31 +287,46 @@ class Runner:
 
     async def _retrying(self, call: Callable[[], Awaitable[Sequence[Message]]],
                         ctx: Callable[[], dict[str, Any]], stop: asyncio.Event) -> Sequence[Message]:
-        """`call()`, retried with exponential backoff while it raises TransientError. Raises the
-        TransientError when the fault outlasts the retry budget or the runner is asked to stop.
-        `ctx()` gives the log context (built only when something is logged)."""
-        delay = self.settings.transient_retry_initial_s
-        deadline = time.monotonic() + self.settings.transient_retry_max_s
-        while True:
-            try:
-                return await call()
-            except TransientError as err:
-                self.stats.transient_retries += 1
+        """`call()`, retried with the shared backoff while it raises TransientError. Raises the
+        TransientError when the next attempt would start after `transient_retry_max_s` or the
+        runner is asked to stop. `ctx()` gives the log context (built only when something is logged).
+        The first attempt is a plain call: tenacity's machinery (about 40 µs of CPU per call) is
+        paid only once that attempt failed, and then takes the failure as its own first attempt."""
+        try:
+            return await call()
+        except TransientError as err:
+            failed: list[TransientError] = [err]
+
+        def transient(err: BaseException) -> bool:
+            if isinstance(err, TransientError):
                 self.metrics.errors.labels(self.service, "transient").inc()
-                self.stats.last_error = repr(err)
-                if time.monotonic() + delay > deadline or stop.is_set():
-                    log.error("transient fault did not pass; stopping without commit",
-                              extra={**ctx(), "error": repr(err)})
-                    raise
-                log.warning("transient fault, retrying", extra={**ctx(), "error": repr(err), "retry_in_s": delay})
-                try:
-                    await asyncio.wait_for(stop.wait(), delay)
-                except TimeoutError:
-                    pass
-                delay = min(delay * 2, 10.0)
+                return True
+            return False
+
+        async def pause(seconds: float) -> None:  # ends early when the runner is asked to stop
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), seconds)
+
+        def retrying(state: RetryCallState) -> None:
+            log.warning("transient fault, retrying", extra={**ctx(), "error": _error_of(state),
+                                                            "retry_in_s": state.upcoming_sleep})
+
+        backoff = Backoff(self.settings.transient_retry_initial_s, TRANSIENT_RETRY_MAX_DELAY_S)
+        attempts = AsyncRetrying(retry=retry_if_exception(transient), wait=backoff.wait(), sleep=pause,
+                                 stop=stop_before_delay(self.settings.transient_retry_max_s) | _Stopping(stop),
+                                 before_sleep=retrying, reraise=True)
+        async def attempt() -> Sequence[Message]:
+            if failed:  # the plain first call's failure, as tenacity's first attempt
+                raise failed.pop()
+            return await call()
+
+        try:
+            return await attempts(attempt)
+        except TransientError as err:
+            log.error("transient fault did not pass; stopping without commit", extra={**ctx(), "error": repr(err)})
+            raise
 
     async def _dead_letter(self, record: Any, reason: str) -> None:
-        self.stats.dead_lettered += 1
         self.metrics.dead_lettered.labels(self.service, record.topic).inc()
         extra = {"topic": record.topic, "partition": record.partition, "offset": record.offset,
                  "key": _text(record.key), "reason": reason}
@@ -355,7 +365,7 @@ class Runner:
             return
         try:
             await asyncio.wait_for(self._consumer.commit(offsets), COMMIT_TIMEOUT_S)
-            self.stats.commits += 1
+            self.metrics.commits.labels(self.service).inc()
         except CommitFailedError as err:  # rebalanced meanwhile: the new owner re-reads, ids dedupe
             log.warning("commit failed after rebalance", extra={"error": repr(err)})
         for tp in offsets:
@@ -363,10 +373,11 @@ class Runner:
         self._since_commit = 0
         self._last_commit = time.monotonic()
 
-    def _stats_dict(self) -> dict[str, Any]:
-        s = self.stats
-        return {"consumed": s.consumed, "produced": s.produced, "dead_lettered": s.dead_lettered,
-                "transient_retries": s.transient_retries, "commits": s.commits}
+    def _totals(self) -> dict[str, float]:
+        m = self.metrics
+        return {"consumed": m.total(m.consumed), "produced": m.total(m.produced),
+                "dead_lettered": m.total(m.dead_lettered), "transient_retries": m.total(m.errors, kind="transient"),
+                "commits": m.total(m.commits)}
 
 
 @dataclass
@@ -374,6 +385,21 @@ class _Outputs:
     """The messages one fetched batch's handlers returned so far, in order, not sent yet."""
 
     messages: list[Message] = field(default_factory=list)
+
+
+class _Stopping(stop_base):
+    """Retry no more once the runner is asked to stop."""
+
+    def __init__(self, stop: asyncio.Event) -> None:
+        self.stop = stop
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return self.stop.is_set()
+
+
+def _error_of(state: RetryCallState) -> str:
+    outcome = state.outcome
+    return repr(outcome.exception()) if outcome is not None and outcome.failed else ""
 
 
 def _context(record: Any) -> dict[str, Any]:

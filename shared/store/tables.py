@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 
 
-class UtcDateTime(TypeDecorator):
+class UtcDateTime(TypeDecorator[datetime]):
     """A moment in time, stored as UTC. SQLite keeps no offset and would store "01:00+03:00" as
     01:00; converting to UTC first makes `since`/`until` and grouping by day right on both stores,
     and values come back as aware UTC datetimes."""
@@ -106,13 +106,22 @@ events = Table(
 )
 
 # The gateway's filters and time sort (migration 0002_query_indexes): an event's time is
-# coalesce(occurred_start, published_at, stored_at), indexed as that expression; the box and
-# distance filters read (lat, lon, weapon, type, time) from one index without touching the rows.
+# coalesce(occurred_start, published_at, stored_at), indexed as that expression.
 event_time = func.coalesce(events.c.occurred_start, events.c.published_at, events.c.stored_at)
 Index("ix_events_when", event_time)
 Index("ix_events_admin1_when", events.c.admin1_code, event_time)
 Index("ix_events_country_type_when", events.c.country_code, events.c.type, event_time)
-Index("ix_events_geo", events.c.lat, events.c.lon, events.c.weapon, events.c.type, event_time)
+
+# Spatial indexes (migration 0006_spatial), each database's own. PostgreSQL: PostGIS, a GiST index
+# on the event's point as a geography (this very expression; queries must use it to hit the index),
+# which answers ST_DWithin for `near` and `&&` against an envelope for `bbox` and `region`. SQLite:
+# an R*Tree `events_rtree` (id = events.seq, a point as a degenerate box) that triggers keep in step
+# with events; like events_fts it is made by the migration, not by this metadata.
+event_geog = func.geography(func.ST_SetSRID(func.ST_MakePoint(events.c.lon, events.c.lat), 4326))
+Index("ix_events_geog", event_geog, postgresql_using="gist").ddl_if(dialect="postgresql")
+# How queries name the R*Tree's columns (a table of its own metadata: create_all must not make it).
+events_rtree = Table("events_rtree", MetaData(), Column("id", Integer, primary_key=True), Column("min_lon", Float),
+                     Column("max_lon", Float), Column("min_lat", Float), Column("max_lat", Float))
 
 # Text search (`q`, migration 0005_search) over the evidence texts and place names of an event.
 # PostgreSQL: this tsvector ('simple' configuration: words lowercased, no stemming, so Russian,

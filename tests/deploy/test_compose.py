@@ -48,7 +48,7 @@ def test_every_service_is_built_from_the_one_dockerfile_and_exists(compose):
 def test_infrastructure_uses_official_images_with_volumes_and_healthchecks(compose):
     services = compose["services"]
     assert services["kafka"]["image"].startswith("apache/kafka:")
-    assert services["postgres"]["image"].startswith("postgres:")
+    assert services["postgres"]["image"].startswith("postgis/postgis:")  # postgres plus PostGIS, for the store
     for name in ("kafka", "postgres", *WORKERS):
         assert "healthcheck" in services[name], name
     assert {"kafka-data", "postgres-data"} <= set(compose["volumes"])

@@ -89,6 +89,16 @@ async def test_near_keeps_events_within_the_great_circle_distance(gateway):
     assert await ids(gateway, near="48.15,40.4,100", type="interception") == ["e-mill"]
 
 
+@pytest.mark.usefixtures("stored")
+async def test_region_keeps_events_inside_the_outline_the_map_draws(gateway):
+    assert await ids(gateway, region="RU-ROS") == ["e-mill", "e-ros"]
+    assert await ids(gateway, region="ua-63") == ["e-kh"]
+    assert await ids(gateway, region="RU-BEL") == []  # a neighbour: nothing there
+    assert await ids(gateway, region="RU-ROS", bbox="40,48.5,41,49.5") == ["e-mill"]
+    stats = (await gateway.get("/v1/stats", params={"region": "RU-ROS"})).json()["groups"]
+    assert stats[0]["events"] == 2
+
+
 async def test_time_sort_pages_see_every_event_once_while_events_arrive(store, gateway):
     start = datetime(2026, 3, 1, tzinfo=UTC)
     await store.record_geocoded(GeocodedArticle(article_id="a-1", language="en", events=[
@@ -195,6 +205,7 @@ async def test_an_article_shows_its_events_with_their_evidence_spans(gateway):
     ({"precision": "village"}, "precision"), ({"min_count": -1}, "min_count"), ({"q": "x" * 300}, "q"),
     ({"claimed_by": "a\x00b"}, "claimed_by"), ({"sort": "newest"}, "sort"), ({"admin1": "RU-ROS,Rostov"}, "admin1"),
     ({"since": "9999-12-31T23:00:00-05:00"}, "since"), ({"cursor": "e30"}, "cursor"),
+    ({"region": "Rostov"}, "region"), ({"region": "US-CA"}, "region"),
 ])
 async def test_bad_parameters_are_problems_naming_the_parameter(gateway, params, name):
     resp = await gateway.get("/v1/events", params=params)

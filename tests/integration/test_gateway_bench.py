@@ -29,6 +29,6 @@ def test_the_benchmark_runs_every_query_kind_without_errors():
 
 def test_the_cpu_mode_measures_every_query_kind_in_process():
     result = run_one("sqlite", 300, rate=20, duration=1.5, concurrency=2, cpu=3)
-    assert sorted(result["cpu_ms"]) == ["bbox", "geojson", "near", "newest_in_region", "region_since", "stats",
-                                        "type_country"]
+    assert sorted(result["cpu_ms"]) == ["bbox", "geojson", "in_outline", "near", "newest_in_region", "region_since",
+                                        "stats", "type_country"]
     assert all(ms > 0 for ms in result["cpu_ms"].values())

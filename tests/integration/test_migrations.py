@@ -104,9 +104,10 @@ def test_the_migrations_build_exactly_the_schema_the_code_declares(kind: str, tm
         engine = create_engine(url)
         with engine.connect() as conn, warnings.catch_warnings():
             warnings.simplefilter("ignore")  # SQLite reflection skips expression indexes, with a warning
-            # SQLite's full-text table (migration 0005_search) and the shadow tables FTS5 keeps for it
-            # are virtual-table machinery that SQLAlchemy cannot declare: left out by name.
-            context = MigrationContext.configure(conn, opts={"include_name": _not_full_text_search})
+            # SQLite's full-text table (migration 0005_search), its R*Tree (0006_spatial) and the shadow
+            # tables both keep are virtual-table machinery that SQLAlchemy cannot declare: left out by
+            # name, as are the tables PostGIS makes.
+            context = MigrationContext.configure(conn, opts={"include_name": _not_virtual_table})
             assert compare_metadata(context, metadata) == []
         engine.dispose()
     finally:
@@ -114,5 +115,126 @@ def test_the_migrations_build_exactly_the_schema_the_code_declares(kind: str, tm
             _drop(name)
 
 
-def _not_full_text_search(name: str | None, type_: str, parent_names: object) -> bool:
-    return not (type_ == "table" and name is not None and (name == "events_fts" or name.startswith("events_fts_")))
+VIRTUAL_TABLES = ("events_fts", "events_rtree")
+
+
+def _not_virtual_table(name: str | None, type_: str, parent_names: object) -> bool:
+    shadow = tuple(f"{t}_" for t in VIRTUAL_TABLES)
+    return not (type_ == "table" and name is not None
+                and (name in (*VIRTUAL_TABLES, "spatial_ref_sys") or name.startswith(shadow)))
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_events_stored_before_the_spatial_indexes_are_found_through_them(kind: str, tmp_path: Path) -> None:
+    """0006_spatial on a store that already holds events: the R*Tree is filled from them (PostGIS
+    indexes them as it builds), the spatial filters find them, and the step downgrades and
+    upgrades again."""
+    from bench.gateway import make_rows
+    from services.gateway.api.app import make_read_engine
+    from services.gateway.filters import EventFilter, Near
+    from services.gateway.queries import list_event_rows
+    from services.storage.migrations import alembic_config, upgrade
+    from shared.store.tables import articles, events
+
+    name = _fresh_pg_database() if kind == "postgresql" else None
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}" if name else f"sqlite:///{tmp_path / 'store.db'}"
+    arts, rows = make_rows(300)
+    in_kursk_box = {r["id"] for r in rows if 35.2 <= r["lon"] <= 37.2 and 50.7 <= r["lat"] <= 52.7}
+
+    def found(flt: EventFilter) -> set[str]:
+        engine = make_read_engine(url)
+        with engine.connect() as conn:
+            page, _ = list_event_rows(conn, flt=flt, limit=1000, cursor=None)
+        engine.dispose()
+        return {r.id for r in page}
+
+    try:
+        upgrade(url, "0005_search")
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(articles.insert(), arts)
+            conn.execute(events.insert(), rows)
+        engine.dispose()
+        upgrade(url)
+        assert in_kursk_box and found(EventFilter(bbox=(35.2, 50.7, 37.2, 52.7))) == in_kursk_box
+        from alembic import command
+
+        command.downgrade(alembic_config(url), "0005_search")
+        upgrade(url)
+        assert found(EventFilter(bbox=(35.2, 50.7, 37.2, 52.7))) == in_kursk_box
+        assert found(EventFilter(near=Near(51.7, 36.2, 1000))) == {r["id"] for r in rows}
+    finally:
+        if name:
+            _drop(name)
+
+
+# --- ingestion's outbox (services/ingestion/migrations) ------------------------------------------
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_the_outbox_migrations_build_exactly_the_outbox_the_code_declares(kind: str, tmp_path: Path) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from services.ingestion.adapters.outbox import SqlOutbox, metadata
+    from services.ingestion.migrations import VERSION_TABLE
+
+    name = _fresh_pg_database() if kind == "postgresql" else None
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}" if name else f"sqlite:///{tmp_path / 'ingestion.db'}"
+    try:
+        SqlOutbox(url).close()
+        SqlOutbox(url).close()  # opening it again is a no-op
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={
+                "version_table": VERSION_TABLE, "include_name": lambda n, t, _: t != "table" or n == "outbox"})
+            assert compare_metadata(context, metadata) == []
+            assert conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar_one() == "0002_redelivery"
+        engine.dispose()
+    finally:
+        if name:
+            _drop(name)
+
+
+OLD_OUTBOX = ("CREATE TABLE outbox (id VARCHAR(200) NOT NULL PRIMARY KEY, content_hash VARCHAR(64) NOT NULL UNIQUE, "
+              "received_at DATETIME NOT NULL, message TEXT NOT NULL, published_at DATETIME)")
+IN_PLACE = ["ALTER TABLE outbox ADD COLUMN version INTEGER DEFAULT 1 NOT NULL",
+            "ALTER TABLE outbox ADD COLUMN attempts INTEGER DEFAULT 0 NOT NULL",
+            "ALTER TABLE outbox ADD COLUMN next_attempt_at DATETIME",
+            "ALTER TABLE outbox ADD COLUMN stored_at DATETIME",
+            "ALTER TABLE outbox ADD COLUMN gave_up_at DATETIME",
+            "CREATE INDEX ix_outbox_pending ON outbox (received_at, published_at, next_attempt_at) "
+            "WHERE stored_at IS NULL AND gave_up_at IS NULL",
+            "CREATE INDEX ix_outbox_gave_up ON outbox (gave_up_at) WHERE gave_up_at IS NOT NULL"]
+
+
+@pytest.mark.parametrize("release", ["first", "columns added in place"])
+async def test_an_outbox_from_before_the_migrations_is_adopted_and_keeps_its_reports(release: str,
+                                                                                    tmp_path: Path) -> None:
+    """An outbox as the first release made it (no delivery columns), or as later ones left it (the
+    columns and indexes added in place, no version): opened by this release, it is stamped at the
+    revision it matches, upgraded, and every report is still there and still delivered."""
+    from datetime import UTC, datetime
+
+    from services.ingestion.adapters.outbox import SqlOutbox
+    from services.ingestion.handlers import to_message
+    from services.ingestion.schemas import ArticleIn
+
+    url = f"sqlite:///{tmp_path / 'ingestion.db'}"
+    old = to_message(ArticleIn(id="old-1", text="A drone was shot down over the Belgorod region overnight."))
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(OLD_OUTBOX))
+        for statement in IN_PLACE if release != "first" else []:
+            conn.execute(text(statement))
+        conn.execute(text("INSERT INTO outbox (id, content_hash, received_at, message) VALUES (:i, :h, :r, :m)"),
+                     {"i": "old-1", "h": old.payload.content_hash, "r": datetime.now(UTC), "m": old.model_dump_json()})
+    engine.dispose()
+    outbox = SqlOutbox(url, redeliver_after_s=0)
+    try:
+        assert outbox.state("old-1") == {"version": 1, "attempts": 0, "published_at": None, "next_attempt_at": None,
+                                         "stored_at": None, "gave_up_at": None}
+        assert [m.payload.id for m in await outbox.due(older_than_s=0)] == ["old-1"]  # still to be published
+        assert (await outbox.add(old))[1] is None  # and still answers duplicates
+        assert await outbox.mark_stored("old-1", 1)
+    finally:
+        outbox.close()

@@ -45,7 +45,7 @@ from shared.topics import (
     Topic,
 )
 from tests.builders import make_article_received, make_events_geocoded
-from tests.kafka_helpers import create_topics, produce_raw, read_topic, wait_for
+from tests.kafka_helpers import counted, create_topics, produce_raw, read_topic, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -175,7 +175,7 @@ async def test_a_burst_of_dead_letters_mixed_with_good_records_stops_the_service
     runner = extraction_runner(settings, extractor=EchoExtractor())
     with pytest.raises(DlqLimitExceeded, match="6 dead letters within 600s"):
         await asyncio.wait_for(runner.run(asyncio.Event()), 30)
-    assert runner.stats.dead_lettered == 6
+    assert counted(runner, "dead_lettered") == 6
 
 
 async def test_dead_letters_spread_out_over_time_do_not_stop_the_service(settings_factory, tmp_path):
@@ -189,7 +189,7 @@ async def test_dead_letters_spread_out_over_time_do_not_stop_the_service(setting
         await asyncio.wait_for(runner.started.wait(), 30)
         for i in range(4):  # two at a time, the window apart: never more than two within it
             await produce_raw(settings, ARTICLES_RECEIVED, [(b"bad", b"junk"), (b"bad", b"junk")])
-            await wait_for(lambda i=i: runner.stats.dead_lettered == 2 * (i + 1), timeout_s=30)
+            await wait_for(lambda i=i: counted(runner, "dead_lettered") == 2 * (i + 1), timeout_s=30)
             await asyncio.sleep(0.6)
         assert not task.done()
     finally:

@@ -13,7 +13,7 @@ from shared.kafka.serde import encode
 from shared.messages import ArticleReceived, ExtractionResult, PlacesExtracted
 from shared.topics import ARTICLES_EXTRACTED, ARTICLES_RECEIVED, DLQ_EXTRACTION
 from tests.builders import make_article_received
-from tests.kafka_helpers import committed, create_topics, produce_raw, read_topic, wait_for
+from tests.kafka_helpers import committed, counted, create_topics, produce_raw, read_topic, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -51,7 +51,7 @@ async def test_outputs_are_published_and_offsets_committed(settings_factory):
     runner = Runner(settings, "extraction", [Subscription(ARTICLES_RECEIVED, forward())])
     stop, task = await start(runner)
     out = await read_topic(settings, ARTICLES_EXTRACTED, expect=20)
-    await wait_for(lambda: runner.stats.consumed == 20)
+    await wait_for(lambda: counted(runner, "consumed") == 20)
     stop.set()
     await asyncio.wait_for(task, 30)
     assert sorted(json.loads(r.value)["payload"]["article_id"] for r in out) == sorted(f"a-{i}" for i in range(20))
@@ -104,7 +104,7 @@ async def test_transient_fault_is_retried_until_it_passes(settings_factory):
     out = await read_topic(settings, ARTICLES_EXTRACTED, expect=1)
     stop.set()
     await asyncio.wait_for(task, 30)
-    assert len(out) == 1 and runner.stats.transient_retries == 3 and runner.stats.dead_lettered == 0
+    assert len(out) == 1 and counted(runner, "errors", kind="transient") == 3 and counted(runner, "dead_lettered") == 0
 
 
 async def test_persisting_fault_stops_without_commit_and_redelivery_gives_same_ids(settings_factory):
@@ -125,7 +125,7 @@ async def test_persisting_fault_stops_without_commit_and_redelivery_gives_same_i
     healthy = Runner(settings, "extraction", [Subscription(ARTICLES_RECEIVED, forward(first))])
     stop, task = await start(healthy)
     out = await read_topic(settings, ARTICLES_EXTRACTED, expect=2)
-    await wait_for(lambda: healthy.stats.commits > 0)
+    await wait_for(lambda: counted(healthy, "commits") > 0)
     stop.set()
     await asyncio.wait_for(task, 30)
     assert sorted(first) == ["a-0", "a-1"]  # nothing was lost
@@ -152,7 +152,7 @@ async def test_dlq_limit_stops_the_service_instead_of_dead_lettering_everything(
 
     with pytest.raises(DlqLimitExceeded):
         await asyncio.wait_for(task, 30)
-    assert runner.stats.dead_lettered == 3
+    assert counted(runner, "dead_lettered") == 3
 
 
 def forward_batches(calls: list[list[str]], fail_first: int = 0):
@@ -184,12 +184,12 @@ async def test_a_batch_handler_takes_many_records_at_once_and_commits_after_its_
                                                           batch_handler=forward_batches(calls, fail_first=1))])
     stop, task = await start(runner)
     out = await read_topic(settings, ARTICLES_EXTRACTED, expect=30)
-    await wait_for(lambda: runner.stats.consumed == 30)
+    await wait_for(lambda: counted(runner, "consumed") == 30)
     stop.set()
     await asyncio.wait_for(task, 30)
     ids = sorted(json.loads(r.value)["payload"]["article_id"] for r in out)
     assert ids == sorted(f"a-{i}" for i in range(30))  # each output once: the failed first call sent nothing
-    assert single == [] and runner.stats.transient_retries == 1
+    assert single == [] and counted(runner, "errors", kind="transient") == 1
     assert calls[0] == calls[1]  # the transient fault retried the same batch
     assert max(len(c) for c in calls) > 1  # records did come together
     assert await committed(settings, "extraction", ARTICLES_RECEIVED) == 30
@@ -212,7 +212,7 @@ async def test_a_failing_batch_is_handled_again_one_by_one_and_only_the_bad_reco
     stop, task = await start(runner)
     dead = await read_topic(settings, DLQ_EXTRACTION, expect=2)
     out = await read_topic(settings, ARTICLES_EXTRACTED, expect=5)
-    await wait_for(lambda: runner.stats.consumed == 7)
+    await wait_for(lambda: counted(runner, "consumed") == 7)
     stop.set()
     await asyncio.wait_for(task, 30)
     reasons = {r.key: dict(r.headers)["dlq.reason"].decode() for r in dead}

@@ -1,5 +1,5 @@
 """GET /v1/stream against the real local broker: a real uvicorn serving the gateway, EventsGeocoded
-messages published to the event topic, Server-Sent Events read back with httpx. New events arrive
+messages published to the event topic, Server-Sent Events read back with httpx-sse. New events arrive
 under the filters, a reconnect with Last-Event-ID gets exactly what was missed, and the gateway
 serves (with a 503 for the stream) while the broker is away."""
 from __future__ import annotations
@@ -16,6 +16,7 @@ import httpx
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
+from httpx_sse import EventSource
 
 from services.gateway.api import create_app
 from services.gateway.settings import GatewaySettings
@@ -36,36 +37,30 @@ KURSK = Location(mention="Kursk region", name="Kursk Oblast", country_code="RU",
 
 @dataclass
 class Message:
-    event: str | None
-    id: str | None
+    event: str | None  # None: a message without data (the stream's start, a keep-alive)
+    id: str | None  # the last id received so far, as a browser's EventSource keeps it
     data: dict | None
-    comment: str | None
 
 
 class SSEReader:
-    """Parses a text/event-stream response into messages."""
+    """The messages of a text/event-stream response as a browser's EventSource sees them (httpx-sse
+    parses the stream): comments are invisible, a block with only an id or a retry is a message
+    without data."""
 
     def __init__(self, response: httpx.Response) -> None:
-        self.lines = response.aiter_lines()
+        self.events = EventSource(response).aiter_sse()
         self.last_id: str | None = None
 
     async def next(self, timeout_s: float = 20.0) -> Message:
         return await asyncio.wait_for(self._next(), timeout_s)
 
     async def _next(self) -> Message:
-        fields: dict[str, list[str]] = {}
-        async for line in self.lines:
-            if line == "":
-                if fields:
-                    break
-                continue
-            name, _, value = line.partition(":")
-            fields.setdefault(name, []).append(value[1:] if value.startswith(" ") else value)
-        else:
-            raise EOFError("the stream ended")
-        msg = Message(event=(fields.get("event") or [None])[0], id=(fields.get("id") or [None])[0],
-                      data=json.loads("\n".join(fields["data"])) if "data" in fields else None,
-                      comment=(fields.get("") or [None])[0])
+        try:
+            sse = await anext(self.events)
+        except StopAsyncIteration:
+            raise EOFError("the stream ended") from None
+        msg = Message(event=sse.event if sse.data else None, id=sse.id or None,
+                      data=json.loads(sse.data) if sse.data else None)
         if msg.id is not None:
             self.last_id = msg.id
         return msg
@@ -142,7 +137,7 @@ async def stream(url: str, params: dict | None = None, last_event_id: str | None
             assert resp.headers["content-type"].startswith("text/event-stream")
             reader = SSEReader(resp)
             first = await reader.next()
-            assert first.comment == "live"
+            assert first.event is None and (first.id is not None or last_event_id)  # where the stream starts
             yield reader
 
 
@@ -173,7 +168,7 @@ async def test_near_q_and_min_count_filter_the_stream(gateway):
         seen = await sse.until_cursor_covers(start + 3)
         idle = await sse.next(5)
     assert [a["article_id"] for a in seen] == ["many"]
-    assert idle.comment == "keep-alive" and idle.event is None  # an idle stream stays open
+    assert idle.event is None and idle.data is None  # an idle stream stays open (keep-alives)
 
 
 async def test_reconnecting_with_last_event_id_gets_exactly_what_was_missed(gateway):
@@ -210,7 +205,7 @@ async def test_an_id_the_topic_never_had_gets_a_reset(gateway):
     async with httpx.AsyncClient(base_url=url, timeout=10) as client:
         async with client.stream("GET", "/v1/stream", headers={"Last-Event-ID": ahead}) as resp:
             sse = SSEReader(resp)
-            assert (await sse.next()).comment == "live"
+            assert (await sse.next()).event is None  # the stream's start, before the reset
             reset = await sse.next()
     assert reset.event == "reset" and "ahead" in reset.data["reason"]
     assert records_behind(reset.id) < 1000000  # the client continues from the topic's real position

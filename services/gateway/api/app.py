@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -11,10 +12,10 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, create_engine, event
 
 from services.gateway.api.routes import articles, events, health, stats, stream
-from services.gateway.boxplan import BoxDensity
 from services.gateway.filters import register_sqlite_functions
 from services.gateway.live import LiveFeed
 from services.gateway.metrics import StreamMetrics
+from services.gateway.regions import Regions
 from services.gateway.settings import GatewaySettings
 from shared.auth import access_guard, guard_dependencies
 from shared.http import install_cors, install_error_handlers
@@ -24,11 +25,13 @@ from shared.metrics import ServiceMetrics
 WEB_DIR = Path(__file__).resolve().parents[1] / "web"  # the map page: index.html, app.js, vendored libs
 
 
-def make_read_engine(url: str) -> Engine:
+def make_read_engine(url: str, regions: Regions | None = None) -> Engine:
+    """The gateway's pool of read connections; on SQLite each gets the functions the filters use
+    (`region=` needs `regions`)."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
                                pool_size=10, max_overflow=30)
-        event.listen(engine, "connect", register_sqlite_functions)
+        event.listen(engine, "connect", partial(register_sqlite_functions, regions=regions))
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=30)
 
@@ -37,9 +40,8 @@ def create_app(settings: GatewaySettings, *, engine: Engine | None = None) -> Fa
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = engine is None
-        app.state.engine = engine or make_read_engine(settings.database_url)
+        app.state.engine = engine or make_read_engine(settings.database_url, app.state.regions)
         app.state.settings = settings
-        app.state.box_density = BoxDensity()
         app.state.live = LiveFeed(settings)  # the stream's topic consumer, shared by all clients
         app.state.live.start()
         try:
@@ -56,6 +58,7 @@ def create_app(settings: GatewaySettings, *, engine: Engine | None = None) -> Fa
     install_metrics(app, metrics)
     app.state.stream_metrics = StreamMetrics(metrics)
     install_cors(app, settings.cors_origins)
+    app.state.regions = Regions()  # the outlines `region=` filters by, read on first use
 
     reads = guard_dependencies(access_guard(settings, "read"))
     app.include_router(health.router)

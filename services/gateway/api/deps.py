@@ -17,14 +17,13 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from services.gateway.boxplan import BoxDensity
+from services.gateway.regions import Regions
 from services.gateway.settings import GatewaySettings
 
 
 class Store:
-    def __init__(self, engine: Engine, density: BoxDensity | None = None) -> None:
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.density = density  # the plan of box searches on SQLite (boxplan.py)
 
     @contextlib.contextmanager
     def connect(self) -> Iterator[Connection]:
@@ -39,12 +38,17 @@ class Store:
 
 
 async def get_store(request: Request) -> Store:
-    return Store(request.app.state.engine, getattr(request.app.state, "box_density", None))
+    return Store(request.app.state.engine)
 
 
 async def get_settings(request: Request) -> GatewaySettings:
     return request.app.state.settings
 
 
+async def get_regions(request: Request) -> Regions:
+    return request.app.state.regions
+
+
 StoreDep = Annotated[Store, Depends(get_store)]
 SettingsDep = Annotated[GatewaySettings, Depends(get_settings)]
+RegionsDep = Annotated[Regions, Depends(get_regions)]

@@ -8,7 +8,9 @@ from typing import Annotated, get_args
 
 from fastapi import Depends, Query
 
+from services.gateway.api.deps import RegionsDep
 from services.gateway.filters import EventFilter, Near
+from services.gateway.regions import Region, Regions
 from shared.http import ParameterError
 from shared.messages.events import EventType, Precision, Weapon
 
@@ -82,6 +84,19 @@ def parse_near(raw: str | None) -> Near | None:
     return Near(lat, lon, km)
 
 
+def parse_region(raw: str | None, regions: Regions) -> Region | None:
+    if raw is None:
+        return None
+    code = raw.strip().upper()
+    if not _is_admin1(code):
+        raise ParameterError("region", f"{raw!r} is not an ISO 3166-2 code such as RU-BEL")
+    region = regions.get(code)
+    if region is None:
+        raise ParameterError("region", f"{code} is not a region with an outline here (regions of "
+                                       f"{', '.join(sorted({c[:2] for c in regions.codes()}))})")
+    return region
+
+
 def _utc(name: str, value: datetime | None) -> datetime | None:
     if value is None:
         return None
@@ -96,6 +111,7 @@ def _precisions(raw: str | None) -> tuple[str | None, ...]:
 
 
 async def event_filter(
+    regions: RegionsDep,
     article_id: Annotated[str | None, Query(description="events of this report")] = None,
     since: Annotated[datetime | None, Query(description="ISO 8601; events at or after (incident time, "
                                                         "else publication time); no offset means UTC")] = None,
@@ -107,6 +123,9 @@ async def event_filter(
     admin2: Annotated[str | None, Query(description="district name, case-insensitive exact match")] = None,
     bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat")] = None,
     near: Annotated[str | None, Query(description="lat,lon,km: within km of the point (great-circle)")] = None,
+    region: Annotated[str | None, Query(description="ISO 3166-2 code of a region of RU, UA, BY or MD (e.g. RU-BEL): "
+                                                    "events whose point lies in its outline as the map draws it, "
+                                                    "whatever admin1 they were given")] = None,
     q: Annotated[str | None, Query(description=Q_DOC)] = None,
     claimed_by: Annotated[str | None, Query(description="case-insensitive substring of the claimant")] = None,
     min_count: Annotated[int | None, Query(ge=0, le=1_000_000_000, description="count at least")] = None,
@@ -125,6 +144,7 @@ async def event_filter(
         countries=_list("country", country, upper=True, pattern="country"),
         admin1=_list("admin1", admin1, upper=True, pattern="admin1"),
         admin2=text_param("admin2", admin2), bbox=parse_bbox(bbox), near=parse_near(near),
+        region=parse_region(region, regions),
         q=q.strip() if q else None, claimed_by=text_param("claimed_by", claimed_by),
         min_count=min_count, precisions=_precisions(precision))
 

@@ -1,21 +1,36 @@
 """HTTP client for a Nominatim-compatible `/search` endpoint (the PlaceSearch port).
 
-It owns everything about talking to the service: a bounded timeout per request, retries with
-exponential backoff on timeouts, connection errors, 429 and 5xx (a 4xx is final), a client-side
-rate limit (requests are spaced at least 1/rate_per_s apart, across threads), and an LRU cache of
-answers, "nothing found" included, so a place named in many reports is asked for once. Failures
-raise `SearchFailed`; the caller decides what to fall back to.
+It owns everything about talking to the service: a bounded timeout per request, retries on
+timeouts, connection errors, 429 and 5xx with the shared exponential backoff (tenacity; a 4xx is
+final), a client-side rate limit (aiolimiter: requests at least 1/rate_per_s apart), and an LRU
+cache of answers (cachetools), "nothing found" included, so a place named in many reports is asked
+for once. Failures raise `SearchFailed`; the caller decides what to fall back to.
+
+The port is synchronous (geocoding resolves a batch in a worker thread), the libraries are asyncio:
+the client runs an event loop of its own in a daemon thread, and `search` hands each look-up to it
+and waits. All look-ups of a process meet in that one loop, so the rate limit and the cache hold
+across the worker threads without a lock.
 """
 from __future__ import annotations
 
+import asyncio
 import threading
-import time
-from collections import OrderedDict
-from collections.abc import Callable
+from typing import Any
 
 import httpx
+from aiolimiter import AsyncLimiter
+from cachetools import LRUCache
+from tenacity import AsyncRetrying, RetryError, retry_if_exception_type, stop_after_attempt
 
 from services.geocoding.ports import SearchFailed
+from shared.backoff import Backoff
+
+MAX_BACKOFF_S = 30.0
+Params = tuple[tuple[str, str], ...]
+
+
+class _Retryable(Exception):
+    """A failure worth another attempt: timeout, connection error, 429, 5xx."""
 
 
 class NominatimClient:
@@ -29,73 +44,68 @@ class NominatimClient:
         user_agent: str = "dronewatch-geocoding/1.0",
         cache_size: int = 10_000,
         backoff_s: float = 0.5,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=httpx.Timeout(timeout_s),
-                                  headers={"User-Agent": user_agent, "Accept": "application/json"})
+        self._http = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=httpx.Timeout(timeout_s),
+                                       headers={"User-Agent": user_agent, "Accept": "application/json"})
         self.retries = max(0, retries)
-        self.interval = 1.0 / rate_per_s if rate_per_s > 0 else 0.0
-        self.backoff_s = backoff_s
-        self.cache_size = cache_size
-        self._cache: OrderedDict[tuple, list[dict]] = OrderedDict()
-        self._clock, self._sleep = clock, sleep
-        self._lock = threading.Lock()
-        self._next_slot = 0.0
+        self.backoff = Backoff(backoff_s, MAX_BACKOFF_S)
+        self._limiter = AsyncLimiter(1, 1.0 / rate_per_s) if rate_per_s > 0 else None
+        self._cache: LRUCache[Params, list[dict[str, Any]]] | None = LRUCache(cache_size) if cache_size > 0 else None
+        self._loop = asyncio.new_event_loop()
+        threading.Thread(target=self._loop.run_forever, name="nominatim-client", daemon=True).start()
         self.requests = 0  # HTTP requests actually sent (for tests and metrics)
         self.cache_hits = 0
 
     def close(self) -> None:
-        self._http.close()
+        asyncio.run_coroutine_threadsafe(self._http.aclose(), self._loop).result()
+        self._loop.call_soon_threadsafe(self._loop.stop)
 
-    def search(self, params: dict[str, str]) -> list[dict]:
+    def search(self, params: dict[str, str]) -> list[dict[str, Any]]:
+        """Blocks the calling thread until the answer (or SearchFailed); never call it on the
+        client's own loop."""
+        return asyncio.run_coroutine_threadsafe(self._search(params), self._loop).result()
+
+    async def _search(self, params: dict[str, str]) -> list[dict[str, Any]]:
         key = tuple(sorted(params.items()))
-        with self._lock:
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                self.cache_hits += 1
-                return list(self._cache[key])
-        result = self._fetch({**params, "format": "jsonv2", "addressdetails": "1"})
-        with self._lock:
+        if self._cache is not None and key in self._cache:
+            self.cache_hits += 1
+            return list(self._cache[key])
+        result = await self._fetch({**params, "format": "jsonv2", "addressdetails": "1"})
+        if self._cache is not None:
             self._cache[key] = result
-            while len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
         return list(result)
 
-    def _wait_turn(self) -> None:
-        """Reserve the next request slot under the lock, then sleep outside it until the slot."""
-        with self._lock:
-            now = self._clock()
-            slot = max(now, self._next_slot)
-            self._next_slot = slot + self.interval
-        if slot > now:
-            self._sleep(slot - now)
+    async def _fetch(self, params: dict[str, str]) -> list[dict[str, Any]]:
+        attempts = AsyncRetrying(retry=retry_if_exception_type(_Retryable), stop=stop_after_attempt(self.retries + 1),
+                                 wait=self.backoff.wait())
 
-    def _fetch(self, params: dict[str, str]) -> list[dict]:
-        last = "no attempt"
-        for attempt in range(self.retries + 1):
-            if attempt:
-                self._sleep(self.backoff_s * 2 ** (attempt - 1))
-            self._wait_turn()
-            self.requests += 1
-            try:
-                resp = self._http.get("/search", params=params)
-            except httpx.TimeoutException:
-                last = "timeout"
-                continue
-            except httpx.TransportError as exc:
-                last = f"connection error ({type(exc).__name__})"
-                continue
-            if resp.status_code == 429 or resp.status_code >= 500:
-                last = f"HTTP {resp.status_code}"
-                continue
-            if resp.status_code >= 400:
-                raise SearchFailed(f"HTTP {resp.status_code}")
-            try:
-                data = resp.json()
-            except ValueError as exc:
-                raise SearchFailed("answer is not JSON") from exc
-            if not isinstance(data, list):
-                raise SearchFailed("answer is not a result list")
-            return [d for d in data if isinstance(d, dict)]
-        raise SearchFailed(f"{last} after {self.retries + 1} attempts")
+        async def attempt() -> list[dict[str, Any]]:
+            return await self._get(params)
+
+        try:
+            return await attempts(attempt)
+        except RetryError as err:
+            raise SearchFailed(f"{err.last_attempt.exception()} after {self.retries + 1} attempts") from None
+
+    async def _get(self, params: dict[str, str]) -> list[dict[str, Any]]:
+        """One request, in its turn under the rate limit."""
+        if self._limiter is not None:
+            await self._limiter.acquire()
+        self.requests += 1
+        try:
+            resp = await self._http.get("/search", params=params)
+        except httpx.TimeoutException:
+            raise _Retryable("timeout") from None
+        except httpx.TransportError as exc:
+            raise _Retryable(f"connection error ({type(exc).__name__})") from None
+        if resp.status_code == 429 or resp.status_code >= 500:
+            raise _Retryable(f"HTTP {resp.status_code}")
+        if resp.status_code >= 400:
+            raise SearchFailed(f"HTTP {resp.status_code}")
+        try:
+            data = resp.json()
+        except ValueError as exc:
+            raise SearchFailed("answer is not JSON") from exc
+        if not isinstance(data, list):
+            raise SearchFailed("answer is not a result list")
+        return [d for d in data if isinstance(d, dict)]

@@ -6,8 +6,9 @@ with a different text is the report's next version.
 A row lives through: accepted (published_at null) -> published (next_attempt_at set) -> stored
 (storage's receipt arrived). A published row whose receipt is overdue is re-published with a
 per-row exponential backoff; after `max_attempts` publications it is given up on (gave_up_at),
-counted and logged, never silently dropped. New columns are added in place to an existing table
-(additive only), so an outbox written by an older release keeps working."""
+counted and logged, never silently dropped. The schema is Alembic's (services/ingestion/migrations,
+run when the outbox opens its database), so an outbox written by an older release is brought up to
+date in place."""
 from __future__ import annotations
 
 import asyncio
@@ -32,10 +33,8 @@ from sqlalchemy import (
     and_,
     case,
     func,
-    inspect,
     or_,
     select,
-    text,
     update,
 )
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -56,23 +55,20 @@ outbox = Table(
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("message", Text, nullable=False),
     Column("published_at", DateTime(timezone=True)),
-    # Added for redelivery and versions (created in place on older outboxes, see _add_columns).
+    # Added for redelivery and versions (migration 0002_redelivery).
     Column("version", Integer, nullable=False, server_default="1"),
     Column("attempts", Integer, nullable=False, server_default="0"),  # publications so far
     Column("next_attempt_at", DateTime(timezone=True)),  # re-publish if not stored by then
     Column("stored_at", DateTime(timezone=True)),  # storage's receipt arrived
     Column("gave_up_at", DateTime(timezone=True)),  # max_attempts publications, never stored
 )
-ADDED_COLUMNS = ("version", "attempts", "next_attempt_at", "stored_at", "gave_up_at")
 # Rows are kept after their receipt (they answer duplicates), so the relay's and /readyz's queries
-# read only the pending ones through these (created in place on older outboxes too).
+# read only the pending ones through these (migration 0002_redelivery).
 _PENDING = and_(outbox.c.stored_at.is_(None), outbox.c.gave_up_at.is_(None))
-INDEXES = (
-    Index("ix_outbox_pending", outbox.c.received_at, outbox.c.published_at, outbox.c.next_attempt_at,
-          sqlite_where=_PENDING, postgresql_where=_PENDING),
-    Index("ix_outbox_gave_up", outbox.c.gave_up_at, sqlite_where=outbox.c.gave_up_at.is_not(None),
-          postgresql_where=outbox.c.gave_up_at.is_not(None)),
-)
+Index("ix_outbox_pending", outbox.c.received_at, outbox.c.published_at, outbox.c.next_attempt_at,
+      sqlite_where=_PENDING, postgresql_where=_PENDING)
+Index("ix_outbox_gave_up", outbox.c.gave_up_at, sqlite_where=outbox.c.gave_up_at.is_not(None),
+      postgresql_where=outbox.c.gave_up_at.is_not(None))
 
 
 def _now() -> datetime:
@@ -90,24 +86,13 @@ class SqlOutbox:
     run on the default pool; in WAL mode they never block the writer."""
 
     def __init__(self, url: str, *, redeliver_after_s: float = 60.0, max_attempts: int = 10) -> None:
+        from services.ingestion.migrations import upgrade
+
+        upgrade(url)  # creates the outbox, or brings an older one up to date
         self.engine: Engine = make_engine(url)
         self.redeliver_after_s = redeliver_after_s
         self.max_attempts = max_attempts
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="outbox-writer")
-        metadata.create_all(self.engine)
-        self._add_columns()
-        for index in INDEXES:
-            index.create(self.engine, checkfirst=True)
-
-    def _add_columns(self) -> None:
-        have = {c["name"] for c in inspect(self.engine).get_columns("outbox")}
-        with self.engine.begin() as conn:
-            for name in ADDED_COLUMNS:
-                if name not in have:
-                    col = outbox.c[name]
-                    default = f" DEFAULT {col.server_default.arg} NOT NULL" if col.server_default is not None else ""
-                    conn.execute(text(f"ALTER TABLE outbox ADD COLUMN {name} "
-                                      f"{col.type.compile(self.engine.dialect)}{default}"))
 
     async def _run(self, fn: Callable[[], T], *, write: bool = False) -> T:
         try:
@@ -171,13 +156,13 @@ class SqlOutbox:
                 kept = message.model_copy(update={"payload": a.model_copy(
                     update={"version": version + 1, "previous_text": previous})})
                 by_hash.pop(old_hash, None)
-            row = {"content_hash": a.content_hash, "received_at": a.received_at, "version": kept.payload.version,
-                   "message": kept.model_dump_json()}
+            values = {"content_hash": a.content_hash, "received_at": a.received_at,
+                      "version": kept.payload.version, "message": kept.model_dump_json()}
             if a.id in stored_versions:  # the row exists: the next version replaces it
-                updates[a.id] = {**row, "published_at": None, "attempts": 0, "next_attempt_at": None,
+                updates[a.id] = {**values, "published_at": None, "attempts": 0, "next_attempt_at": None,
                                  "stored_at": None, "gave_up_at": None}
             else:  # new (or a new version of a report new in this same batch)
-                inserts[a.id] = {"id": a.id, **row}
+                inserts[a.id] = {"id": a.id, **values}
             current[a.id] = (kept.payload.version, a.text, a.content_hash)
             by_hash[a.content_hash] = a.id
             out.append((a.id, kept))
@@ -332,6 +317,22 @@ class SqlOutbox:
             ).where(_pending())).one()
             gave_up = conn.execute(select(func.count()).where(c.gave_up_at.is_not(None))).scalar_one()
         return {**{k: int(v) for k, v in row._mapping.items()}, "gave_up": int(gave_up)}
+
+    async def recent_texts(self, since: datetime, limit: int) -> list[tuple[str, str]]:
+        """(id, text) of the newest `limit` reports received since `since`, oldest first."""
+        return await self._run(lambda: self._recent_texts(since, limit))
+
+    def _recent_texts(self, since: datetime, limit: int) -> list[tuple[str, str]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(outbox.c.id, outbox.c.message).where(outbox.c.received_at >= since)
+                                .order_by(outbox.c.received_at.desc()).limit(limit)).all()
+        out = []
+        for row in reversed(rows):
+            try:
+                out.append((row.id, json.loads(row.message)["payload"]["text"]))
+            except (ValueError, KeyError, TypeError):
+                continue
+        return out
 
     def state(self, article_id: str) -> dict[str, Any] | None:
         """One row's delivery state (for tests and operators)."""

@@ -4,8 +4,8 @@ Each feed is fetched with httpx using the validators of the previous answer (If-
 If-Modified-Since), so an unchanged feed costs a 304; the bytes are parsed by feedparser. Every
 new or changed item becomes a report through the same intake as HTTP posts (origin "feed"); an
 item whose own text is only a teaser is completed from its web page. A feed that fails is retried
-with exponential backoff (its interval doubled per consecutive error, up to a cap); a success
-resets it."""
+with the shared exponential backoff (shared/backoff.py: its interval doubled per consecutive error,
+kept in the feed's row, up to a cap); a success resets it."""
 from __future__ import annotations
 
 import asyncio
@@ -26,8 +26,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from services.ingestion.adapters.feed_store import SqlFeedStore
 from services.ingestion.intake import Intake, with_page
 from services.ingestion.schemas import ArticleIn
-from services.ingestion.sources.polling import backoff_s, run_schedule
+from services.ingestion.sources.polling import run_schedule
 from services.ingestion.sources.web import PageError
+from shared.backoff import Backoff
 from shared.http import describe_validation
 from shared.messages import derived_id
 
@@ -119,7 +120,7 @@ class FeedPoller:
         return float(feed.get("interval_s") or self.default_interval_s)
 
     def backoff(self, feed: dict[str, Any], errors: int) -> float:
-        return backoff_s(self.interval(feed), errors, self.max_backoff_s)
+        return Backoff(self.interval(feed), self.max_backoff_s).delay(errors)
 
     async def poll(self, feed: dict[str, Any]) -> PollResult:
         """Fetch, parse and take in one feed now; records the outcome and the next poll time."""

@@ -9,6 +9,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from shared.backoff import Backoff
+
 log = logging.getLogger(__name__)
 IDLE_S = 30.0  # longest sleep: a source added by another process is seen within this
 
@@ -19,9 +21,10 @@ class Schedule(Protocol):
 
 
 def backoff_s(interval_s: float, errors: int, cap_s: float, at_least_s: float = 0.0) -> float:
-    """The wait after `errors` consecutive errors: the interval doubled per error after the first,
-    at least `at_least_s` (what the source asked for, e.g. Retry-After), at most `cap_s`."""
-    return min(cap_s, max(at_least_s, interval_s * 2 ** max(errors - 1, 0)))
+    """The wait after `errors` consecutive errors: the shared backoff from the interval (doubled per
+    error after the first), at least `at_least_s` (what the source asked for, e.g. Retry-After), at
+    most `cap_s`."""
+    return min(cap_s, max(at_least_s, Backoff(interval_s, cap_s).delay(errors)))
 
 
 async def run_schedule(schedule: Schedule, poll: Callable[[dict[str, Any]], Awaitable[object]],

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from types import SimpleNamespace
 
 import httpx
-from sqlalchemy import create_engine
+from sqlalchemy import Engine, create_engine
 
 from services.ingestion.adapters.channel_store import SqlChannelStore
 from services.ingestion.adapters.feed_store import SqlFeedStore
@@ -42,10 +42,10 @@ def fetch_client(settings: IngestionSettings) -> httpx.AsyncClient:
 async def sources(settings: IngestionSettings, *, outbox: Outbox, publisher: Publisher,
                   http: httpx.AsyncClient | None = None) -> AsyncIterator[SimpleNamespace]:
     own_http = http or fetch_client(settings)
-    engine = getattr(outbox, "engine", None)
-    own_engine = engine is None
-    if own_engine:
-        engine = create_engine(settings.ingestion_db_url)
+    engine: Engine | None = getattr(outbox, "engine", None)
+    own_engine: Engine | None = None
+    if engine is None:
+        engine = own_engine = create_engine(settings.ingestion_db_url)
     intake = Intake(settings, outbox=outbox, publisher=publisher, http=own_http)
     store = SqlFeedStore(engine)
     poller = FeedPoller(store=store, intake=intake, http=own_http,
@@ -88,5 +88,5 @@ async def sources(settings: IngestionSettings, *, outbox: Outbox, publisher: Pub
                 await task
         if http is None:
             await own_http.aclose()
-        if own_engine:
-            engine.dispose()
+        if own_engine is not None:
+            own_engine.dispose()

@@ -93,8 +93,8 @@ def flatten_text(text: TelegramText) -> str:
     return "".join(part if isinstance(part, str) else str(part.get("text", "")) for part in text)
 
 
-def export_posts(data: dict[str, Any], *, channel: str | None = None) -> Iterator[tuple[int, TelegramPost | str]]:
-    """Every message of a Telegram Desktop export as (message id, post), or (message id, reason)
+def export_posts(data: dict[str, Any], *, channel: str | None = None) -> Iterator[tuple[Any, TelegramPost | str]]:
+    """Every message of a Telegram Desktop export as (message id, as the export gives it; post), or (message id, reason)
     for those that cannot be reports. Accepts one chat's result.json and a whole-account export
     (chats.list). Service messages (joins, pins, title changes) are skipped silently."""
     chats = data.get("chats", {}).get("list") if isinstance(data.get("chats"), dict) else None

@@ -22,7 +22,7 @@ def _migrate(connection: Connection) -> None:
 
 
 def run() -> None:
-    engine = create_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+    engine = create_engine(config.get_main_option("sqlalchemy.url") or "", poolclass=pool.NullPool)
     with engine.connect() as connection:
         if connection.dialect.name != "postgresql":
             _migrate(connection)

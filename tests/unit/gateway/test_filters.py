@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from services.gateway.api.params import parse_bbox, parse_near
-from services.gateway.filters import _contains_pattern, matches_words, search_words
+from services.gateway.api.params import parse_bbox, parse_near, parse_region
+from services.gateway.filters import Near, _contains_pattern, matches_words, near_extent, search_words
+from services.gateway.regions import Regions
 from shared.geo import haversine_km
 from shared.http import ParameterError
 
@@ -49,3 +50,28 @@ def test_near_and_bbox_parse_into_numbers():
     assert (near.lat, near.lon, near.km) == (48.1, 40.2, 25.0)
     with pytest.raises(ParameterError):
         parse_near("48,40,0")
+
+
+def test_a_near_circle_box_widens_towards_the_poles_and_holds_every_longitude_around_one():
+    dlat, dlon = near_extent(Near(0.0, 30.0, 111.19))
+    assert dlat == pytest.approx(1.0, abs=1e-3) and dlon == pytest.approx(1.0, abs=1e-3)
+    assert near_extent(Near(60.0, 30.0, 111.19))[1] == pytest.approx(2.0, abs=0.01)
+    assert near_extent(Near(89.95, 30.0, 20))[1] == 360.0
+
+
+def test_regions_are_the_maps_admin1_outlines_by_iso_code():
+    regions = Regions()
+    belgorod = parse_region(" ru-bel ", regions)
+    assert belgorod.code == "RU-BEL" and belgorod.name.startswith("Belgorod")
+    assert belgorod.covers(36.6, 50.6) and not belgorod.covers(36.23, 49.99)  # Belgorod city, not Kharkiv
+    assert regions.get("UA-63").covers(36.23, 49.99)
+    assert {c[:2] for c in regions.codes()} == {"RU", "UA", "BY", "MD"}
+    assert parse_region(None, regions) is None
+
+
+@pytest.mark.parametrize("raw, why", [("Belgorod", "not an ISO 3166-2 code"),
+                                      ("XX-ZZ", "not a region with an outline")])
+def test_unknown_regions_name_the_parameter(raw, why):
+    with pytest.raises(ParameterError) as err:
+        parse_region(raw, Regions())
+    assert err.value.errors[0]["name"] == "region" and why in str(err.value.errors[0])

@@ -1,5 +1,5 @@
-"""Gazetteer API behaviour: build stats, load speed, level_of, robustness, normalisation keys, and a
-printed (not asserted) resolve-speed measurement."""
+"""Gazetteer API behaviour: build stats, load speed, level_of, robustness, normalisation keys. (The
+resolve speed is measured by `make bench-geocode`, bench/geocode.py, not here.)"""
 
 from __future__ import annotations
 
@@ -95,28 +95,3 @@ def test_never_raises_on_odd_input(geocoder):
     assert locs[0].precision is None and locs[0].reason
     assert locs[1].admin1_code == "RU-KRS"
     assert geocoder.resolve([], language="ru") == []
-
-
-def test_resolve_speed(geocoder, capsys):
-    batch = [
-        [
-            ("Smolensk Region", "oblast"),
-            ("Rostov Oblast", "oblast"),
-            ("Chertkovskoye", "district"),
-            ("Boksskoye", "district"),
-            ("Volgograd", "city"),
-        ],
-        [("над Брянской областью", None), ("в Курске", None), ("Тракторозаводском районе Волгограда", None)],
-        [("у Київській області", None), ("Харкові", None), ("Солом'янському районі", "district")],
-    ]
-    docs = [[PlaceMention(text=t, span=(0, len(t)), normalized=t, level_hint=h) for t, h in d] for d in batch]
-    for d, lang in zip(docs, ("en", "ru", "uk"), strict=True):  # warm caches / analyzers
-        geocoder.resolve(d, language=lang)
-    n, t0 = 0, time.perf_counter()
-    for _ in range(30):
-        for d, lang in zip(docs, ("en", "ru", "uk"), strict=True):
-            geocoder.resolve(d, language=lang)
-            n += len(d)
-    rate = n / (time.perf_counter() - t0)
-    with capsys.disabled():
-        print(f"\n[gazetteer] resolve speed: {rate:,.0f} mentions/s (warm caches)")

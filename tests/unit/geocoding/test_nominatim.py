@@ -175,22 +175,21 @@ def test_cache_is_bounded_lru(fake_server):
     assert [p["q"] for _, p, _ in server.calls] == ["a", "b", "c", "b"]  # "b" was the least recently used
 
 
-def test_rate_limit_spaces_requests():
-    """Counted on a fake clock: the client asks to wait so no two requests are closer than 1/rate."""
-    now, sent = [0.0], []
-
-    server = FakeNominatim([[]])
-    try:
-        c = NominatimClient(server.url, rate_per_s=2.0, retries=0, clock=lambda: now[0],
-                            sleep=lambda s: now.__setitem__(0, now[0] + s))
-        for i in range(5):
-            c.search({"q": f"place {i}"})
-            sent.append(now[0])
-        assert len(server.calls) == 5 and c.requests == 5
-        assert all(b - a >= 0.5 - 1e-9 for a, b in zip(sent, sent[1:], strict=False))
-        assert sum(1 for t in sent if t < 1.0) == 2  # at most 2 requests in the first second
-    finally:
-        server.close()
+def test_rate_limit_spaces_requests(fake_server):
+    """No two requests closer than 1/rate: five at 20/s cannot take less than four intervals, even
+    when asked from several threads at once; a cached answer waits for nothing."""
+    server = fake_server([])
+    c = client(server.url, rate_per_s=20.0, retries=0)
+    started = time.monotonic()
+    threads = [threading.Thread(target=c.search, args=({"q": f"place {i}"},)) for i in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(server.calls) == 5 and c.requests == 5
+    assert time.monotonic() - started >= 4 / 20.0
+    c.search({"q": "place 0"})
+    assert len(server.calls) == 5 and c.cache_hits == 1
 
 
 def test_time_budget_per_report(fake_server):

@@ -48,7 +48,7 @@ class LocalWeb:
         return [h for p, h in self.requests if p == path]
 
 
-def serve() -> tuple[ThreadingHTTPServer, LocalWeb]:
+def serve() -> tuple[ThreadingHTTPServer, LocalWeb]:  # noqa: C901 - the fixture site's request handler: one branch per kind of page it plays, read in one place
     web = LocalWeb()
 
     class Handler(BaseHTTPRequestHandler):

@@ -55,8 +55,7 @@ def _page(store: Store, settings: Any, flt: Any, limit: int | None, cursor: str 
     try:
         with store.connect() as conn:
             return list_event_rows(conn, flt=flt, limit=min(limit or settings.gateway_default_limit,
-                                                            settings.gateway_max_limit), cursor=cursor, sort=sort,
-                                   density=store.density)
+                                                            settings.gateway_max_limit), cursor=cursor, sort=sort)
     except BadCursor as err:
         raise ParameterError("cursor", str(err)) from None
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -65,7 +65,7 @@ async def stream_events(
 
 
 async def client_stream(feed: LiveFeed, flt: EventFilter, resume: Cursor | None,
-                        keepalive_s: float) -> AsyncIterator[ServerSentEvent]:
+                        keepalive_s: float) -> AsyncGenerator[ServerSentEvent]:
     """One client's SSE messages: `events` (an article's matching events, replacing what it sent
     for that article before; an empty list withdraws them), `reset` (the id cannot be resumed:
     re-query /v1/events), and keep-alive comments that carry the cursor so a client whose filter

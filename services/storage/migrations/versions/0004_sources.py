@@ -5,6 +5,9 @@ report a near-duplicate repeats.
 Revision ID: 0004_sources
 Revises: 0003_versions
 """
+from collections.abc import Callable
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -13,7 +16,7 @@ down_revision = "0003_versions"
 branch_labels = None
 depends_on = None
 
-COLUMNS = [
+COLUMNS: list[tuple[str, Callable[[], sa.types.TypeEngine[Any]]]] = [
     ("channel", sa.Text),
     ("author", sa.Text),
     ("fetched_at", lambda: sa.DateTime(timezone=True)),
