@@ -66,7 +66,7 @@ bench-gateway: install ## gateway over 100k events on SQLite and PostgreSQL: p50
 	$(BIN)/python -m bench.gateway $(BENCH_GATEWAY_ARGS)
 
 lint: install ## ruff
-	$(BIN)/ruff check shared services tests bench
+	$(BIN)/ruff check shared services tests bench tools
 
 fmt: install ## ruff format + import order
 	$(BIN)/ruff check --fix --select I shared services tests

@@ -253,6 +253,11 @@ class GazetteerGeocoder:
                 p = g.entries[e[PARENT]]
                 lat, lon, prec = p[LAT], p[LON], "city"
                 reason += f"; district has no coordinates of its own, using {p[NAME]}"
+        if lvl == "admin2" and lat is None and e[PARENT] is not None and g.entries[e[PARENT]][LEVEL] == "admin2":
+            p = g.entries[e[PARENT]]  # a hromada whose centre has no point: its raion's centre
+            if p[LAT] is not None:
+                lat, lon = p[LAT], p[LON]
+                reason += f"; centre unknown, using the centre of {p[NAME]}"
         if lvl == "admin2" and lat is None and e[A1]:
             a1e = g.a1_entry(e[A1])
             if a1e is not None:

@@ -97,6 +97,13 @@ def test_hromadas_resolve_to_their_centre(geocoder, language, spec, name, at):
     assert loc.admin2 and loc.admin2.endswith("Raion"), "a hromada lies in its raion"
 
 
+def test_a_hromada_whose_centre_geonames_lacks_takes_its_raions_point(geocoder):
+    # Sumy Raion has two Mykolaivka hromadas; the village one's centre is below GeoNames' 500 inhabitants
+    loc = _resolve(geocoder, "uk", ("Сумщині", "oblast"), ("Миколаївській сільській громаді", "hromada"))
+    assert loc.admin1_code == "UA-59" and loc.precision == "admin2" and loc.admin2 == "Sumskyi Raion", loc
+    assert _km((loc.lat, loc.lon), (50.92, 34.80)) < 5 and "centre unknown" in loc.reason, loc
+
+
 def test_a_hromada_name_needs_the_word_hromada(gazetteer):
     # 'Сумська' alone is the oblast, 'Сумський район' the raion: a hromada has no bare adjectival name
     assert gazetteer.level_of("Сумській", "uk") == "oblast"
