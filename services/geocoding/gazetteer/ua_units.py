@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable
 
 from . import sources
-from .build import A1, A2, CITY, GID, LAT, LON, NAME, PARENT, POP
+from .build import A1, A2, CC, CITY, GID, LAT, LEVEL, LON, NAME, PARENT, POP
 from .extra.merge import Registry
 
 SOURCE = "ua_units"
@@ -34,7 +34,7 @@ def load(b, ctx: dict, say: Callable[[str], None]) -> dict[str, int]:
     """Merge the table's units into builder `b` (after the embedded admin units, cities and city
     districts); returns counts for the progress line."""
     rows = sources.read_tsv(TABLE) if (sources.DATA / TABLE).is_file() else []
-    reg = Registry(b)
+    reg = Registry(b, where=lambda e: e[CC] == "UA" and e[LEVEL] in ("admin2", "city", "city_district"))
     counts = {"raions": 0, "raions renamed": 0, "hromadas": 0, "city districts merged": 0, "city districts added": 0}
     gid_eid = {int(e[GID]): eid for eid in ctx["city_ids"] if (e := b.entries[eid])[GID]}
     raion_eid: dict[str, int] = {}
@@ -55,7 +55,7 @@ def load(b, ctx: dict, say: Callable[[str], None]) -> dict[str, int]:
             _hromada(b, reg, r, raion_eid.get(r["parent_code"]), gid_eid)
             counts["hromadas"] += 1
         elif r["kind"] == "city_district":
-            counts["city districts merged" if _city_district(b, reg, ctx, r) else "city districts added"] += 1
+            counts["city districts merged" if _city_district(b, reg, r) else "city districts added"] += 1
     say(f"{TABLE}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
     return counts
 
@@ -136,11 +136,12 @@ def _hromada(b, reg: Registry, r: dict, raion: int | None, gid_eid: dict[int, in
     )
 
 
-def _city_district(b, reg: Registry, ctx: dict, r: dict) -> bool:
+def _city_district(b, reg: Registry, r: dict) -> bool:
     """True when the district merged into one of our city_districts.tsv, False when it was added."""
-    city = b.find_city(r["parent_uk"], r["admin1"], ctx["city_ids"])
-    if city is None:
+    towns = reg.lookup(r["admin1"], "city", r["parent_uk"])
+    if not towns:
         return False
+    city = max(towns, key=lambda t: b.entries[t][POP])
     uk, en, ru = r["name_uk"], r["name_en"], r["name_ru"]
     names = [uk, f"{uk} район", f"{en} District", f"{en} district"]
     if ru:
