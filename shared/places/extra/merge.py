@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 
 from shared.geo import haversine_km as km
 
@@ -43,13 +44,15 @@ def district_display(name: str, cc: str) -> str:
 
 
 class Registry:
-    def __init__(self, b) -> None:
+    def __init__(self, b, where: Callable[[list], bool] | None = None) -> None:
+        """Look-ups over the builder's entries (those `where` accepts, when given) and every entry added."""
         self.b = b
         self.by_key: dict[tuple, list[int]] = defaultdict(list)  # (a1, level, key) -> eids
         self.by_gid: dict[int, int] = {}
         self.any_a1: dict[tuple, list[int]] = defaultdict(list)  # (level, key) -> eids in any admin1
         for eid in range(len(b.entries)):
-            self._index(eid)
+            if where is None or where(b.entries[eid]):
+                self._index(eid)
 
     def _index(self, eid: int, names=None) -> None:
         e = self.b.entries[eid]

@@ -168,6 +168,14 @@ def _hromada(b, reg, name, codes, raion, hromada, members) -> int:
     if h.get("name_ru"):
         aliases.append(f"{h['name_ru']} громада")
     iso = iso_of(codes[0])
+    # the embedded default already has it (data/ua_units.tsv): one entry, both sources' names and points
+    same = [e for e in reg.lookup(iso, "admin2", f"{name} громада") if b.entries[e].parent == r_eid]
+    same = [e for e in same if SRC not in b.srcs[e]] or same  # two namesakes in one raion stay two
+    if same:
+        reg.merge(same[0], SRC, aliases, lat=lat, lon=lon)
+        if h:
+            b.srcs[same[0]].add("ocha")
+        return 1
     a2 = b.entries[r_eid].name if r_eid is not None else None
     eid = reg.add("katottg", "admin2", f"{en} Hromada", "UA", iso, a2=a2, lat=lat, lon=lon,
                   city=b.entries[centre].name if centre is not None else None, parent=r_eid, aliases=aliases)
