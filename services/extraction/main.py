@@ -10,7 +10,7 @@ from services.extraction.nlp import Extractor, load_resources
 from services.extraction.settings import ExtractionSettings
 from services.geocoding.gazetteer import Gazetteer
 from services.geocoding.index import ensure_index
-from shared.service import run_worker, start_service
+from shared.service import run_worker, start_service, stop_on_bad_data
 
 log = logging.getLogger(__name__)
 
@@ -26,5 +26,6 @@ def build_extractor(settings: ExtractionSettings) -> Extractor:
 def main() -> None:
     settings = ExtractionSettings()
     start_service(settings)
-    extractor = build_extractor(settings)
+    with stop_on_bad_data():
+        extractor = build_extractor(settings)
     run_worker(settings, lambda s: build_runner(s, extractor=extractor))

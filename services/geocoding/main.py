@@ -7,7 +7,7 @@ from services.geocoding.gazetteer import Gazetteer, GazetteerGeocoder
 from services.geocoding.index import ensure_index
 from services.geocoding.ports import Geocoder
 from services.geocoding.settings import GeocodingSettings
-from shared.service import run_worker, start_service
+from shared.service import run_worker, start_service, stop_on_bad_data
 
 
 def build_geocoder(settings: GeocodingSettings, gazetteer: Gazetteer) -> Geocoder:
@@ -28,5 +28,6 @@ def build_geocoder(settings: GeocodingSettings, gazetteer: Gazetteer) -> Geocode
 def main() -> None:
     settings = GeocodingSettings()
     start_service(settings)
-    geocoder = build_geocoder(settings, Gazetteer.load(ensure_index(settings)))
+    with stop_on_bad_data():
+        geocoder = build_geocoder(settings, Gazetteer.load(ensure_index(settings)))
     run_worker(settings, lambda s: build_runner(s, geocoder=geocoder))

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import get_args
 
-import yaml
-
+from services.extraction.lexicon_check import check_lexicon
 from services.extraction.nlp.morph import Morph
 from services.extraction.nlp.numbers import NumberFinder
+from shared.datafiles import load_yaml
 from shared.messages.articles import Language
 
 LEXICON_DIR = Path(__file__).parent / "lexicons"
@@ -28,8 +28,8 @@ AUX_TRIGGERS = ("debris_verb", "context", "negative")
 
 
 def _load(name: str) -> dict:
-    with open(LEXICON_DIR / name, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+    """One lexicon, checked: a malformed one raises DataFileError (file, line, what is wrong)."""
+    return load_yaml(LEXICON_DIR / name, check=check_lexicon)
 
 
 def _alt(fragments: list[str]) -> str:
