@@ -111,10 +111,6 @@ class ChaosLog:
     warmup_rss_mb: dict[str, float] = field(default_factory=dict)
     error: str | None = None
 
-    @property
-    def unplanned(self) -> list[Exit]:
-        return [e for e in self.exits if not e.planned]
-
 
 def rss_mb(pid: int) -> float:
     import psutil
