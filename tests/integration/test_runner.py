@@ -241,7 +241,9 @@ async def test_a_committed_offset_past_the_end_of_the_partition_is_rewound_not_w
                              group_id=f"{settings.kafka_topic_prefix}extraction")
     await stale.start()
     try:  # as left by consumers of the partitions before the broker lost them
-        await stale.commit({TopicPartition(name, p): 500 for p in range(ARTICLES_RECEIVED.partitions)})
+        parts = [TopicPartition(name, p) for p in range(ARTICLES_RECEIVED.partitions)]
+        stale.assign(parts)
+        await stale.commit(dict.fromkeys(parts, 500))
     finally:
         await stale.stop()
     calls: list[str] = []
