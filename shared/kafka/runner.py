@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import ConsumerRebalanceListener, TopicPartition
-from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 from shared.config import BaseServiceSettings
 from shared.kafka.clients import make_consumer, make_producer, topic_name
@@ -376,7 +376,9 @@ class Runner:
         try:
             await asyncio.wait_for(self._consumer.commit(offsets), COMMIT_TIMEOUT_S)
             self.stats.commits += 1
-        except CommitFailedError as err:  # rebalanced meanwhile: the new owner re-reads, ids dedupe
+        except (CommitFailedError, IllegalStateError) as err:
+            # Rebalanced meanwhile (IllegalStateError: a partition is no longer ours, e.g. after the
+            # process stalled past its session timeout): the new owner re-reads, ids dedupe.
             log.warning("commit failed after rebalance", extra={"error": repr(err)})
         for tp in offsets:
             self._acked.pop(tp, None)
