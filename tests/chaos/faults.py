@@ -4,8 +4,8 @@ the supervisor (compose's `restart: unless-stopped`) that starts again whatever 
 The plan is fixed by the seed before the run starts: the same seed gives the same faults, at the
 same offsets, on the same targets. Kinds are dealt from a shuffled deck (every kind, kill twice,
 before any repeats), and so are the services to kill or pause (every one before any repeats; then
-one of its instances at random), so a ten-minute run kills each service; parameters are drawn at
-random."""
+one of its instances at random), so a ten-minute run kills four or five of the five services;
+parameters are drawn at random."""
 from __future__ import annotations
 
 import asyncio
