@@ -10,7 +10,7 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check
 PYTEST := $(BIN)/python -m pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help install run chromium postgis test test-unit test-integration test-e2e eval decision-model quality-baseline bench bench-extract bench-geocode bench-e2e bench-gateway lint fmt schemas lock gazetteer clean
+.PHONY: help install run chromium postgis pg-client chaos test test-unit test-integration test-e2e eval decision-model quality-baseline bench bench-extract bench-geocode bench-e2e bench-gateway lint fmt schemas lock gazetteer clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -30,13 +30,13 @@ install: $(STAMP) ## create .venv, bootstrap the pinned pip (requirements-bootst
 run: install ## run the whole stack locally (local broker, SQLite, bundled gazetteer) and feed samples; CHANNELS=file follows the Telegram channels listed there
 	$(BIN)/dronewatch run $(if $(CHANNELS),--channels $(CHANNELS))
 
-test: install chromium postgis ## the whole suite: unit, contract, deploy, integration (broker, SQLite, PostgreSQL), e2e, browser
+test: install chromium postgis pg-client ## the whole suite: unit, contract, deploy, integration (broker, SQLite, PostgreSQL), e2e (a 2-minute chaos soak among them), browser
 	$(PYTEST) -q tests
 
 test-unit: install ## unit and contract tests only (seconds)
 	$(PYTEST) -q tests/unit tests/contract tests/deploy
 
-test-integration: install postgis ## the runner against the local broker; store and gateway on SQLite and PostgreSQL
+test-integration: install postgis pg-client ## the runner against the local broker; store and gateway on SQLite and PostgreSQL; backups restored
 	$(PYTEST) -q tests/integration tests/fuzz
 
 test-e2e: install chromium postgis ## the five services as processes over the local broker; the map in headless Chromium
@@ -59,6 +59,15 @@ postgis: ## Debian's PostGIS for the PostgreSQL store: installed when missing an
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(POSTGIS_PKG) || \
 	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(POSTGIS_PKG); } || \
 	  echo "$(POSTGIS_PKG) could not be installed: the PostgreSQL store tests will fail (skipped outside CI)"
+
+pg-client: ## Debian's pg_dump/pg_restore for the backup test: installed when pg_dump is missing and we are root
+	@command -v pg_dump >/dev/null || [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null || \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql-client || \
+	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql-client; } || \
+	  echo "postgresql-client could not be installed: the PostgreSQL backup test will fail"
+
+chaos: install ## ten minutes at 50 reports/s while a seeded generator kills, restarts, cuts off, pauses and poisons; then the checks (CHAOS_ARGS="--seed N")
+	$(BIN)/python -m tests.chaos $(CHAOS_ARGS)
 
 eval: install ## extraction + geocoding in-process on tests/corpus: P/R/F1 per field and language (EVAL_ARGS=--show-errors)
 	$(BIN)/python -m services.extraction.evaluation --corpus tests/corpus $(EVAL_ARGS)

@@ -9,9 +9,15 @@ unknown token is 401, a key without the route's scope is 403, a key over its lim
 `Retry-After` (when the oldest of its counted requests leaves the window). Callers without a key
 (where none is required) share one limit per client address. The limit is a moving window (at most
 N requests in any 60 seconds) from the `limits` library, kept in process memory: each process
-(each uvicorn worker, each replica) counts on its own."""
+(each uvicorn worker, each replica) counts on its own.
+
+Required keys without any key configured is a configuration error, raised when the settings are
+built (the service does not start). The guard leaves the caller's key name on `request.state`;
+`audit()` logs an administrative action with it. A token never appears in a log line or an answer:
+API_KEYS is a secret (masked in the start-up line) and every message names the key, not the token."""
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -22,17 +28,21 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from limits import RateLimitItem, RateLimitItemPerMinute
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import SettingsConfigDict
 
 from shared.config import BaseServiceSettings
 from shared.http import ProblemError
 
 SCOPES = frozenset({"read", "ingest", "admin"})
+audit_log = logging.getLogger("dronewatch.audit")
 
 
 class AccessSettings(BaseServiceSettings):
     """Access settings of the HTTP services (ingestion and gateway read the same variables)."""
 
+    # A settings error must not print the raw input: it holds API_KEYS, tokens and all.
+    model_config = SettingsConfigDict(hide_input_in_errors=True)
     api_keys: SecretStr | None = Field(default=None, description="token=name[:scope+scope[:per_minute]],...")
     # Ingestion's POST routes need a key with scope `ingest`, its admin routes one with scope `admin`
     # (off by default so `make run` works as is).
@@ -43,6 +53,18 @@ class AccessSettings(BaseServiceSettings):
     rate_limit_per_minute: int = 0
     # Origins allowed by CORS, comma-separated (`*` for any); empty: no CORS headers.
     cors_origins: str = ""
+
+    @model_validator(mode="after")
+    def _keys_for_required_scopes(self) -> AccessSettings:
+        """A malformed API_KEYS, or keys required with none configured, stops the service at start
+        (instead of a service that refuses every request, or accepts a half-read key list)."""
+        keys = parse_api_keys(self.api_keys.get_secret_value() if self.api_keys else None)
+        required = [name for name, on in (("INGESTION_REQUIRE_KEY", self.ingestion_require_key),
+                                          ("GATEWAY_REQUIRE_KEY_FOR_READS", self.gateway_require_key_for_reads)) if on]
+        if required and not keys:
+            raise ValueError(f"{' and '.join(required)} require API keys, but API_KEYS is empty: "
+                             "set API_KEYS=token=name[:scopes],...")
+        return self
 
 
 @dataclass(frozen=True)
@@ -112,6 +134,7 @@ class AccessGuard:
 
     async def __call__(self, request: Request,
                        credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> str | None:  # noqa: B008
+        request.state.api_key = None
         if credentials is None:
             if self.required or request.headers.get("authorization"):
                 raise ProblemError(401, "a bearer token (an API key) is required: Authorization: Bearer <key>",
@@ -126,6 +149,7 @@ class AccessGuard:
         if self.scope not in key.scopes:
             raise ProblemError(403, f"API key {key.name!r} lacks the scope {self.scope!r}")
         self._limit(f"key:{key.name}", self.per_minute if key.per_minute is None else key.per_minute)
+        request.state.api_key = key.name
         return key.name
 
     def _limit(self, caller: str, per_minute: int) -> None:
@@ -148,3 +172,12 @@ def access_guard(settings: object, scope: str, *, limiter: RateLimiter | None = 
 def guard_dependencies(guard: AccessGuard | None) -> list[Any]:
     """`dependencies=` for a route or router: the guard, or nothing."""
     return [Depends(guard)] if guard is not None else []
+
+
+def audit(request: Request, action: str, **details: object) -> None:
+    """Log an administrative action (a feed or channel added, changed, removed, polled) with the
+    name of the key that did it ("anonymous" where no key is required and none was sent) and the
+    client's address. Never the token."""
+    who = getattr(request.state, "api_key", None) or "anonymous"
+    client = request.client.host if request.client else "unknown"
+    audit_log.info(f"admin: {action}", extra={"action": action, "key": who, "client": client, **details})

@@ -153,6 +153,22 @@ def feed_samples(samples_dir: Path, ingest: str, gateway: str) -> None:
                   f"[{loc.get('admin1_code')}, {loc.get('precision')}]", flush=True)
 
 
+def access_note(ingestion: object, gateway: object) -> str:
+    """Who may do what on this local stack: said at start, because it is open by default."""
+    open_writes = not getattr(ingestion, "ingestion_require_key", False)
+    open_reads = not getattr(gateway, "gateway_require_key_for_reads", False)
+    host = getattr(ingestion, "ingestion_host", "127.0.0.1")
+    writes = ("OPEN: anyone who reaches " + f"{host}:{getattr(ingestion, 'ingestion_port', '')}"
+              " may post reports and add, change or remove feeds" if open_writes
+              else "need an API key (scope ingest, admin)")
+    reads = "open" if open_reads else "need an API key (scope read)"
+    note = f"access: ingestion's writes and administration {writes}; the gateway's reads are {reads}."
+    if open_writes:
+        note += (" Fine on this machine; set INGESTION_REQUIRE_KEY=true and API_KEYS before exposing it "
+                 "(docker-compose.yml requires them).")
+    return note
+
+
 def run(samples_dir: Path, channels: Path | None = None) -> int:
     """`channels`: a file of Telegram channels for ingestion to follow (INGESTION_CHANNELS_FILE)."""
     settings = GazetteerSettings()
@@ -195,6 +211,7 @@ def run(samples_dir: Path, channels: Path | None = None) -> int:
 
         print("gazetteer index: " + str(ensure_index(settings)), flush=True)
         gateway_settings, ingestion_settings = GatewaySettings(), IngestionSettings()
+        print(access_note(ingestion_settings, gateway_settings), flush=True)
         database_url = gateway_settings.database_url
         upgrade(database_url)
         print(f"store migrated: {database_url.split('@')[-1]}", flush=True)

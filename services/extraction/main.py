@@ -12,7 +12,7 @@ from services.extraction.settings import ExtractionSettings
 from shared.lang import Morph
 from shared.places import Gazetteer, GazetteerGeocoder
 from shared.places.indexfile import ensure_index
-from shared.service import run_worker, start_service
+from shared.service import run_worker, start_service, stop_on_bad_data
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +45,9 @@ def region_names(gazetteer: Gazetteer) -> RegionNames:
 def main() -> None:
     settings = ExtractionSettings()
     start_service(settings)
-    morph = Morph()
-    places = Gazetteer.load(ensure_index(settings), morph=morph) if settings.extraction_use_gazetteer else None
-    extractor = build_extractor(settings, places, morph)
+    with stop_on_bad_data():
+        morph = Morph()
+        places = Gazetteer.load(ensure_index(settings), morph=morph) if settings.extraction_use_gazetteer else None
+        extractor = build_extractor(settings, places, morph)
     names = region_names(places) if places is not None else None
     run_worker(settings, lambda s: build_runner(s, extractor=extractor, region_names=names))

@@ -8,7 +8,7 @@ from services.geocoding.settings import GeocodingSettings
 from shared.lang import Morph
 from shared.places import Gazetteer, GazetteerGeocoder
 from shared.places.indexfile import ensure_index
-from shared.service import run_worker, start_service
+from shared.service import run_worker, start_service, stop_on_bad_data
 
 
 def build_geocoder(settings: GeocodingSettings, gazetteer: Gazetteer) -> Geocoder:
@@ -29,5 +29,6 @@ def build_geocoder(settings: GeocodingSettings, gazetteer: Gazetteer) -> Geocode
 def main() -> None:
     settings = GeocodingSettings()
     start_service(settings)
-    geocoder = build_geocoder(settings, Gazetteer.load(ensure_index(settings), morph=Morph()))
+    with stop_on_bad_data():
+        geocoder = build_geocoder(settings, Gazetteer.load(ensure_index(settings), morph=Morph()))
     run_worker(settings, lambda s: build_runner(s, geocoder=geocoder))

@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import ConsumerRebalanceListener, TopicPartition
-from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_before_delay
 from tenacity.stop import stop_base
 
@@ -342,19 +342,39 @@ class Runner:
 
     # --- commits ---------------------------------------------------------------------------
     async def _maybe_commit(self) -> None:
+        """Every N messages or T seconds: commit what is acknowledged, then look at each partition's
+        position (even when there was nothing to commit: a consumer stuck past the end handles nothing)."""
         due = (self._since_commit >= self.settings.kafka_commit_every_messages
                or time.monotonic() - self._last_commit >= self.settings.kafka_commit_every_s)
-        if due and self._acked:
+        if not due:
+            return
+        if self._acked:
             await self._commit()
-            await self._record_lag()
+        else:
+            self._last_commit = time.monotonic()
+        await self._check_positions()
 
-    async def _record_lag(self) -> None:
+    async def _check_positions(self) -> None:
+        """Record each assigned partition's lag, and rewind a partition whose position lies past its
+        end. That happens when the partition was re-created or truncated (a broker that lost its
+        data, as the in-memory local broker does on a restart, keeping our in-memory positions and
+        the offsets we commit afterwards). Kafka answers a fetch there with OFFSET_OUT_OF_RANGE and
+        the client resets to the beginning (auto_offset_reset); the local broker answers with no
+        records, so the consumer would wait for ever. Rewinding re-reads what is there; handlers are
+        idempotent."""
         for tp in list(self._consumer.assignment()):
             high = self._consumer.highwater(tp)
             if high is None:
                 continue
             try:
                 position = await self._consumer.position(tp)
+                if position > high:
+                    log.warning("position past the end of the partition; rewinding to its beginning",
+                                extra={"topic": tp.topic, "partition": tp.partition, "position": position,
+                                       "high_watermark": high})
+                    self._acked.pop(tp, None)  # an offset past the end: never commit it
+                    await self._consumer.seek_to_beginning(tp)
+                    continue
             except (KafkaError, AssertionError):  # revoked meanwhile
                 continue
             self.metrics.lag.labels(self.service, tp.topic, str(tp.partition)).set(max(0, high - position))
@@ -366,7 +386,9 @@ class Runner:
         try:
             await asyncio.wait_for(self._consumer.commit(offsets), COMMIT_TIMEOUT_S)
             self.metrics.commits.labels(self.service).inc()
-        except CommitFailedError as err:  # rebalanced meanwhile: the new owner re-reads, ids dedupe
+        except (CommitFailedError, IllegalStateError) as err:
+            # Rebalanced meanwhile (IllegalStateError: a partition is no longer ours, e.g. after the
+            # process stalled past its session timeout): the new owner re-reads, ids dedupe.
             log.warning("commit failed after rebalance", extra={"error": repr(err)})
         for tp in offsets:
             self._acked.pop(tp, None)

@@ -6,12 +6,13 @@ translations, countries and seas). Every reader returns plain dicts; nothing her
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
+
+from shared import datafiles
 
 COUNTRIES = ("RU", "UA", "BY")
 DATA = Path(__file__).with_name("data")
@@ -19,10 +20,20 @@ _CYR_ONLY = re.compile(r"^[\u0400-\u04ff0-9 '’ʼ().\-\u0300-\u036f]+$")
 _LAT_ONLY = re.compile(r"^[A-Za-z\u00c0-\u024f0-9 '’ʼ().\-]+$")
 
 
+# Per table: the columns every row must fill, and the columns that hold numbers (or nothing).
+TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "admin1.tsv": (("iso", "name_en"), ()),
+    "city_names.tsv": (("geonames", "name_en"), ()),
+    "city_districts.tsv": (("city", "admin1", "name_en"), ("lat", "lon")),
+    "descriptors.tsv": (("en",), ()),
+    "extra_places.tsv": (("level", "name_en", "lat", "lon"), ("lat", "lon")),
+}
+
+
 def read_tsv(name: str) -> list[dict[str, str]]:
-    with open(DATA / name, encoding="utf-8") as fh:
-        rows = [line for line in fh if not line.startswith("#")]
-    return [{k: (v or "") for k, v in r.items()} for r in csv.DictReader(rows, delimiter="\t")]
+    """One of our tables, checked whole: a malformed one raises DataFileError (file, line, what)."""
+    required, numeric = TABLES.get(name, ((), ()))
+    return datafiles.read_tsv(DATA / name, required=required, numeric=numeric)
 
 
 def good_alias(name: str) -> bool:

@@ -89,20 +89,49 @@ def test_worker_topics_have_partitions_to_share_when_scaled_out():
             assert topic.partitions >= 3, topic.name
 
 
-@pytest.mark.skipif(shutil.which("docker-compose") is None, reason="Debian's docker-compose is not installed")
-def test_docker_compose_config_validates_the_file():
-    env = {**os.environ, "POSTGRES_PASSWORD": "test"}
+def test_writes_and_administration_need_keys_and_the_stack_needs_api_keys_to_start(compose):
+    """In compose, ingestion requires a key for posts and for feed/channel administration, and
+    API_KEYS has no default: `${API_KEYS:?...}` makes compose refuse to start without it, as it does
+    without POSTGRES_PASSWORD. Reads stay a choice (GATEWAY_REQUIRE_KEY_FOR_READS, off by default)."""
+    services = compose["services"]
+    ingestion, gateway = services["ingestion"]["environment"], services["gateway"]["environment"]
+    assert str(ingestion["INGESTION_REQUIRE_KEY"]).lower() == "true"
+    for env in (ingestion, gateway):
+        assert re.fullmatch(r"\$\{API_KEYS:\?[^}]+\}", env["API_KEYS"]), env["API_KEYS"]
+    assert re.fullmatch(r"\$\{GATEWAY_REQUIRE_KEY_FOR_READS:-(true|false)\}", gateway["GATEWAY_REQUIRE_KEY_FOR_READS"])
+    # and the services refuse required keys without any configured, whatever starts them
+    with pytest.raises(ValueError, match="API_KEYS is empty"):
+        IngestionSettings(_env_file=None, ingestion_require_key=True)
+    with pytest.raises(ValueError, match="API_KEYS is empty"):
+        GatewaySettings(_env_file=None, gateway_require_key_for_reads=True)
+
+
+def compose_config(**env: str) -> subprocess.CompletedProcess[str]:
+    """`docker-compose config -q` with only these of the stack's variables set."""
+    clean = {k: v for k, v in os.environ.items() if k not in ("POSTGRES_PASSWORD", "API_KEYS")}
     dot_env = ROOT / ".env"  # env_file: [.env] must exist; make an empty one for the check only
     made = not dot_env.exists()
     if made:
         dot_env.write_text("")
     try:
-        result = subprocess.run(["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
-                                cwd=ROOT, env=env, capture_output=True, text=True)
+        return subprocess.run(["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
+                              cwd=ROOT, env={**clean, **env}, capture_output=True, text=True)
     finally:
         if made:
             dot_env.unlink()
+
+
+@pytest.mark.skipif(shutil.which("docker-compose") is None, reason="Debian's docker-compose is not installed")
+def test_docker_compose_config_validates_the_file():
+    result = compose_config(POSTGRES_PASSWORD="test", API_KEYS="s3cret=ops")
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.skipif(shutil.which("docker-compose") is None, reason="Debian's docker-compose is not installed")
+@pytest.mark.skipif((ROOT / ".env").exists(), reason="a .env file here would supply the variables")
+def test_docker_compose_refuses_the_stack_without_api_keys():
+    result = compose_config(POSTGRES_PASSWORD="test")
+    assert result.returncode != 0 and "API_KEYS" in result.stderr, result.stderr
 
 
 def test_the_configuration_page_documents_every_setting():

@@ -56,7 +56,8 @@ class Running:
 @contextlib.contextmanager
 def running_stack(kafka_bootstrap: str, data: Path, db_url: str, instances: dict[str, int] | None = None,
                   service_env: dict[str, dict[str, str]] | None = None) -> Iterator[Running]:
-    """`service_env` adds settings for one service only (e.g. storage's DATABASE_URL through a proxy)."""
+    """`service_env` adds settings for one service only (e.g. storage's DATABASE_URL through a proxy).
+    `instances` sets how many of a worker run; a worker named there that WORKERS lacks is started too."""
     (data / "log").mkdir(exist_ok=True)
     prefix = f"e2e{uuid.uuid4().hex[:8]}."
     index_path = ROOT / "var" / "gazetteer" / "index.pkl.gz"  # shared with make run: built once
@@ -72,7 +73,7 @@ def running_stack(kafka_bootstrap: str, data: Path, db_url: str, instances: dict
            "LOG_FORMAT": "text", "STORAGE_MIGRATE_ON_START": "false"}
     stack = Stack(data_dir=data, env=env)
     ops: dict[str, str] = {}
-    for name in WORKERS:
+    for name in dict.fromkeys((*WORKERS, *(instances or {}))):
         count = (instances or {}).get(name, 1)
         for n in range(1, count + 1):
             key = name if count == 1 else f"{name}-{n}"

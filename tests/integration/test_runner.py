@@ -223,3 +223,33 @@ async def test_a_failing_batch_is_handled_again_one_by_one_and_only_the_bad_reco
     assert "a-bug" in single  # the per-record handler isolated it
     assert all("a-junk" not in c for c in calls)
     assert await committed(settings, "extraction", ARTICLES_RECEIVED) == 7
+
+
+async def test_a_committed_offset_past_the_end_of_the_partition_is_rewound_not_waited_on(settings_factory):
+    """After the in-memory broker restarts, a group's committed offsets (or a live consumer's
+    positions) can lie past the end of the re-created partitions; the broker answers such a fetch
+    with nothing, so the runner must rewind instead of waiting there for ever."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    from shared.kafka.clients import topic_name
+
+    settings = settings_factory()
+    await create_topics(settings)
+    await produce_raw(settings, ARTICLES_RECEIVED, inputs(12))
+    name = topic_name(settings, ARTICLES_RECEIVED)
+    stale = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False,
+                             group_id=f"{settings.kafka_topic_prefix}extraction")
+    await stale.start()
+    try:  # as left by consumers of the partitions before the broker lost them
+        parts = [TopicPartition(name, p) for p in range(ARTICLES_RECEIVED.partitions)]
+        stale.assign(parts)
+        await stale.commit(dict.fromkeys(parts, 500))
+    finally:
+        await stale.stop()
+    calls: list[str] = []
+    runner = Runner(settings, "extraction", [Subscription(ARTICLES_RECEIVED, forward(calls))])
+    stop, task = await start(runner)
+    await wait_for(lambda: len(set(calls)) == 12, timeout_s=30)
+    stop.set()
+    await asyncio.wait_for(task, 30)
+    assert sorted(set(calls)) == sorted(f"a-{i}" for i in range(12))

@@ -1,5 +1,6 @@
 """Admin API for feeds: /v1/admin/feeds (list, add, show, change, remove, poll now) with each
-feed's polling state (validators, last status, next poll, error count)."""
+feed's polling state (validators, last status, next poll, error count). Every change is logged
+with the name of the key that made it (`shared.auth.audit`)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -10,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.ingestion.adapters.feed_store import FeedExists
 from services.ingestion.sources.feeds import FeedConfig, feed_id
 from services.ingestion.sources.netguard import literal_refusal
+from shared.auth import audit
 from shared.http import ParameterError
 
 router = APIRouter(prefix="/v1/admin/feeds", tags=["admin: feeds"])
@@ -83,6 +85,7 @@ async def add_feed(body: FeedConfig, request: Request) -> dict:
         feed = await _feeds(request).add(feed_id(body.url), config)
     except FeedExists as err:
         raise HTTPException(status_code=409, detail=f"feed {body.url} exists already") from err
+    audit(request, "feed added", feed=feed["id"], url=body.url)
     request.app.state.sources.poller.wake.set()
     return feed
 
@@ -95,7 +98,9 @@ async def show_feed(fid: str, request: Request) -> dict:
 @router.patch("/{fid}", response_model=FeedState)
 async def change_feed(fid: str, body: FeedChange, request: Request) -> dict:
     await _get(request, fid)
-    feed = await _feeds(request).change(fid, body.model_dump(exclude_unset=True))
+    changes = body.model_dump(exclude_unset=True)
+    feed = await _feeds(request).change(fid, changes)
+    audit(request, "feed changed", feed=fid, changes=changes)
     request.app.state.sources.poller.wake.set()
     return feed
 
@@ -104,6 +109,7 @@ async def change_feed(fid: str, body: FeedChange, request: Request) -> dict:
 async def remove_feed(fid: str, request: Request) -> Response:
     if not await _feeds(request).remove(fid):
         raise HTTPException(status_code=404, detail=f"no feed {fid!r}")
+    audit(request, "feed removed", feed=fid)
     return Response(status_code=204)
 
 
@@ -111,6 +117,7 @@ async def remove_feed(fid: str, request: Request) -> Response:
 async def poll_feed(fid: str, request: Request) -> PollSummary:
     """Poll the feed now (outside its schedule) and say what came of it."""
     feed = await _get(request, fid)
+    audit(request, "feed polled", feed=fid)
     result = await request.app.state.sources.poller.poll(feed)
     return PollSummary(status=result.status, http_status=result.http_status, accepted=result.accepted,
                        duplicate=result.duplicate, unchanged=result.unchanged, failed=result.failed,

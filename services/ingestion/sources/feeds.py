@@ -17,10 +17,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from services.ingestion.adapters.feed_store import SqlFeedStore
@@ -29,6 +28,7 @@ from services.ingestion.schemas import ArticleIn
 from services.ingestion.sources.polling import run_schedule
 from services.ingestion.sources.web import PageError
 from shared.backoff import Backoff
+from shared.datafiles import Where, load_yaml_doc
 from shared.http import describe_validation
 from shared.messages import derived_id
 
@@ -67,18 +67,21 @@ def feed_id(url: str) -> str:
 
 
 def load_feeds_file(path: Path) -> list[FeedConfig]:
-    """A YAML or JSON file: a list of feeds, or {"feeds": [...]}; each a url or an object."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    """A YAML or JSON file: a list of feeds, or {"feeds": [...]}; each a url or an object. Every
+    feed is checked before any is used: a malformed file raises DataFileError naming the line."""
+    doc = load_yaml_doc(path)
+    data, where = doc.data or [], cast(Where, ())
     if isinstance(data, dict):
-        data = data.get("feeds", [])
+        data, where = data.get("feeds", []), ("feeds",)
     if not isinstance(data, list):
-        raise ValueError(f"{path}: expected a list of feeds (or a 'feeds' key holding one)")
+        raise doc.error(where, "expected a list of feeds (or a 'feeds' key holding one)")
     out = []
-    for n, item in enumerate(data, 1):
+    for n, item in enumerate(data):
         try:
             out.append(FeedConfig.model_validate({"url": item} if isinstance(item, str) else item))
         except ValidationError as err:
-            raise ValueError(f"{path}: feed {n}: {describe_validation(err.errors())}") from err
+            first = err.errors()[0]["loc"] if isinstance(item, dict) else ()
+            raise doc.error((*where, n, *first), f"feed {n + 1}: {describe_validation(err.errors())}") from err
     return out
 
 

@@ -142,3 +142,28 @@ async def test_an_output_the_broker_refuses_stops_the_runner_without_committing(
     with pytest.raises(ConnectionError):
         await asyncio.wait_for(task, 5)
     assert wired.consumer.commits == []
+
+
+async def test_a_commit_for_partitions_no_longer_assigned_is_dropped_not_fatal(wired):
+    """A worker that stalled past its session timeout wakes with offsets of partitions its group
+    has given to another member; aiokafka refuses to commit them. The new owner re-reads them."""
+    from aiokafka.errors import IllegalStateError
+
+    refused: list[dict[TopicPartition, int]] = []
+
+    async def commit(offsets: dict[TopicPartition, int]) -> None:
+        refused.append(dict(offsets))
+        raise IllegalStateError(f"Partition {wired.first} is not assigned")
+
+    wired.consumer.commit = commit
+    stop = asyncio.Event()
+    task = asyncio.create_task(wired.runner.run(stop))
+    await until(lambda: len(wired.producer.sent) == 5)
+    for ack in wired.producer.acks:
+        ack.set_result(None)
+    await until(lambda: refused != [])
+    await asyncio.sleep(0.05)
+    assert not task.done(), "the runner must go on"
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    assert refused[0] == {wired.first: 13, wired.second: 42}

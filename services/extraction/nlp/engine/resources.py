@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args
 
-import yaml
-
+from services.extraction.lexicon_check import check_lexicon
 from services.extraction.nlp.engine.numbers import NumberFinder
 from services.extraction.nlp.engine.prefilter import KeywordScanner, build_scanners
+from shared.datafiles import load_yaml
 from shared.lang.morph import Morph
 from shared.lang.words import WordKnowledge
 from shared.messages.articles import Language
@@ -33,8 +33,8 @@ Note = Callable[[re.Pattern, list[str]], re.Pattern]  # records the phrases a pa
 
 
 def _load(name: str) -> dict:
-    with open(LEXICON_DIR / name, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+    """One lexicon, checked: a malformed one raises DataFileError (file, line, what is wrong)."""
+    return load_yaml(LEXICON_DIR / name, check=check_lexicon)
 
 
 def _alt(fragments: list[str]) -> str:
