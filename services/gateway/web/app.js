@@ -153,7 +153,8 @@
       if (ev.article_id !== articleId) continue;
       byId.delete(id);
       const m = markers.get(id);
-      if (m) { cluster.removeLayer(m); markers.delete(id); }
+      if (m && cluster.hasLayer(m)) cluster.removeLayer(m);
+      markers.delete(id);
     }
   }
 
