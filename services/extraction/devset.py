@@ -129,6 +129,11 @@ def subsets(devset: Path) -> dict[str, list[dict]]:
     out["rest"] = [r for r in everything if r["_file"] not in listed]
     for lang in ("en", "ru", "uk"):
         out[lang] = [r for r in everything if r.get("language") == lang]
+    for name in [n for n in out if n not in ("all", "en", "ru", "uk")]:  # each list by language
+        for lang in ("en", "ru", "uk"):
+            part = [r for r in out[name] if r.get("language") == lang]
+            if part and len(part) < len(out[name]):
+                out[f"{name} {lang}"] = part
     return out
 
 
@@ -136,9 +141,9 @@ def report(devset: Path, predictions: dict[str, list[dict]], scorer: ModuleType)
     return {name: score(scorer, reps, predictions) for name, reps in subsets(devset).items()}
 
 
-def format_table(results: dict[str, dict]) -> str:
+def format_table(results: dict[str, dict], names: list[str] | None = None) -> str:
     keys = ("articles", "gold_events", "pred_events") + SUMMARY_KEYS
-    names = list(results)
+    names = names or [n for n in results if " " not in n]
     lines = [f"{'':24s}" + "".join(f"{n:>15s}" for n in names)]
     for k in keys:
         lines.append(f"{k:24s}" + "".join(f"{_fmt(results[n].get(k)):>15s}" for n in names))
@@ -171,6 +176,10 @@ def main(argv: list[str] | None = None) -> int:
     else:
         results = report(args.devset, predictions, scorer)
     print(format_table(results))
+    split = [n for n in results if " " in n]
+    if split:
+        print("\nby language within each list:")
+        print(format_table(results, split))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0

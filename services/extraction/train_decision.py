@@ -331,6 +331,8 @@ def _print(title: str, result: dict) -> None:
     print(f"\n== {title}")
     if "devset" in result:
         print(devset_eval.format_table(result["devset"]))
+        split = [n for n in result["devset"] if " " in n]
+        print("by language within each list:\n" + devset_eval.format_table(result["devset"], split))
     print("corpus:", result["corpus"])
 
 
