@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from shared.messages import ArticleReceived, ArticleStored, EventsGeocoded, Message, PlacesExtracted
+from shared.messages import ArticleReceived, ArticleStored, EventsGeocoded, IncidentUpdated, Message, PlacesExtracted
 
 DAY_MS = 24 * 3600 * 1000
 
@@ -60,6 +60,18 @@ EVENTS_GEOCODED = Topic(
     "A later message for the same article replaces the earlier set.",
     public=True,
 )
+INCIDENTS = Topic(
+    name="incidents.v1",
+    model=IncidentUpdated,
+    key="incident id",
+    partitions=6,
+    retention_ms=30 * DAY_MS,
+    producers=("incidents",),
+    consumers=("storage",),
+    description="Public: one real incident joined across reports, as its whole new state with a version "
+    "and what changed (created, updated, merged, retracted). A reader keeps the highest version.",
+    public=True,
+)
 ARTICLES_STORED = Topic(
     name="articles.stored.v1",
     model=ArticleStored,
@@ -96,6 +108,7 @@ ALL_TOPICS: tuple[Topic, ...] = (
     ARTICLES_RECEIVED,
     ARTICLES_EXTRACTED,
     EVENTS_GEOCODED,
+    INCIDENTS,
     ARTICLES_STORED,
     DLQ_EXTRACTION,
     DLQ_GEOCODING,

@@ -18,9 +18,14 @@ from shared.messages.events import (
     PlacesExtracted,
     TimeWindow,
 )
+from shared.messages.incidents import Claim, Incident, IncidentUpdated, Reconciled
 
 __all__ = [
     "Article",
+    "Claim",
+    "Incident",
+    "IncidentUpdated",
+    "Reconciled",
     "ArticleReceived",
     "ArticleStored",
     "Evidence",
