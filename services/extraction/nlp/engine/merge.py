@@ -79,6 +79,8 @@ def finish(cands: list[Candidate], sentences: list[Sentence], sig: Signals, plac
         t = _context(c.sentence, times, sentences, 3) or lead
         if t is not None:
             c.occurred, c.ev["occurred_at"] = t.value, (t.start, t.end)
+    for c in (*cands, *extras):
+        _attack_with_consequences(c)
     events = _merge(cands)
     aside = [c for c in _merge(extras) if not any(_key(c) == _key(e) for e in events)]
     folds = _absorb_coarse(events, places)
@@ -96,6 +98,13 @@ def finish(cands: list[Candidate], sentences: list[Sentence], sig: Signals, plac
 
 
 Decide = Callable[[list[Candidate]], list[Candidate]]
+
+
+def _attack_with_consequences(c: Candidate) -> None:
+    """An attack that killed, injured or damaged something there is an impact there: the text
+    reports an outcome ("a drone attacked a car; the driver died")."""
+    if c.type == "attack" and (c.killed or c.injured or c.damage):
+        c.type, c.weak = "impact", True
 
 
 def _key(c: Candidate) -> tuple[str, str, str]:

@@ -116,11 +116,13 @@ def _elided(ctx: RuleContext, i: int, level: str | None) -> None:
 
 
 def _adj_trim(ctx: RuleContext, lo: int, hi: int) -> tuple[int, int]:
-    """ru/uk: keep only the adjectives right before a descriptor ("Губернатор Курской" -> "Курской")."""
+    """ru/uk: keep only the adjectives right before a descriptor ("Губернатор Курской" -> "Курской").
+    An adjectival surname counts ("Каменским" is also the surname Каменский): districts are named so."""
     k = hi
     while k > lo:
         w = ctx.tokens[k - 1].text
-        if not (any(p.tag.POS == "ADJF" for p in ctx.morph.parse(w.lower(), ctx.lang)[:4]) or "-" in w):
+        parses = ctx.morph.parse(w.lower(), ctx.lang)[:4]
+        if not (any(p.tag.POS == "ADJF" or "Surn" in p.tag.grammemes for p in parses) or "-" in w):
             break
         k -= 1
     return (k, hi)
