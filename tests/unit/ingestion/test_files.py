@@ -12,7 +12,7 @@ import pytest
 from services.ingestion.adapters.outbox import SqlOutbox
 from services.ingestion.api import create_app
 from services.ingestion.sources.files import Progress, batch_poster, read_report_file, send_items
-from shared.cli import main as cli
+from dronewatch.cli import main as cli
 from tests.unit.ingestion.local_web import serve_app
 
 REPORTS = [
