@@ -87,6 +87,10 @@ def finish(cands: list[Candidate], sentences: list[Sentence], sig: Signals, plac
     kept = [c for c in events if id(c) not in folds]
     for c in kept:
         c.outcome_elsewhere = c.type == "attack" and _has_outcome(c, kept)
+        if c.outcome_elsewhere:  # the attack's sentences speak of the outcome at its place too (its figures)
+            for o in kept:
+                if o.type in ("impact", "debris_fall") and o.place.normalized.lower() == c.place.normalized.lower():
+                    o.sentences |= c.sentences
     for c in events:
         c.absorbed = id(c) in folds
     chosen = (decide or rule_decision)([*events, *aside])
