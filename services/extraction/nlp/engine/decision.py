@@ -254,8 +254,8 @@ def count_options(c: Candidate, ctx: Context) -> list[tuple[Any, dict[str, float
     first = options[0].start if options else None
     name = c.place.normalized.lower()
     same = [q for q in s_places if q.normalized.lower() == name] or [c.place]
-    return [(n, counting.features(c, n, ctx, s_places, first, place=min(same, key=lambda q: counting.chars_between(n, q))))
-            for n in options]
+    return [(n, counting.features(c, n, ctx, s_places, first,
+                                  place=min(same, key=lambda q: counting.chars_between(n, q)))) for n in options]
 
 
 def choose_count(c: Candidate, ctx: Context, model: Linear) -> None:
