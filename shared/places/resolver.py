@@ -348,11 +348,16 @@ class GazetteerGeocoder:
             scored.append((s, e, notes))
         scored.sort(key=lambda x: -x[0])
         best_s, eid, notes = scored[0]
+        # a namesake in another region than a parent whose own reading is safe (a region, a district or
+        # hromada, a famous city) contradicts the text; a parent that is itself a small namesake does not
+        other_region = parent_eid is not None and g.entries[parent_eid].a1 not in (None, g.entries[eid].a1) and (
+            g.entries[parent_eid].level in ("admin1", "admin2") or famous(g.entries[parent_eid], g.capitals, parent_eid))
         if parent_eid is not None and not self._inside(g.entries[eid], eid, parent_eid) and (
-                cands[eid][0] < 0.9 or (g.entries[eid].level in ("city_district", "street")
-                                        and famous(g.entries[parent_eid], g.capitals, parent_eid))):
-            # a loose match, or a city district of another city outside the large city the text puts
-            # it in ("Ленинский район Курска" is no district of Rostov): trust the text's parent
+                cands[eid][0] < 0.9 or other_region or (g.entries[eid].level in ("city_district", "street")
+                                                        and famous(g.entries[parent_eid], g.capitals, parent_eid))):
+            # a loose match, a namesake in another region than the parent's, or a city district of
+            # another city outside the large city the text puts it in ("Ленинский район Курска" is no
+            # district of Rostov): trust the text's parent
             why = f"{g.entries[eid].name} lies outside {g.entries[parent_eid].name}, which the text names as its place"
             return self._via_parent(pm, parent_eid, why), None
         be = g.entries[eid]

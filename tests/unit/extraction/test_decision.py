@@ -113,3 +113,15 @@ def test_an_adjectival_surname_before_a_plural_descriptor_is_a_district(rules):
     text = "Беспилотники уничтожены над Каменским и Тарасовским районами Ростовской области."
     places = {p for _, p, _ in _events(rules, "ru", text)}
     assert {"Kamensky District", "Tarasovsky District"} <= places
+
+
+def test_a_place_inside_quotation_marks_is_part_of_a_name():
+    from services.extraction.nlp.engine.decision import _quoted
+
+    text = 'Староста розповів «Суспільне Полтава», що дрон влучив у склад у Полтаві.'
+    inside = text.index("Полтава»")
+    outside = text.rindex("Полтаві")
+    assert _quoted(text, inside, inside + len("Полтава"))
+    assert not _quoted(text, outside, outside + len("Полтаві"))
+    quoted = 'The "Kursk" plant said a drone hit a warehouse near Kursk.'
+    assert _quoted(quoted, 5, 10) and not _quoted(quoted, quoted.rindex("Kursk"), len(quoted) - 1)

@@ -64,3 +64,13 @@ def test_the_sources_region_anchors_a_report_that_names_none(geocoder):
 def test_a_town_keeps_its_name_against_another_towns_alternate_name(geocoder):
     [town] = geocoder.resolve([pm("Novorossiysk", "city")], language="en")
     assert town.name == "Novorossiysk"
+
+
+def test_a_namesake_in_another_region_than_the_named_parent_is_refused(geocoder):
+    # Tsimmermanovka exists only in Khabarovsk Krai; the text puts it in a district of Kursk Oblast
+    _region, village, district = geocoder.resolve([
+        pm("Kursk region", "oblast", cue="descriptor"),
+        pm("Tsimmermanovka", "village", parent=2, start=30, cue="descriptor"),
+        pm("Rylsky District", "district", start=60, cue="descriptor")], language="en")
+    assert village.admin1_code == "RU-KRS" and "Khabarovsk" not in (village.name or "")
+    assert "which the text names as its place" in village.reason

@@ -104,6 +104,11 @@ def features(cands: list[Candidate], ctx: Context) -> list[dict[str, float]]:
                 f["place_before_trigger"] = 1.0
         if ctx.words is not None and c.place.kind != "descriptor" and _ordinary(c.place.text, ctx):
             f["ordinary_word"] = 1.0
+        if _quoted(ctx.text, c.place.start, c.place.end):
+            f["in_quotes"] = 1.0  # part of a name: «Суспільне Чернігів», "Kursk" the submarine
+        if c.type == "impact" and c.weak and any(
+                d.type == "debris_fall" and d.place.normalized.lower() == c.place.normalized.lower() for d in cands):
+            f["weak_impact_beside_debris"] = 1.0  # the damage there was the debris' doing
         f.update(_geography(c, loc, cands, locs, primary, len(regions)))
         out.append(f)
     return out
@@ -121,6 +126,24 @@ def _role(c: Candidate, ctx: Context) -> str:
         if low in ctx.grammar.prepositions:
             return "at"
     return "none"
+
+
+QUOTES = {"«": "»", "“": "”", "„": "“", '"': '"'}
+
+
+def _quoted(text: str, start: int, end: int, reach: int = 60) -> bool:
+    """Whether [start, end) stands inside a pair of quotation marks on its line."""
+    left = text[max(0, start - reach):start]
+    left = left[left.rfind("\n") + 1:]
+    for opening, closing in QUOTES.items():
+        i = left.rfind(opening)
+        closed = left.count(opening) % 2 == 0 if opening == closing else left.rfind(closing) > i
+        if i < 0 or closed:
+            continue
+        right = text[end:end + reach].split("\n", 1)[0]
+        if closing in right:
+            return True
+    return False
 
 
 def _ordinary(text: str, ctx: Context) -> bool:
