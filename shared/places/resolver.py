@@ -102,9 +102,13 @@ class GazetteerGeocoder:
         surfaces = [s for s in dict.fromkeys([normalized, text]) if s and s.strip()]
         cands: dict[int, tuple[float, str]] = {}
         word_lvl = tail = None
+        exact = False
         for s in surfaces:
             c, lvl, t = self.g.candidates(s, language)
-            word_lvl, tail = word_lvl or lvl, tail or t
+            # a tail ("X of Y": Y the inline parent) only from a surface read so, never from the
+            # text's form of a name its normalised form already matches exactly ("селе Волчья Александровка")
+            word_lvl, tail = word_lvl or lvl, tail or (None if exact else t)
+            exact = exact or any(q >= 0.98 for q, _how in c.values())
             for e, v in c.items():
                 if cands.get(e, (0,))[0] < v[0]:
                     cands[e] = v

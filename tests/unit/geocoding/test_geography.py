@@ -74,3 +74,12 @@ def test_a_namesake_in_another_region_than_the_named_parent_is_refused(geocoder)
         pm("Rylsky District", "district", start=60, cue="descriptor")], language="en")
     assert village.admin1_code == "RU-KRS" and "Khabarovsk" not in (village.name or "")
     assert "which the text names as its place" in village.reason
+
+
+def test_a_two_word_name_matched_exactly_is_not_read_as_a_name_and_its_parent(geocoder):
+    # "селе Волчья Александровка": "Александровка" is not the place containing "Волчья"
+    region, village = geocoder.resolve([
+        pm("Белгородской области", "oblast", cue="descriptor"),
+        PlaceMention(text="селе Волчья Александровка", span=(40, 65), normalized="Волчья Александровка",
+                     level_hint="village", cue="descriptor")], language="ru")
+    assert village.admin1_code == "RU-BEL" and village.name == "Volchya Aleksandrovka"
