@@ -46,3 +46,12 @@ def test_fire_that_reached_a_place_is_an_impact(extractor, text, language):
 def test_a_strike_on_a_place_without_an_outcome_is_an_attack(extractor):
     events = _events(extractor, "Overnight Russia launched an air strike on Odesa with drones.", "en")
     assert events and all(t == "attack" for t, _ in events), events
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Over the Volyn region air defence forces and mobile fire groups had worked all night; every enemy target "
+     "was destroyed.", "en"),
+    ("Над Волинською областю всі ворожі цілі знищено силами ППО.", "uk"),
+])
+def test_enemy_targets_destroyed_by_air_defence_are_interceptions(extractor, text, language):
+    assert any(t == "interception" for t, _ in _events(extractor, text, language)), _events(extractor, text, language)
