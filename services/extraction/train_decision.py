@@ -1,7 +1,7 @@
 """Train the decision stage (`nlp/engine/decision.py`) and say how well it generalises.
 
     python -m services.extraction.train_decision [--devset DIR] [--corpus tests/corpus] [--out FILE]
-                                                 [--folds 5] [--no-write]
+                                                 [--folds 5] [--repeats 5] [--no-write] [--show-errors]
 
 1. Every report of the development set and of our corpus is extracted with the decision stage
    replaced by a recorder: each candidate event, its features, and its provisional location.
@@ -14,6 +14,8 @@
    in one fold; each fold's reports are extracted again with the model trained on the other
    folds and scored with the scorers. These, and only these, are the figures to quote; the
    shipped model is then trained on everything, and its figures on the same reports say nothing.
+   The cross-validation is repeated (`--repeats`, 5) with the folds dealt anew each time, and the
+   figures are the mean: one dealing of 116 reports into 5 folds moves event F1 by about 0.01.
 5. The model, its feature weights and the cross-validated figures go to `nlp/models/decision.json`.
 
 scikit-learn is needed only here (a development dependency); the services read the JSON file.
@@ -270,12 +272,33 @@ def evaluate(pipeline, recorder: Recorder, reports: list[dict], scorer, devset: 
     return out
 
 
+def average(runs: list[dict]) -> dict:
+    """The mean of each figure over repeated cross-validation runs; the predictions (for the error
+    listing) are the first run's."""
+    out = {"predictions": runs[0]["predictions"], "repeats": len(runs)}
+    if "devset" in runs[0]:
+        out["devset"] = {name: {k: _mean([r["devset"][name].get(k) for r in runs]) for k in figures}
+                         for name, figures in runs[0]["devset"].items()}
+    out["corpus"] = {k: _mean([r["corpus"][k] for r in runs]) for k in runs[0]["corpus"]}
+    return out
+
+
+def _mean(values: list) -> object:
+    if any(v is None for v in values) or not values:
+        return values[0] if values else None
+    if all(isinstance(v, int) for v in values):
+        return round(sum(values) / len(values)) if len(set(values)) > 1 else values[0]
+    return round(sum(values) / len(values), 3)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--devset", type=Path, default=devset_eval.DEFAULT_DEVSET)
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     ap.add_argument("--out", type=Path, default=MODEL_FILE)
     ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--repeats", type=int, default=5,
+                    help="repeat the cross-validation with the folds dealt anew, and report the mean")
     ap.add_argument("--no-write", action="store_true", help="report the cross-validated figures only")
     ap.add_argument("--show-errors", action="store_true", help="list the cross-validated misses on the devset")
     args = ap.parse_args(argv)
@@ -291,16 +314,19 @@ def main(argv: list[str] | None = None) -> int:
     rows = record(pipeline, recorder, reports, scorer)
     print(f"candidates: {len(rows.x)}, correct: {sum(rows.y)}; count options of correct ones: "
           f"{sum(len(o) for _, o, _ in rows.counts)}", flush=True)
-    fold_of = folds(reports, args.folds)
-    deciders: list[DecisionModel | None] = []
-    for k in range(args.folds):
-        train = rows.subset(lambda o, k=k: fold_of[o] != k)
-        deciders.append(fit(train))
-        print(f"fold {k + 1}/{args.folds}: trained on {len(train.x)} candidates", flush=True)
-    rules = evaluate(pipeline, recorder, reports, scorer, devset, [None] * args.folds, fold_of)
-    cv = evaluate(pipeline, recorder, reports, scorer, devset, deciders, fold_of)
+    runs = []
+    for rep in range(args.repeats):  # repeated cross-validation: each repeat deals the folds anew
+        fold_of = folds(reports, args.folds, seed=SEED + rep)
+        deciders: list[DecisionModel | None] = []
+        for k in range(args.folds):
+            train = rows.subset(lambda o, k=k, fold_of=fold_of: fold_of[o] != k)
+            deciders.append(fit(train))
+        print(f"repeat {rep + 1}/{args.repeats}: {args.folds} folds trained", flush=True)
+        runs.append(evaluate(pipeline, recorder, reports, scorer, devset, deciders, fold_of))
+    rules = evaluate(pipeline, recorder, reports, scorer, devset, [None] * args.folds, [0] * len(reports))
+    cv = average(runs)
     _print("hand rules alone", rules)
-    _print(f"learned decision, cross-validated ({args.folds} folds by article)", cv)
+    _print(f"learned decision, cross-validated ({args.folds} folds by article, mean of {args.repeats} repeats)", cv)
     if args.show_errors and devset is not None:
         devset_eval.score(scorer, [r["report"] for r in reports if r["kind"] == "devset"], cv["predictions"],
                           show_errors=True)

@@ -55,3 +55,9 @@ def test_a_strike_on_a_place_without_an_outcome_is_an_attack(extractor):
 ])
 def test_enemy_targets_destroyed_by_air_defence_are_interceptions(extractor, text, language):
     assert any(t == "interception" for t, _ in _events(extractor, text, language)), _events(extractor, text, language)
+
+
+def test_a_village_named_with_seli_is_a_place(extractor):
+    """"у селі X": pymorphy3's Ukrainian dictionary reads "селі" only as the mudflow "сель"."""
+    r = _extract(extractor, "У селі Дубове дрон влучив у будинок. Чоловік отримав контузію та поранення.", "uk")
+    assert [p.normalized for p in r.places] == ["Дубове"] and r.events and r.events[0].injured == 1

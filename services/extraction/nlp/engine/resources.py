@@ -61,6 +61,7 @@ class PlaceGrammar:
     plural: dict[str, str]
     prefix: frozenset[str]
     abbrev: dict[str, str]
+    forms: dict[str, str]  # inflected forms of descriptors that morphology misreads -> the descriptor
     prepositions: frozenset[str]
     list_intro: frozenset[str]
     of_heads: frozenset[str]
@@ -135,7 +136,7 @@ def _place_grammar(d: dict, note: Note) -> PlaceGrammar:
     numlist = rf"{num}(?:\s*(?:,|and|&|и|і|та|й)\s*{num})*"
     return PlaceGrammar(
         descriptors=d["descriptors"], plural=d.get("plural", {}), prefix=frozenset(d.get("prefix", [])),
-        abbrev=d.get("abbrev", {}), prepositions=frozenset(d["prepositions"]),
+        abbrev=d.get("abbrev", {}), forms=d.get("forms", {}) or {}, prepositions=frozenset(d["prepositions"]),
         list_intro=frozenset(d.get("list_intro", [])), of_heads=frozenset(d.get("of_heads", [])),
         modifiers=frozenset(d.get("modifiers", [])), origin=frozenset(d.get("origin", [])),
         titles=frozenset(t.lower() for t in d.get("titles", [])), stop=frozenset(d.get("stop", [])),

@@ -93,8 +93,10 @@ class RuleContext:
         if key not in memo:
             if len(memo) > 200_000:
                 memo.clear()
-            lemma = self.morph.lemma(low, self.lang)
-            memo[key] = lemma if lemma in g.descriptors else None
+            # any of the word's readings: pymorphy3 reads "селі" first as the mudflow "сель", not "село"
+            lemmas = [g.forms[low]] if low in g.forms else (
+                [p.normal_form for p in self.morph.parse(low, self.lang)[:4]] or [self.morph.lemma(low, self.lang)])
+            memo[key] = next((lemma for lemma in lemmas if lemma in g.descriptors), None)
         return memo[key]
 
     def is_name(self, i: int) -> bool:
