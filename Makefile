@@ -75,8 +75,9 @@ eval: install ## extraction + geocoding in-process on tests/corpus: P/R/F1 per f
 decision-model: install ## retrain the extraction decision stage on ../shared/data/devset + tests/corpus; prints cross-validated figures
 	$(BIN)/python -m services.extraction.train_decision
 
-quality-baseline: install ## rewrite tests/quality/baseline.json, the figures the quality gate in `make test` holds
+quality-baseline: install ## rewrite tests/quality/baseline.json, the figures the quality gate in `make test` holds (and the README's table of them)
 	$(BIN)/python -m tests.quality.baseline
+	$(BIN)/python -m dronewatch.docs
 
 bench: bench-extract bench-geocode bench-e2e bench-gateway ## all benchmarks
 
@@ -96,7 +97,7 @@ lint: install ## ruff (with the complexity rule, C901) and mypy (strict on drone
 	$(BIN)/ruff check dronewatch shared services tests bench tools
 	$(BIN)/mypy dronewatch shared services
 
-docs: install ## rewrite the generated parts of docs/ from the code: the settings table (configuration.md), the topic catalogue (architecture.md)
+docs: install ## rewrite the generated parts of the docs from the code: the settings table (configuration.md), the topic catalogue (architecture.md), the README's quality figures
 	$(BIN)/python -m dronewatch.docs
 
 fmt: install ## ruff format + import order

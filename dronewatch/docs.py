@@ -1,9 +1,10 @@
-"""`make docs`: the parts of docs/ that are read from the code, written between markers.
+"""`make docs`: the parts of the docs that are read from the code, written between markers.
 
 - docs/configuration.md, the settings table: every field of the settings classes (shared/config.py,
   shared/auth.py and each `services/<name>/settings.py`), with its default, the services that read
   it, and its meaning (the field's `description`).
 - docs/architecture.md, the topic catalogue: every topic of shared/topics.py.
+- README.md, the quality figures: the ones the quality gate holds (tests/quality/baseline.json).
 
 A generated part sits between `<!-- BEGIN GENERATED name ... -->` and `<!-- END GENERATED name -->`;
 the rest of the page is written by hand. `python -m dronewatch.docs --check` (and
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -121,6 +123,28 @@ def topics_table(topics: Iterable[Topic]) -> str:
     return "\n".join(rows)
 
 
+BASELINE = ROOT / "tests" / "quality" / "baseline.json"
+FIGURE_ROWS = {"devset all": "the development set (`../shared/data/devset`), every report",
+               "devset later-61": "the development set, its later 61 reports",
+               "devset added-uk-22": "the development set, its 22 Ukrainian reports added last",
+               "corpus": "our corpus (`tests/corpus/`)"}
+FIGURE_COLUMNS = {"event_f1": "event F1", "count_accuracy": "count accuracy", "casualty_accuracy": "casualty accuracy"}
+
+
+def figures_table(baseline: Mapping[str, Mapping[str, float]]) -> str:
+    """The quality gate's figures (tests/quality/baseline.json), one row per data set."""
+    rows = [f"| extraction + geocoding on | {' | '.join(FIGURE_COLUMNS.values())} |",
+            f"|---|{'---|' * len(FIGURE_COLUMNS)}"]
+    for key, figures in baseline.items():
+        cells = [f"{figures[k]:.3f}" if k in figures else "–" for k in FIGURE_COLUMNS]
+        rows.append(f"| {FIGURE_ROWS.get(key, key)} | {' | '.join(cells)} |")
+    return "\n".join(rows)
+
+
+def _baseline_figures() -> str:
+    return figures_table(json.loads(BASELINE.read_text(encoding="utf-8"))["figures"])
+
+
 def replace_section(text: str, name: str, body: str, source: str) -> str:
     """`text` with the part between the markers named `name` replaced by `body`."""
     begin, end = f"<!-- BEGIN GENERATED {name}", f"<!-- END GENERATED {name} -->"
@@ -136,6 +160,7 @@ SECTIONS: dict[str, list[tuple[str, str, Callable[[], str]]]] = {
     "docs/configuration.md": [("settings", "the settings classes",
                                lambda: settings_table(service_settings()))],
     "docs/architecture.md": [("topics", "shared/topics.py", lambda: topics_table(ALL_TOPICS))],
+    "README.md": [("figures", "tests/quality/baseline.json", _baseline_figures)],
 }
 
 

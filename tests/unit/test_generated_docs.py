@@ -60,3 +60,10 @@ def test_a_section_is_replaced_between_its_markers_and_nowhere_else():
     assert docs.replace_section(new, "t", "new", "here") == new
     with pytest.raises(ValueError, match="no section 'u'"):
         docs.replace_section(page, "u", "new", "here")
+
+
+def test_the_quality_figures_appear_one_row_per_data_set():
+    table = docs.figures_table({"corpus": {"event_f1": 0.84, "count_accuracy": 0.875},
+                                "devset new-part": {"event_f1": 0.7, "count_accuracy": 0.5, "casualty_accuracy": 1}})
+    assert table.splitlines()[2:] == ["| our corpus (`tests/corpus/`) | 0.840 | 0.875 | – |",
+                                      "| devset new-part | 0.700 | 0.500 | 1.000 |"]
