@@ -77,7 +77,6 @@ decision-model: install ## retrain the extraction decision stage on ../shared/da
 
 quality-baseline: install ## rewrite tests/quality/baseline.json, the figures the quality gate in `make test` holds (and the README's table of them)
 	$(BIN)/python -m tests.quality.baseline
-	$(BIN)/python -m dronewatch.docs
 
 bench: bench-extract bench-geocode bench-e2e bench-gateway ## all benchmarks
 
