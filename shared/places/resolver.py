@@ -365,7 +365,7 @@ class GazetteerGeocoder:
         # a namesake in another region than a parent whose own reading is safe (a region, a district or
         # hromada, a famous city) contradicts the text; a parent that is itself a small namesake does not
         par = g.entries[parent_eid] if parent_eid is not None else None
-        other_region = par is not None and par.a1 not in (None, g.entries[eid].a1) and (
+        other_region = par is not None and parent_eid is not None and par.a1 not in (None, g.entries[eid].a1) and (
             par.level in ("admin1", "admin2") or famous(par, g.capitals, parent_eid))
         if parent_eid is not None and not self._inside(g.entries[eid], eid, parent_eid) and (
                 cands[eid][0] < 0.9 or other_region or (g.entries[eid].level in ("city_district", "street")
