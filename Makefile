@@ -10,7 +10,7 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check
 PYTEST := $(BIN)/python -m pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help install run chromium postgis pg-client chaos test test-unit test-integration test-e2e eval decision-model quality-baseline bench bench-extract bench-geocode bench-e2e bench-gateway lint fmt schemas lock gazetteer clean
+.PHONY: help install run chromium postgis pg-client chaos test test-unit test-integration test-e2e eval decision-model quality-baseline bench bench-extract bench-geocode bench-e2e bench-gateway lint docs fmt schemas lock gazetteer clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -75,7 +75,7 @@ eval: install ## extraction + geocoding in-process on tests/corpus: P/R/F1 per f
 decision-model: install ## retrain the extraction decision stage on ../shared/data/devset + tests/corpus; prints cross-validated figures
 	$(BIN)/python -m services.extraction.train_decision
 
-quality-baseline: install ## rewrite tests/quality/baseline.json, the figures the quality gate in `make test` holds
+quality-baseline: install ## rewrite tests/quality/baseline.json, the figures the quality gate in `make test` holds (and the README's table of them)
 	$(BIN)/python -m tests.quality.baseline
 
 bench: bench-extract bench-geocode bench-e2e bench-gateway ## all benchmarks
@@ -95,6 +95,9 @@ bench-gateway: install postgis ## gateway over 100k events on SQLite and Postgre
 lint: install ## ruff (with the complexity rule, C901) and mypy (strict on dronewatch/, shared/ and the handlers, gradual elsewhere); CI runs it
 	$(BIN)/ruff check dronewatch shared services tests bench tools
 	$(BIN)/mypy dronewatch shared services
+
+docs: install ## rewrite the generated parts of the docs from the code: the settings table (configuration.md), the topic catalogue (architecture.md), the README's quality figures
+	$(BIN)/python -m dronewatch.docs
 
 fmt: install ## ruff format + import order
 	$(BIN)/ruff check --fix --select I dronewatch shared services tests

@@ -43,16 +43,20 @@ class AccessSettings(BaseServiceSettings):
 
     # A settings error must not print the raw input: it holds API_KEYS, tokens and all.
     model_config = SettingsConfigDict(hide_input_in_errors=True)
-    api_keys: SecretStr | None = Field(default=None, description="token=name[:scope+scope[:per_minute]],...")
-    # Ingestion's POST routes need a key with scope `ingest`, its admin routes one with scope `admin`
-    # (off by default so `make run` works as is).
-    ingestion_require_key: bool = False
-    # The gateway's reads need a key with scope `read`.
-    gateway_require_key_for_reads: bool = False
-    # Requests per minute per key (and per client address without a key); 0: no limit.
-    rate_limit_per_minute: int = 0
-    # Origins allowed by CORS, comma-separated (`*` for any); empty: no CORS headers.
-    cors_origins: str = ""
+    api_keys: SecretStr | None = Field(
+        default=None, description="`token=name[:scope+scope[:per_minute]],...`; scopes `ingest`, `admin`, `read` "
+        "(secret; unset: no keys)")
+    # Off by default so `make run` works as is. Both services hold both (the check below reads
+    # both); each service acts on its own (`read_by`, for the settings table of docs/configuration.md).
+    ingestion_require_key: bool = Field(
+        default=False, description="POSTs need a key with scope `ingest`, `/v1/admin/feeds` and `/v1/admin/channels` "
+        "one with scope `admin`", json_schema_extra={"read_by": ["ingestion"]})
+    gateway_require_key_for_reads: bool = Field(default=False, description="`/v1` reads need a key with scope `read`",
+                                                json_schema_extra={"read_by": ["gateway"]})
+    rate_limit_per_minute: int = Field(default=0, description="requests per minute per key (and per client address "
+                                       "without a key), per process; 0: no limit")
+    cors_origins: str = Field(default="", description="allowed origins, comma-separated; `*` for any; empty: no CORS "
+                              "headers")
 
     @model_validator(mode="after")
     def _keys_for_required_scopes(self) -> AccessSettings:

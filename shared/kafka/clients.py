@@ -51,11 +51,26 @@ def make_producer(settings: BaseServiceSettings, service: str) -> AIOKafkaProduc
 def make_consumer(settings: BaseServiceSettings, service: str) -> AIOKafkaConsumer:
     """A group consumer (group = topic prefix + service name) that never auto-commits; the runner
     subscribes it."""
+    return _consumer(settings, service, group=f"{settings.kafka_topic_prefix}{service}", from_beginning=True)
+
+
+def make_reader(settings: BaseServiceSettings, client: str, *, group: str | None = None,
+                from_beginning: bool = True) -> AIOKafkaConsumer:
+    """A consumer for a reader outside the runner (`dronewatch subscribe`, a live feed), with the
+    same connection, security and timeout settings as the services' consumers. Without `group` it
+    joins no group: the caller assigns partitions and nothing is committed. With one it joins that
+    group, named as given, and commits only when the caller asks. `from_beginning` picks where a
+    reader without a committed position starts: the oldest record kept, or the next one written."""
+    return _consumer(settings, client, group=group, from_beginning=from_beginning)
+
+
+def _consumer(settings: BaseServiceSettings, client: str, *, group: str | None,
+              from_beginning: bool) -> AIOKafkaConsumer:
     return AIOKafkaConsumer(
-        client_id=f"{settings.kafka_client_id_prefix}-{service}",
-        group_id=f"{settings.kafka_topic_prefix}{service}",
+        client_id=f"{settings.kafka_client_id_prefix}-{client}",
+        group_id=group,
         enable_auto_commit=False,
-        auto_offset_reset="earliest",
+        auto_offset_reset="earliest" if from_beginning else "latest",
         session_timeout_ms=settings.kafka_session_timeout_ms,
         heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
         max_poll_interval_ms=settings.kafka_max_poll_interval_ms,

@@ -11,10 +11,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from shared.config import BaseServiceSettings
-from shared.kafka.clients import connection_options, topic_name
+from shared.kafka.clients import make_reader, topic_name
 from shared.kafka.errors import RejectMessage
 from shared.kafka.serde import decode
 from shared.topics import EVENTS_GEOCODED
@@ -48,46 +48,78 @@ async def subscribe(settings: BaseServiceSettings, flt: EventFilter, *, from_beg
                     group: str | None = None, max_events: int | None = None, idle_timeout_s: float | None = None,
                     out: IO[str] = sys.stdout, stop: Callable[[], bool] = lambda: False) -> int:
     """Print matching events as JSON lines until `max_events` were printed, nothing arrived for
-    `idle_timeout_s`, or `stop()` says so. Returns how many were printed."""
-    name = topic_name(settings, EVENTS_GEOCODED)
-    consumer = AIOKafkaConsumer(group_id=group, enable_auto_commit=False,
-                                auto_offset_reset="earliest" if from_beginning else "latest",
-                                session_timeout_ms=settings.kafka_session_timeout_ms,
-                                heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
-                                **connection_options(settings))
+    `idle_timeout_s`, or `stop()` says so. Returns how many were printed. With `group`, what was
+    printed is committed: every record whose events were all printed (or filtered out), so a
+    restart neither skips an event nor repeats a record it finished."""
+    consumer = make_reader(settings, "subscribe", group=group, from_beginning=from_beginning)
     await consumer.start()
-    printed, idle = 0, 0.0
+    printer = _Printer(flt, out, max_events)
+    idle = 0.0
     try:
-        if group:
-            consumer.subscribe([name])
-        else:
-            known = consumer.partitions_for_topic(name) or range(EVENTS_GEOCODED.partitions)
-            parts = [TopicPartition(name, p) for p in known]
-            consumer.assign(parts)
-            if from_beginning:
-                await consumer.seek_to_beginning(*parts)
-            else:
-                await consumer.seek_to_end(*parts)
-        while not stop():
+        await _attach(consumer, topic_name(settings, EVENTS_GEOCODED), group=group, from_beginning=from_beginning)
+        while not stop() and not printer.full:
             batch = await consumer.getmany(timeout_ms=500)
             idle = 0.0 if batch else idle + 0.5
-            for records in batch.values():
-                for record in records:
-                    for event in events_of(record.value):
-                        if flt.accepts(event):
-                            out.write(json.dumps(event, ensure_ascii=False) + "\n")
-                            printed += 1
-                            if max_events is not None and printed >= max_events:
-                                out.flush()
-                                return printed
-            out.flush()
-            if group and batch:
-                await consumer.commit()
+            done = printer.print_batch(batch)
+            if group and done:
+                await consumer.commit(done)
             if idle_timeout_s is not None and idle >= idle_timeout_s:
-                return printed
-        return printed
+                break
+        return printer.printed
     finally:
         await consumer.stop()
+
+
+async def _attach(consumer: AIOKafkaConsumer, name: str, *, group: str | None, from_beginning: bool) -> None:
+    """Join `group` on the topic, or, without one, read every partition on its own."""
+    if group:
+        consumer.subscribe([name])
+        return
+    known = consumer.partitions_for_topic(name) or range(EVENTS_GEOCODED.partitions)
+    parts = [TopicPartition(name, p) for p in known]
+    consumer.assign(parts)
+    if from_beginning:
+        await consumer.seek_to_beginning(*parts)
+    else:
+        await consumer.seek_to_end(*parts)
+
+
+@dataclass
+class _Printer:
+    flt: EventFilter
+    out: IO[str]
+    max_events: int | None
+    printed: int = 0
+
+    @property
+    def full(self) -> bool:
+        return self.max_events is not None and self.printed >= self.max_events
+
+    def print_batch(self, batch: dict[TopicPartition, list[ConsumerRecord]]) -> dict[TopicPartition, int]:
+        """Print the batch's matching events, stopping once full. Returns, per partition, the offset
+        after the last record it finished."""
+        done: dict[TopicPartition, int] = {}
+        try:
+            for tp, records in batch.items():
+                for record in records:
+                    if not self._print_record(record.value):
+                        return done
+                    done[tp] = record.offset + 1
+            return done
+        finally:
+            self.out.flush()
+
+    def _print_record(self, value: bytes | None) -> bool:
+        """Print one record's matching events; False if it was full before the record's last one."""
+        if self.full:
+            return False
+        events = [e for e in events_of(value) if self.flt.accepts(e)]
+        for i, event in enumerate(events):
+            self.out.write(json.dumps(event, ensure_ascii=False) + "\n")
+            self.printed += 1
+            if self.full:
+                return i == len(events) - 1
+        return True
 
 
 def run_subscribe(flt: EventFilter, **kwargs: Any) -> int:

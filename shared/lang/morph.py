@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from functools import lru_cache
+from typing import Any
 
 import pymorphy3
 
@@ -40,7 +41,7 @@ class Morph:
         self.nominative_name = lru_cache(maxsize=50_000)(self._nominative_name)
         self.person_name = lru_cache(maxsize=20_000)(self._person_name)
 
-    def _parse(self, word: str, lang: str) -> tuple:
+    def _parse(self, word: str, lang: str) -> tuple[Any, ...]:
         an = self._an.get(lang)
         return tuple(an.parse(_apos(word))) if an else ()
 
@@ -50,8 +51,8 @@ class Morph:
             return word.lower()
         for p in parses:
             if p.tag.POS == "NUMR":
-                return p.normal_form
-        return parses[0].normal_form
+                return str(p.normal_form)
+        return str(parses[0].normal_form)
 
     def singular_noun(self, word: str, lang: str) -> bool:
         """True if every noun reading of `word` is singular ("беспилотник", "дрона"; not "ракеты")."""
@@ -76,7 +77,7 @@ class Morph:
     def is_noun_or_adj(self, word: str, lang: str) -> bool:
         return any(p.tag.POS in {"NOUN", "ADJF"} for p in self.parse(word, lang)[:3])
 
-    def _head_parse(self, word: str, lang: str):
+    def _head_parse(self, word: str, lang: str) -> Any:
         parses = self.parse(word, lang)
         for p in parses:
             if p.tag.POS == "NOUN" and not (PERSON_TAGS & set(p.tag.grammemes)):
@@ -84,7 +85,7 @@ class Morph:
         return parses[0] if parses else None
 
     @staticmethod
-    def _nomn_sing(parse):
+    def _nomn_sing(parse: Any) -> Any:
         best = None
         for f in parse.lexeme:
             g = f.tag.grammemes
@@ -110,7 +111,7 @@ class Morph:
         out.append(_cap_like(words[-1], head_nom.word if head_nom is not None else words[-1].lower()))
         return " ".join(out)
 
-    def _adj_nominative(self, word: str, lang: str, case, gender) -> str:
+    def _adj_nominative(self, word: str, lang: str, case: str | None, gender: str | None) -> str:
         if "-" in word and not self.parse(word, lang):
             return word
         parses = [p for p in self.parse(word, lang) if p.tag.POS == "ADJF"]

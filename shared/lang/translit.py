@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -20,13 +21,15 @@ APOSTROPHES = "'’ʼ`´‘ʹ\u02bb"
 
 
 @cache
-def _tables() -> dict:
+def _tables() -> dict[str, Any]:
     with open(DATA, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        tables: dict[str, Any] = yaml.safe_load(fh)
+    return tables
 
 
 def match_letters() -> dict[str, str]:
-    return _tables()["match_key"]
+    letters: dict[str, str] = _tables()["match_key"]
+    return letters
 
 
 def is_cyrillic_letter(c: str) -> bool:

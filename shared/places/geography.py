@@ -36,7 +36,7 @@ class Geography:
 
     regions: dict[str, str] = field(default_factory=dict)  # ISO 3166-2 -> what named it
     points: list[tuple[float, float, str]] = field(default_factory=list)
-    weight: Counter = field(default_factory=Counter)  # region -> how many anchors point at it
+    weight: Counter[str] = field(default_factory=Counter)  # region -> how many anchors point at it
     _admitted: dict[int, str | None] = field(default_factory=dict, repr=False)  # entry id -> `admits`
 
     def __bool__(self) -> bool:
@@ -48,7 +48,7 @@ class Geography:
         self._admitted.clear()
         self.regions.setdefault(code, why)
         self.weight[code] += 1
-        if entry is not None and entry.lat is not None and entry.level != "admin1":
+        if entry is not None and entry.lat is not None and entry.lon is not None and entry.level != "admin1":
             self.points.append((entry.lat, entry.lon, entry.name))
 
     def where(self, entry: Entry) -> str | None:
@@ -56,7 +56,7 @@ class Geography:
         or None when it lies outside every anchor."""
         if entry.a1 in self.regions:
             return f"inside {self.regions[entry.a1]}"
-        if entry.lat is not None:
+        if entry.lat is not None and entry.lon is not None:
             for lat, lon, name in self.points:
                 if abs(entry.lat - lat) > NEAR_DEG:  # cheaper than the distance, and never wrong
                     continue

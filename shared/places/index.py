@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import gzip
 import pickle
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from rapidfuzz import fuzz, process
 
@@ -51,7 +53,7 @@ LEVEL_TO_HINT = {
 
 
 class Gazetteer:
-    def __init__(self, payload: dict, morph: Morph | None = None):
+    def __init__(self, payload: dict[str, Any], morph: Morph | None = None):
         if payload.get("version") != FORMAT_VERSION:
             raise ValueError(
                 f"gazetteer index format {payload.get('version')} != {FORMAT_VERSION}; rebuild it"
@@ -81,7 +83,7 @@ class Gazetteer:
     def _find_capitals(self) -> frozenset[int]:
         """Entry ids of the regional capitals (the most populous city named like its region's centre)."""
         wanted = {(e.a1, e.city) for e in self.entries if e.level == "admin1" and e.city}
-        best: dict[tuple, int] = {}
+        best: dict[tuple[str | None, str | None], int] = {}
         for i, e in enumerate(self.entries):
             k = (e.a1, e.name)
             if e.level == "city" and k in wanted and (k not in best or e.pop > self.entries[best[k]].pop):
@@ -107,7 +109,7 @@ class Gazetteer:
         or whose adjectival base equals it (0.85). Returns eid -> (quality, how)."""
         out: dict[int, tuple[float, str]] = {}
 
-        def put(eids, q, how):
+        def put(eids: Iterable[int], q: float, how: str) -> None:
             for e in eids:
                 if out.get(e, (0,))[0] < q:
                     out[e] = (q, how)

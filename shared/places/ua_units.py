@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 from . import sources
+from .build import _Builder
 from .extra.merge import Registry
 
 SOURCE = "ua_units"
@@ -29,7 +31,7 @@ _COUNCIL = re.compile(r"(?i)mis.?krada|city council|urban raion")
 _KIND_UK = {"M": "міська", "X": "селищна", "C": "сільська"}
 
 
-def load(b, ctx: dict, say: Callable[[str], None]) -> dict[str, int]:
+def load(b: _Builder, ctx: dict[str, Any], say: Callable[[str], None]) -> dict[str, int]:
     """Merge the table's units into builder `b` (after the embedded admin units, cities and city
     districts); returns counts for the progress line."""
     rows = sources.read_tsv(TABLE) if (sources.DATA / TABLE).is_file() else []
@@ -59,18 +61,18 @@ def load(b, ctx: dict, say: Callable[[str], None]) -> dict[str, int]:
     return counts
 
 
-def _point(r: dict) -> tuple[float | None, float | None]:
+def _point(r: dict[str, str]) -> tuple[float | None, float | None]:
     return (float(r["lat"]), float(r["lon"])) if r["lat"] else (None, None)
 
 
-def _raion(b, reg: Registry, ctx: dict, r: dict, renamed: set[int]) -> int | None:
+def _raion(b: _Builder, reg: Registry, ctx: dict[str, Any], r: dict[str, str], renamed: set[int]) -> int | None:
     uk, en, centre = r["name_uk"], r["name_en"], r["centre_en"]
     names = [f"{uk} район", f"{en} Raion", f"{en} district"]
     if centre:
         names += [f"{centre} Raion", f"{centre} district"]
     if r["name_ru"]:
         names.append(f"{r['name_ru']} район")
-    eid = ctx["a2_eid"].get(r["geonames_admin2"])
+    eid: int | None = ctx["a2_eid"].get(r["geonames_admin2"])
     if eid is None:
         hits = reg.lookup(r["admin1"], "admin2", f"{uk} район")
         eid = hits[0] if hits else None
@@ -101,7 +103,7 @@ def _raion(b, reg: Registry, ctx: dict, r: dict, renamed: set[int]) -> int | Non
     return eid
 
 
-def _hromada(b, reg: Registry, r: dict, raion: int | None, gid_eid: dict[int, int]) -> int:
+def _hromada(b: _Builder, reg: Registry, r: dict[str, str], raion: int | None, gid_eid: dict[int, int]) -> int:
     uk, en, centre = r["name_uk"], r["name_en"], r["centre_en"] or r["name_en"]
     kind = _KIND_UK.get(r["centre_category"], "")
     names = [
@@ -135,7 +137,7 @@ def _hromada(b, reg: Registry, r: dict, raion: int | None, gid_eid: dict[int, in
     )
 
 
-def _city_district(b, reg: Registry, r: dict) -> bool:
+def _city_district(b: _Builder, reg: Registry, r: dict[str, str]) -> bool:
     """True when the district merged into one of our city_districts.tsv, False when it was added."""
     towns = reg.lookup(r["admin1"], "city", r["parent_uk"])
     if not towns:

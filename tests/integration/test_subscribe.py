@@ -37,3 +37,29 @@ async def test_subscribe_prints_the_matching_events_as_json_lines(settings_facto
 
     everything = io.StringIO()
     assert await subscribe(settings, EventFilter(), from_beginning=True, max_events=3, out=everything) == 3
+
+
+async def test_a_group_subscriber_resumes_after_what_it_printed(settings_factory):
+    # one key, so one partition and a fixed order: a record of two events, junk, a record of one
+    settings = settings_factory()
+    await create_topics(settings)
+    first = make_events_geocoded("a-1", [make_event("a-1", id="e-1"), make_event("a-1", id="e-2")])
+    second = make_events_geocoded("a-2", [make_event("a-2", id="e-3")])
+    await produce_raw(settings, EVENTS_GEOCODED, [(b"k", encode(first)), (b"k", b"not a message"),
+                                                  (b"k", encode(second))])
+
+    async def run(group: str, **kwargs) -> list[str]:
+        out = io.StringIO()
+        printed = await subscribe(settings, EventFilter(), from_beginning=True, out=out,
+                                  group=f"{settings.kafka_topic_prefix}{group}", **kwargs)
+        lines = [json.loads(line)["id"] for line in out.getvalue().splitlines()]
+        assert printed == len(lines)
+        return lines
+
+    # stopping in the middle of a record leaves that record to the next run (printed again, not lost)
+    assert await run("sub", max_events=1) == ["e-1"]
+    # a finished record is not printed again
+    assert await run("sub", max_events=2) == ["e-1", "e-2"]
+    assert await run("sub", idle_timeout_s=2.0) == ["e-3"]
+    # another group starts from the beginning on its own
+    assert await run("other", idle_timeout_s=2.0) == ["e-1", "e-2", "e-3"]

@@ -12,13 +12,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from ..build import _Builder
 from . import geonames, russia, ukraine
 from .merge import Registry
 from .russia import RussiaFiles
 
 
-def apply(folder: Path | None, b, ctx: dict, packaged: RussiaFiles | None = None) -> list[str]:
+def apply(folder: Path | None, b: _Builder, ctx: dict[str, Any], packaged: RussiaFiles | None = None) -> list[str]:
     """Merge every recognised source under `folder` (None: no folder; `build_index` has checked that it
     is one) and the `packaged` Russian tables into builder `b`; a folder's file of a kind replaces the
     packaged one. Returns the sources used."""

@@ -14,6 +14,9 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+Record = dict[str, Any]  # one row or feature as read
 
 GEONAMES_COLS = (
     "geonameid name asciiname alternatenames latitude longitude feature_class feature_code country_code cc2 "
@@ -43,28 +46,28 @@ def find(folder: Path, *patterns: str) -> list[Path]:
     return list(seen)
 
 
-def _fl(v: str) -> float | None:
+def _fl(v: str | None) -> float | None:
     try:
         return float(v) if v not in ("", None) else None
     except ValueError:
         return None
 
 
-def geonames_places(path: Path) -> Iterator[dict]:
+def geonames_places(path: Path) -> Iterator[Record]:
     """Rows of a GeoNames place file (cities500*.txt, RU.txt ...); tolerates missing trailing columns."""
     with open_text(path) as fh:
         for line in fh:
             parts = line.rstrip("\r\n").split("\t")
             if len(parts) < 15 or not parts[0].isdigit():
                 continue
-            row = dict(zip(GEONAMES_COLS, parts + [""] * (19 - len(parts)), strict=False))
+            row: Record = dict(zip(GEONAMES_COLS, parts + [""] * (19 - len(parts)), strict=False))
             row["lat"], row["lon"] = _fl(row["latitude"]), _fl(row["longitude"])
             row["pop"] = int(row["population"] or 0) if row["population"].isdigit() else 0
             row["alt"] = [a for a in row["alternatenames"].split(",") if a]
             yield row
 
 
-def admin_codes(path: Path) -> Iterator[dict]:
+def admin_codes(path: Path) -> Iterator[Record]:
     """admin1CodesASCII / admin2Codes layout: code, name, asciiname, geonameid."""
     with open_text(path) as fh:
         for line in fh:
@@ -73,20 +76,20 @@ def admin_codes(path: Path) -> Iterator[dict]:
                 yield {"code": parts[0], "name": parts[1], "asciiname": parts[2], "gid": int(parts[3] or 0)}
 
 
-def postal(path: Path) -> Iterator[dict]:
+def postal(path: Path) -> Iterator[Record]:
     """GeoNames postal-code dump rows (12 columns)."""
     with open_text(path) as fh:
         for line in fh:
             parts = line.rstrip("\r\n").split("\t")
             if len(parts) < 11:
                 continue
-            row = dict(zip(POSTAL_COLS, parts + [""] * (12 - len(parts)), strict=False))
+            row: Record = dict(zip(POSTAL_COLS, parts + [""] * (12 - len(parts)), strict=False))
             row["lat"], row["lon"] = _fl(row["latitude"]), _fl(row["longitude"])
             if row["lat"] is not None:
                 yield row
 
 
-def table(path: Path, delimiter: str | None = None) -> Iterator[dict]:
+def table(path: Path, delimiter: str | None = None) -> Iterator[Record]:
     """A CSV (comma) or TSV (tab) table with a header row; the delimiter is guessed from the name."""
     if delimiter is None:
         delimiter = "\t" if re.search(r"\.tsv(\.gz)?$", path.name) else ","
@@ -94,12 +97,13 @@ def table(path: Path, delimiter: str | None = None) -> Iterator[dict]:
         yield from csv.DictReader(fh, delimiter=delimiter)
 
 
-def geojson_features(path: Path) -> list[dict]:
+def geojson_features(path: Path) -> list[Record]:
     with open_text(path) as fh:
-        return json.load(fh).get("features", [])
+        features: list[Record] = json.load(fh).get("features", [])
+    return features
 
 
-def rings(geometry: dict) -> list[list[list[tuple[float, float]]]]:
+def rings(geometry: Record | None) -> list[list[list[tuple[float, float]]]]:
     """Polygon/MultiPolygon -> list of polygons, each a list of rings of (lon, lat)."""
     if not geometry:
         return []

@@ -7,12 +7,14 @@ contains the point if any part does; a point on an outline counts as inside.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Generic, TypeVar
 
 import shapely
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
 Ring = Sequence[tuple[float, float]]  # (lon, lat) points
+K = TypeVar("K")  # what identifies a polygon
 
 
 def _geometry(polys: Sequence[Sequence[Ring]]) -> BaseGeometry | None:
@@ -26,16 +28,16 @@ def _geometry(polys: Sequence[Sequence[Ring]]) -> BaseGeometry | None:
     return parts[0] if len(parts) == 1 else MultiPolygon(parts)
 
 
-class PolygonLayer:
+class PolygonLayer(Generic[K]):
     """Polygons with an id each; `locate(lat, lon)` returns the ids of the polygons containing the
     point, in the order they were added. The tree is built on the first `locate` after an `add`."""
 
     def __init__(self) -> None:
-        self.ids: list[object] = []
+        self.ids: list[K] = []
         self.geometries: list[BaseGeometry] = []
         self._tree: shapely.STRtree | None = None
 
-    def add(self, ident: object, polys: Sequence[Sequence[Ring]]) -> None:
+    def add(self, ident: K, polys: Sequence[Sequence[Ring]]) -> None:
         geometry = _geometry(polys)
         if geometry is None:
             return
@@ -46,7 +48,7 @@ class PolygonLayer:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def locate(self, lat: float, lon: float) -> list[object]:
+    def locate(self, lat: float, lon: float) -> list[K]:
         if self._tree is None:
             self._tree = shapely.STRtree(self.geometries)
         hits = self._tree.query(shapely.Point(lon, lat), predicate="intersects")

@@ -8,16 +8,19 @@ national importers, where they fill gaps).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from .. import sources
+from ..build import _Builder
 from . import files
 from .merge import Registry, display, key
 
 COUNTRIES = ("RU", "UA", "BY")
 
 
-def load(b, reg: Registry, ctx: dict, folder: Path, say) -> list[str]:
+def load(b: _Builder, reg: Registry, ctx: dict[str, Any], folder: Path, say: Callable[[str], None]) -> list[str]:
     used: list[str] = []
     gcode_iso: dict[str, str] = ctx["gcode_iso"]
     a1_eid: dict[str, int] = ctx["a1_eid"]
@@ -60,6 +63,7 @@ def load(b, reg: Registry, ctx: dict, folder: Path, say) -> list[str]:
             if r["country_code"] not in COUNTRIES or r["feature_class"] not in ("P", "") or r["lat"] is None:
                 continue
             iso = gcode_iso.get(f"{r['country_code']}.{r['admin1']}")
+            a1 = a1_eid.get(iso) if iso else None
             aliases = [r["name"], *filter(sources.good_alias, r["alt"])]
             a2 = a2_eid.get(f"{r['country_code']}.{r['admin1']}.{r['admin2']}") if r["admin2"] else None
             eid = reg.by_gid.get(int(r["geonameid"]))
@@ -73,10 +77,10 @@ def load(b, reg: Registry, ctx: dict, folder: Path, say) -> list[str]:
                     continue  # abandoned places, sections of populated places
                 name = sources.clean_name(r["name"])
                 eid = reg.add("geonames_places", "city", name, r["country_code"], iso, city=name, lat=r["lat"],
-                              lon=r["lon"], pop=r["pop"], gid=int(r["geonameid"]), parent=a1_eid.get(iso),
+                              lon=r["lon"], pop=r["pop"], gid=int(r["geonameid"]), parent=a1,
                               aliases=aliases)
                 n_new += 1
-            if a2 is not None and (b.entries[eid].parent is None or b.entries[eid].parent == a1_eid.get(iso)):
+            if a2 is not None and (b.entries[eid].parent is None or b.entries[eid].parent == a1):
                 reg.set_parent(eid, a2)
         used.append(f"GeoNames {p.name} (CC BY 4.0)")
         say(f"{p.name}: {n_m} places merged, {n_new} added")
@@ -88,14 +92,14 @@ def load(b, reg: Registry, ctx: dict, folder: Path, say) -> list[str]:
     return used
 
 
-def _by_postal(b, reg: Registry, a1_eid: dict[str, int], path: Path) -> int:
+def _by_postal(b: _Builder, reg: Registry, a1_eid: dict[str, int], path: Path) -> int:
     """Belarusian postal places: Cyrillic name, oblast and raion in Latin script, approximate coordinates."""
-    by_a1 = {}
-    for iso, eid in a1_eid.items():
-        if iso.startswith("BY-"):
-            for n in b.names[eid]:
-                if k := key(n):
-                    by_a1.setdefault(k, iso)
+    by_a1: dict[str, str] = {}
+    for code, eid in a1_eid.items():
+        if code.startswith("BY-"):
+            for nm in b.names[eid]:
+                if k := key(nm):
+                    by_a1.setdefault(k, code)
     a2s = [i for i, e in enumerate(b.entries) if e.level == "admin2" and (e.a1 or "").startswith("BY-")]
     raion: dict[tuple[str, str], int | None] = {}
     n = 0
@@ -114,7 +118,7 @@ def _by_postal(b, reg: Registry, a1_eid: dict[str, int], path: Path) -> int:
         shown = display(name)
         eid = reg.add("geonames_postal", "city", shown, "BY", iso, city=shown, lat=r["lat"], lon=r["lon"],
                       parent=a1_eid.get(iso), aliases=[name])
-        if raion[rk] is not None:
-            reg.set_parent(eid, raion[rk])
+        if (a2 := raion[rk]) is not None:
+            reg.set_parent(eid, a2)
         n += 1
     return n

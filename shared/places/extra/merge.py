@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from shared.geo import haversine_km as km
 
-from ..build import _keys
+from ..build import Row, _Builder, _keys
 from ..normalize import read_romanize
 
 
@@ -44,17 +45,17 @@ def district_display(name: str, cc: str) -> str:
 
 
 class Registry:
-    def __init__(self, b, where: Callable[[list], bool] | None = None) -> None:
+    def __init__(self, b: _Builder, where: Callable[[Row], bool] | None = None) -> None:
         """Look-ups over the builder's entries (those `where` accepts, when given) and every entry added."""
         self.b = b
-        self.by_key: dict[tuple, list[int]] = defaultdict(list)  # (a1, level, key) -> eids
+        self.by_key: dict[tuple[str | None, str, str], list[int]] = defaultdict(list)  # (a1, level, key) -> eids
         self.by_gid: dict[int, int] = {}
-        self.any_a1: dict[tuple, list[int]] = defaultdict(list)  # (level, key) -> eids in any admin1
+        self.any_a1: dict[tuple[str, str], list[int]] = defaultdict(list)  # (level, key) -> eids in any admin1
         for eid in range(len(b.entries)):
             if where is None or where(b.entries[eid]):
                 self._index(eid)
 
-    def _index(self, eid: int, names=None) -> None:
+    def _index(self, eid: int, names: Iterable[str] | None = None) -> None:
         e = self.b.entries[eid]
         if e.gid and e.level in ("city", "admin2", "admin1"):
             self.by_gid.setdefault(int(e.gid), eid)
@@ -72,21 +73,23 @@ class Registry:
         k = key(name)
         return list(self.any_a1.get((level, k), ())) if k else []
 
-    def near(self, a1, level, names, lat, lon, max_km: float, skip_source: str | None = None) -> int | None:
+    def near(self, a1: str | None, level: str, names: Iterable[str], lat: float | None, lon: float | None,
+             max_km: float, skip_source: str | None = None) -> int | None:
         """Nearest entry of this level in `a1` named like any of `names`, within `max_km` of (lat, lon);
         entries that already hold `skip_source` are not candidates (two villages of one list stay two)."""
         best, best_d = None, max_km
         for n in names:
             for eid in self.lookup(a1, level, n):
                 e = self.b.entries[eid]
-                if e.lat is None or lat is None or (skip_source and skip_source in self.b.srcs[eid]):
+                if (e.lat is None or e.lon is None or lat is None or lon is None
+                        or (skip_source and skip_source in self.b.srcs[eid])):
                     continue
                 d = km(lat, lon, e.lat, e.lon)
                 if d <= best_d:
                     best, best_d = eid, d
         return best
 
-    def merge(self, eid: int, source: str, aliases=(), **fill) -> int:
+    def merge(self, eid: int, source: str, aliases: Iterable[str | None] = (), **fill: Any) -> int:
         """Add names and a source to an existing entry; fill only the fields it lacks."""
         e, names = self.b.entries[eid], self.b.names[eid]
         new = [a for a in aliases if a and a not in names]
@@ -100,7 +103,8 @@ class Registry:
             self._index(eid, new)
         return eid
 
-    def add(self, source: str, level: str, name: str, cc: str, a1, aliases=(), **kw) -> int:
+    def add(self, source: str, level: str, name: str, cc: str | None, a1: str | None,
+            aliases: Iterable[str | None] = (), **kw: Any) -> int:
         prev = self.b.src_label
         self.b.src_label = source
         eid = self.b.add(level, name, cc, a1, aliases=aliases, **kw)

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from ..build import _name_match
+from ..build import _Builder, _name_match
 from . import files
 from .geo import PolygonLayer
 from .merge import Registry, display, district_display, key
@@ -64,7 +66,7 @@ class RussiaFiles:
 class RegionNames:
     """Cyrillic/English region name -> ISO 3166-2 code (admin1 names of the index + region tables)."""
 
-    def __init__(self, b, a1_eid: dict[str, int], tables: list[Path]):
+    def __init__(self, b: _Builder, a1_eid: dict[str, int], tables: list[Path]) -> None:
         self.table: dict[str, str] = {}
         for iso, eid in a1_eid.items():
             for n in b.names[eid]:
@@ -74,8 +76,8 @@ class RegionNames:
         for p in tables:
             self.used = True
             for row in files.table(p):
-                for n in (row.get("name"), row.get("name_with_type"), row.get("geoname_name"), row.get("short_name")):
-                    if n and (k := key(n)) and row.get("iso_code"):
+                for nm in (row.get("name"), row.get("name_with_type"), row.get("geoname_name"), row.get("short_name")):
+                    if nm and (k := key(nm)) and row.get("iso_code"):
                         self.table[k] = row["iso_code"]
 
     def iso(self, name: str) -> str | None:
@@ -85,13 +87,16 @@ class RegionNames:
         return self.table.get(k) or self.table.get(k.split()[0] if " " in k else "")
 
 
-def _in_box(box, lat, lon) -> bool:
+def _in_box(box: tuple[float, ...] | None, lat: float | None, lon: float | None) -> bool:
+    """(lat, lon) lies in the box (with a margin); anything does when there is no box, a place
+    without coordinates never does when there is one."""
     return box is None or (
-        box[0] - BOX_MARGIN <= lat <= box[2] + BOX_MARGIN and box[1] - BOX_MARGIN <= lon <= box[3] + BOX_MARGIN
+        lat is not None and lon is not None
+        and box[0] - BOX_MARGIN <= lat <= box[2] + BOX_MARGIN and box[1] - BOX_MARGIN <= lon <= box[3] + BOX_MARGIN
     )
 
 
-def load(b, reg: Registry, ctx: dict, src: RussiaFiles, say) -> list[str]:
+def load(b: _Builder, reg: Registry, ctx: dict[str, Any], src: RussiaFiles, say: Callable[[str], None]) -> list[str]:
     used: list[str] = []
     regions = RegionNames(b, ctx["a1_eid"], src.regions)
     used += [src.label(p, "region table with ISO codes") for p in src.regions]
@@ -121,9 +126,10 @@ def load(b, reg: Registry, ctx: dict, src: RussiaFiles, say) -> list[str]:
         return hits
 
     # OSM district index: boxes and centroids (Regions layer), city districts (Cities layer)
-    box: dict[int, tuple] = {}
+    box: dict[int, tuple[float, ...]] = {}
     centroid: dict[int, tuple[float, float]] = {}
-    osm_eid: dict[tuple[str, str], int] = {}
+    osm_eid: dict[tuple[str | None, str | None], int] = {}
+    eid: int | None
     n_osm = n_cd = 0
     for p in src.district_index:
         used.append(src.label(p, "OSM, ODbL"))
@@ -144,7 +150,7 @@ def load(b, reg: Registry, ctx: dict, src: RussiaFiles, say) -> list[str]:
             n_osm += 1
         say(f"{p.name}: {n_osm} districts, {n_cd} city districts")
     # HFLabs towns: merge with GeoNames towns, remember raion centres
-    raion_centre: dict[tuple[str, str], int] = {}
+    raion_centre: dict[tuple[str | None, str], int] = {}
     for p in src.towns:
         used.append(src.label(p, "HFLabs city.csv, CC BY-SA 4.0"))
         n = 0
@@ -205,17 +211,17 @@ def load(b, reg: Registry, ctx: dict, src: RussiaFiles, say) -> list[str]:
         pick = _centre(b, a2, mem, towns, raion_centre, box.get(a2))
         if pick is not None:
             c = b.entries[pick]
-            a = b.entries[a2]
-            a.lat, a.lon, a.city = c.lat, c.lon, c.name
-            a.pop = max(a.pop, sum(b.entries[m].pop for m in mem))
+            unit = b.entries[a2]
+            unit.lat, unit.lon, unit.city = c.lat, c.lon, c.name
+            unit.pop = max(unit.pop, sum(b.entries[m].pop for m in mem))
             b.srcs[a2].add("settlements_ru")
             n_centre += 1
-            if b.srcs[a2] <= {"settlements_ru", "osm_districts"} and key(c.name) == key(a.name):
+            if b.srcs[a2] <= {"settlements_ru", "osm_districts"} and key(c.name) == key(unit.name):
                 # a municipality named exactly like its town ('Жуковский') is the town's urban okrug
-                a.name = a.a2 = f"{c.name} Urban Okrug"
+                unit.name = unit.a2 = f"{c.name} Urban Okrug"
                 for m in mem:
                     if b.entries[m].parent == a2:
-                        b.entries[m].a2 = a.name
+                        b.entries[m].a2 = unit.name
     n_osm_c = 0
     for eid, (lat, lon) in centroid.items():  # districts without settlements: OSM centroid
         if b.entries[eid].lat is None:
@@ -227,15 +233,15 @@ def load(b, reg: Registry, ctx: dict, src: RussiaFiles, say) -> list[str]:
     # point-in-polygon: towns without a district
     for p in src.district_shapes:
         used.append(src.label(p, "OSM, ODbL"))
-        layer = PolygonLayer()
+        layer: PolygonLayer[int] = PolygonLayer()
         for f in files.geojson_features(p):
-            pr = f.get("properties") or {}
+            pr: files.Record = f.get("properties") or {}
             eid = osm_eid.get((pr.get("region_ru"), pr.get("district")))
             if eid is not None and pr.get("source_layer") != "Cities":
                 layer.add(eid, files.rings(f.get("geometry")))
         n_pip = 0
         for eid, e in enumerate(b.entries):
-            if e.level != "city" or e.lat is None or (e.a1 or "")[:3] != "RU-":
+            if e.level != "city" or e.lat is None or e.lon is None or (e.a1 or "")[:3] != "RU-":
                 continue
             if e.parent is not None and b.entries[e.parent].level == "admin2":
                 continue
@@ -248,7 +254,8 @@ def load(b, reg: Registry, ctx: dict, src: RussiaFiles, say) -> list[str]:
     return used
 
 
-def _centre(b, a2: int, mem: list[int], towns, raion_centre, bb) -> int | None:
+def _centre(b: _Builder, a2: int, mem: list[int], towns: dict[str, list[int]],
+            raion_centre: dict[tuple[str | None, str], int], bb: tuple[float, ...] | None) -> int | None:
     e = b.entries[a2]
     k = key(e.name) or ""
     rc = raion_centre.get((e.a1, k))
@@ -259,7 +266,8 @@ def _centre(b, a2: int, mem: list[int], towns, raion_centre, bb) -> int | None:
     if rc is not None and _in_box(bb, b.entries[rc].lat, b.entries[rc].lon):
         return rc
     stems = {s for n in b.names[a2] if (s := key(n))}
-    near = [t for t in towns.get(e.a1, ()) if bb is not None and _in_box(bb, b.entries[t].lat, b.entries[t].lon)]
+    region_towns = towns.get(e.a1, []) if e.a1 else []
+    near = [t for t in region_towns if bb is not None and _in_box(bb, b.entries[t].lat, b.entries[t].lon)]
     pool = set(mem) | set(near)
     named = [c for c in pool if any(_name_match(s, key(b.entries[c].name) or "") >= 2 for s in stems)]
     named = [c for c in named if _in_box(bb, b.entries[c].lat, b.entries[c].lon)]
@@ -272,7 +280,7 @@ def _centre(b, a2: int, mem: list[int], towns, raion_centre, bb) -> int | None:
     return None if bb is not None else (ranked[0] if ranked else None)
 
 
-def _city_district(b, reg: Registry, row: dict, lat: float, lon: float) -> int:
+def _city_district(b: _Builder, reg: Registry, row: files.Record, lat: float, lon: float) -> int:
     """An OSM city district (Moscow, St Petersburg, Kazan, Sevastopol) under its city."""
     cities = reg.anywhere("city", row["region_ru"])
     if not cities:
@@ -289,10 +297,10 @@ def _city_district(b, reg: Registry, row: dict, lat: float, lon: float) -> int:
     return 1
 
 
-def _fill_missing(b, towns: dict[str, list[int]]) -> int:
+def _fill_missing(b: _Builder, towns: dict[str, list[int]]) -> int:
     """Russian districts still without coordinates ('Allaikhovsky Ulus', duplicates with other suffixes):
     take a located district of the region sharing the first name word, else the town named after it."""
-    first: dict[tuple[str, str], int] = {}
+    first: dict[tuple[str | None, str], int] = {}
     todo = []
     for eid, e in enumerate(b.entries):
         if e.level != "admin2" or not (e.a1 or "").startswith("RU-"):
@@ -300,13 +308,14 @@ def _fill_missing(b, towns: dict[str, list[int]]) -> int:
         if e.lat is None:
             todo.append(eid)
             continue
-        for n in b.names[eid]:
-            if k := key(n):
+        for nm in b.names[eid]:
+            if k := key(nm):
                 first.setdefault((e.a1, k.split()[0]), eid)
     n = 0
     for eid in todo:
         e = b.entries[eid]
         ks = [k.split()[0] for nm in b.names[eid] if (k := key(nm))]
+        region_towns = towns.get(e.a1, []) if e.a1 else []
         src = next((first[(e.a1, k)] for k in ks if (e.a1, k) in first), None)
         if src is None:  # spelling variants ('Belyovsky' ~ 'Белёвский'): close first words in the region
             pool = {k2: v for (a1, k2), v in first.items() if a1 == e.a1}
@@ -317,11 +326,10 @@ def _fill_missing(b, towns: dict[str, list[int]]) -> int:
                     break
         if src is None:  # 'Gorodskoye Poseleniye Baymak': a word of the name is a town of the region
             words = {w for nm in b.names[eid] if (k := key(nm)) for w in k.split() if len(w) >= 4}
-            named = [t for t in towns.get(e.a1, ()) if (key(b.entries[t].name) or "") in words]
+            named = [t for t in region_towns if (key(b.entries[t].name) or "") in words]
             src = max(named, key=lambda t: b.entries[t].pop) if named else None
         if src is None:
-            named = [t for t in towns.get(e.a1, ()) if any(_name_match(k, key(b.entries[t].name) or "") >= 2
-                                                           for k in ks)]
+            named = [t for t in region_towns if any(_name_match(k, key(b.entries[t].name) or "") >= 2 for k in ks)]
             src = max(named, key=lambda t: b.entries[t].pop) if named else None
         if src is not None:
             c = b.entries[src]

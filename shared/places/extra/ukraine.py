@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from shared.geo import haversine_km as km
 
-from ..build import _name_match
+from ..build import _Builder, _name_match
 from . import files
 from .geo import PolygonLayer
 from .merge import Registry, display, key
@@ -30,13 +32,13 @@ def iso_of(code: str) -> str:
     return _ISO_EXCEPTIONS.get(code[:4], f"UA-{code[2:4]}")
 
 
-def load(b, reg: Registry, ctx: dict, folder: Path, say) -> list[str]:
+def load(b: _Builder, reg: Registry, ctx: dict[str, Any], folder: Path, say: Callable[[str], None]) -> list[str]:
     used: list[str] = []
-    a1_eid = ctx["a1_eid"]
+    a1_eid: dict[str, int] = ctx["a1_eid"]
     en_iso: dict[str, str] = {}
     raion: dict[str, int] = {}
     centroid: dict[int, tuple[float, float]] = {}
-    hromada: dict[str, dict] = {}
+    hromada: dict[str, files.Record] = {}
     for p in files.find(folder, "ocha_admin1*.tsv"):
         used.append(f"{p.name} (OCHA COD-AB, licence unclear)")
         for r in files.table(p):
@@ -54,7 +56,7 @@ def load(b, reg: Registry, ctx: dict, folder: Path, say) -> list[str]:
         for r in files.table(p):
             hromada[r["pcode"]] = dict(r, lat=float(r["centroid_lat"]), lon=float(r["centroid_lon"]))
         say(f"{p.name}: {len(hromada)} hromada centroids")
-    oblasts = PolygonLayer()
+    oblasts: PolygonLayer[str | None] = PolygonLayer()
     for p in files.find(folder, "osm_oblasts_ua*.geojson*"):
         used.append(f"{p.name} (OSM, ODbL)")
         for f in files.geojson_features(p):
@@ -66,11 +68,11 @@ def load(b, reg: Registry, ctx: dict, folder: Path, say) -> list[str]:
             continue
         used.append(f"GeoNames postal codes {p.name} (CC BY 4.0)")
         for r in files.postal(p):
-            iso = en_iso.get(key(r["admin_name1"]) or "")
-            if iso and (not len(oblasts) or iso in oblasts.locate(r["lat"], r["lon"])):
+            oblast = en_iso.get(key(r["admin_name1"]) or "")
+            if oblast and (not len(oblasts) or oblast in oblasts.locate(r["lat"], r["lon"])):
                 pt = (r["lat"], r["lon"])
-                if pt not in postal[(iso, key(r["place_name"]) or "")]:
-                    postal[(iso, key(r["place_name"]) or "")].append(pt)
+                if pt not in postal[(oblast, key(r["place_name"]) or "")]:
+                    postal[(oblast, key(r["place_name"]) or "")].append(pt)
         say(f"{p.name}: {len(postal)} postal place names")
     for p in files.find(folder, "katottg*.tsv*"):
         used.append(f"{p.name} (KATOTTG, government data)")
@@ -83,7 +85,8 @@ def load(b, reg: Registry, ctx: dict, folder: Path, say) -> list[str]:
     return used
 
 
-def _raion(b, reg: Registry, ctx: dict, r: dict, centroid: dict) -> int:
+def _raion(b: _Builder, reg: Registry, ctx: dict[str, Any], r: files.Record,
+           centroid: dict[int, tuple[float, float]]) -> int:
     iso = iso_of(r["pcode"])
     names = [r["name_uk"], r["name_ru"], r["name_en"], f"{r['name_uk']} район", f"{r['name_en']} Raion"]
     hits = [e for n in names for e in reg.lookup(iso, "admin2", n)]
@@ -98,7 +101,9 @@ def _raion(b, reg: Registry, ctx: dict, r: dict, centroid: dict) -> int:
     return eid
 
 
-def _katottg(b, reg, a1_eid, path, raion, hromada, postal, raion_centroid) -> dict[str, int]:
+def _katottg(b: _Builder, reg: Registry, a1_eid: dict[str, int], path: Path, raion: dict[str, int],
+             hromada: dict[str, files.Record], postal: dict[tuple[str, str], list[tuple[float, float]]],
+             raion_centroid: dict[int, tuple[float, float]]) -> dict[str, int]:
     counts = {"settlements": 0, "merged": 0, "postal coordinates": 0, "hromada-centroid coordinates": 0,
               "hromadas": 0, "city districts": 0}
     members: dict[str, list[int]] = defaultdict(list)
@@ -112,9 +117,12 @@ def _katottg(b, reg, a1_eid, path, raion, hromada, postal, raion_centroid) -> di
         iso, hcode = iso_of(codes[0]), codes[2][:9]
         h = hromada.get(hcode)
         r_eid = raion.get(codes[1][:6])
-        lat = lon = None
+        lat: float | None = None
+        lon: float | None = None
         # anchor: the hromada centroid, else (hromadas missing from OCHA) the raion centroid
-        anchor, radius = ((h["lat"], h["lon"]), 40.0) if h is not None else (raion_centroid.get(r_eid), 60.0)
+        anchor: tuple[float, float] | None = (h["lat"], h["lon"]) if h is not None else (
+            raion_centroid.get(r_eid) if r_eid is not None else None)
+        radius = 40.0 if h is not None else 60.0
         if anchor is not None:
             eid = reg.near(iso, "city", [name], anchor[0], anchor[1], radius, skip_source=SRC)
         else:
@@ -154,7 +162,8 @@ def _katottg(b, reg, a1_eid, path, raion, hromada, postal, raion_centroid) -> di
     return counts
 
 
-def _hromada(b, reg, name, codes, raion, hromada, members) -> int:
+def _hromada(b: _Builder, reg: Registry, name: str, codes: list[str], raion: dict[str, int],
+             hromada: dict[str, files.Record], members: dict[str, list[int]]) -> int:
     hcode, r_eid = codes[2][:9], raion.get(codes[1][:6])
     h = hromada.get(hcode, {})
     hk = key(name) or ""
@@ -184,7 +193,7 @@ def _hromada(b, reg, name, codes, raion, hromada, members) -> int:
     return 1
 
 
-def _city_district(b, reg, name, city) -> int:
+def _city_district(b: _Builder, reg: Registry, name: str, city: int) -> int:
     ce = b.entries[city]
     hits = [d for d in reg.lookup(ce.a1, "city_district", name) if b.entries[d].parent == city]
     if hits:
@@ -197,7 +206,7 @@ def _city_district(b, reg, name, city) -> int:
     return 1
 
 
-def _raion_centres(b, raion: dict[str, int], centroids: dict[int, tuple[float, float]]) -> None:
+def _raion_centres(b: _Builder, raion: dict[str, int], centroids: dict[int, tuple[float, float]]) -> None:
     """Centre each raion on the most populous town named after it; else keep a known centre; else OCHA."""
     towns: dict[int, list[int]] = defaultdict(list)
     for eid, e in enumerate(b.entries):
@@ -212,19 +221,19 @@ def _raion_centres(b, raion: dict[str, int], centroids: dict[int, tuple[float, f
         if named:
             c = b.entries[max(named, key=lambda t: b.entries[t].pop)]
             e.lat, e.lon, e.city = c.lat, c.lon, c.name
-        elif e.lat is None or km(e.lat, e.lon, *centroid) > 80:
+        elif e.lat is None or e.lon is None or km(e.lat, e.lon, *centroid) > 80:
             e.lat, e.lon, e.city = centroid[0], centroid[1], None
         e.pop = max(e.pop, sum(b.entries[t].pop for t in towns.get(r_eid, ())))
 
 
-def _nearest_raion(b, reg: Registry, hromada: dict, raion: dict[str, int]) -> int:
+def _nearest_raion(b: _Builder, reg: Registry, hromada: dict[str, files.Record], raion: dict[str, int]) -> int:
     grid: dict[tuple[int, int], list[tuple[float, float, int]]] = defaultdict(list)
     for code, h in hromada.items():
         if (r_eid := raion.get(code[:6])) is not None:
             grid[(math.floor(h["lat"] * 2), math.floor(h["lon"] * 2))].append((h["lat"], h["lon"], r_eid))
     n = 0
     for eid, e in enumerate(b.entries):
-        if e.level != "city" or e.lat is None or e.cc != "UA":
+        if e.level != "city" or e.lat is None or e.lon is None or e.cc != "UA":
             continue
         if e.parent is not None and b.entries[e.parent].level == "admin2":
             continue
