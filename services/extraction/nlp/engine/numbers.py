@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cachetools import LRUCache
+
 from services.extraction.nlp.engine.text import Token
 from shared.lang.morph import Morph
 
@@ -34,7 +36,7 @@ def _clock(tokens: list[Token], i: int) -> bool:
 class NumberFinder:
     def __init__(self, tables: dict, morph: Morph):
         self._morph = morph
-        self._memo: dict[tuple[str, str], tuple[str, int | None] | None] = {}
+        self._memo: LRUCache[tuple[str, str], tuple[str, int | None] | None] = LRUCache(maxsize=100_000)
         self._values = {lang: {k.replace("’", "'"): v for k, v in t["values"].items()} for lang, t in tables.items()}
         self._mult = {lang: t.get("multipliers", {}) for lang, t in tables.items()}
         self._vague = {lang: set(t.get("vague", [])) for lang, t in tables.items()}
@@ -52,8 +54,6 @@ class NumberFinder:
             return self._memo[key]
         except KeyError:
             pass
-        if len(self._memo) > 100_000:
-            self._memo.clear()
         value = self._memo[key] = self._word_value(word, lang)
         return value
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args
 
+from cachetools import LRUCache
+
 from services.extraction.lexicon_check import check_lexicon
 from services.extraction.nlp.engine.numbers import NumberFinder
 from services.extraction.nlp.engine.prefilter import KeywordScanner, build_scanners
@@ -84,7 +86,7 @@ class PlaceGrammar:
     part_of: re.Pattern | None = None  # the gap between a place and its container ("X district of Y")
     not_after_descriptor: frozenset[str] = frozenset()  # "Regional Military Administration"
     # per-word answers of the place rules that depend only on the word (and this grammar): see place_rules
-    memo: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+    memo: LRUCache = field(default_factory=lambda: LRUCache(maxsize=200_000), compare=False, hash=False, repr=False)
 
 
 @dataclass(frozen=True)

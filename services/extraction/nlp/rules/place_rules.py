@@ -90,9 +90,7 @@ class RuleContext:
             return None
         key = ("desc", low)  # a function of the word alone: memoised on the grammar
         memo = self.g.memo
-        if key not in memo:
-            if len(memo) > 200_000:
-                memo.clear()
+        if key not in memo:  # a cachetools LRUCache: the least recently used words go first
             # any of the word's readings: pymorphy3 reads "селі" first as the mudflow "сель", not "село"
             lemmas = [g.forms[low]] if low in g.forms else (
                 [p.normal_form for p in self.morph.parse(low, self.lang)[:4]] or [self.morph.lemma(low, self.lang)])
@@ -120,8 +118,6 @@ class RuleContext:
         memo = self.g.memo
         ok = memo.get(key)
         if ok is None:
-            if len(memo) > 200_000:
-                memo.clear()
             ok = memo[key] = self._name_like_word(tok)
         return ok
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from cachetools import LRUCache
+
 from services.extraction.nlp.engine.model import Place
 from services.extraction.nlp.engine.resources import NlpResources
 from services.extraction.nlp.engine.text import Sentence, SpanIndex, Token
@@ -26,6 +28,7 @@ from shared.messages.events import PlaceMention
 CUES = {"descriptor": "descriptor", "genitive": "descriptor", "preposition": "preposition", "lexicon": "name"}
 RANK = {"street": 0, "city_district": 1, "village": 2, "city": 2, "hromada": 3, "district": 3, "raion": 3,
         "oblast": 4, "country": 5}
+MEMO_SIZE = 200_000  # gazetteer look-ups of place surfaces remembered per process (least recently used go)
 GAP_COMMA = re.compile(r"^\s*,\s*$|^\s*\(\s*$")
 GAP_SPACE = re.compile(r"^\s+$")
 HOUSE_NUM = re.compile(r"\d+(?:[a-zа-яё](?!\w))?(?:/\d+)?", re.IGNORECASE)
@@ -40,7 +43,7 @@ class MemoLexicon:
 
     def __init__(self, lexicon: Any):
         self._lexicon = lexicon
-        self._memo: dict[tuple[str, str], Any] = {}
+        self._memo: LRUCache[tuple[str, ...], Any] = LRUCache(maxsize=MEMO_SIZE)
 
     def population(self, surface: str, language: str) -> int:
         key = ("population", surface, language)
@@ -49,8 +52,6 @@ class MemoLexicon:
         except KeyError:
             pass
         value = int(self._lexicon.population(surface, language))
-        if len(self._memo) >= 200_000:
-            self._memo.clear()
         self._memo[key] = value
         return value
 
@@ -61,8 +62,6 @@ class MemoLexicon:
         except KeyError:
             pass
         value = self._lexicon.level_of(surface, language)  # errors propagate and are not memoised
-        if len(self._memo) >= 200_000:
-            self._memo.clear()
         self._memo[key] = value
         return value
 
