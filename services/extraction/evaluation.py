@@ -90,7 +90,7 @@ class Pipeline:
                                    resolver=self.geocoder, decide=decide)
 
     def __call__(self, case: dict) -> list[dict]:
-        from services.geocoding.handlers import build_events
+        from shared.places.events import build_events
 
         published = datetime.fromisoformat(case["published_at"]) if case.get("published_at") else None
         result = self.extractor.extract(article_id=case["id"], text=case["text"], title=case.get("title"),

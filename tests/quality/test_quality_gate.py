@@ -12,7 +12,7 @@ import pytest
 
 from services.extraction import devset
 from services.extraction.evaluation import DEFAULT_CORPUS, Pipeline, load_corpus
-from services.geocoding.handlers import build_events
+from shared.places.events import build_events
 from tests.quality.baseline import BASELINE, TOLERANCE, measure
 
 ROOT = Path(__file__).resolve().parents[2]
