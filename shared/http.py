@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -17,9 +16,12 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from shared.openapi import PROBLEM_MEDIA_TYPE as PROBLEM_MEDIA_TYPE  # re-exported: routes import these from here
+from shared.openapi import document_problems, title
+from shared.openapi import problem_responses as problem_responses
+
 log = logging.getLogger(__name__)
 
-PROBLEM_MEDIA_TYPE = "application/problem+json"
 INVALID_PARAMETERS = "urn:dronewatch:problem:invalid-parameters"
 
 
@@ -44,18 +46,11 @@ class ParameterError(ProblemError):
 
 def problem_response(status: int, detail: str, *, errors: list[dict[str, str]] | None = None,
                      headers: Mapping[str, str] | None = None, type_: str = "about:blank") -> JSONResponse:
-    body: dict[str, Any] = {"type": type_, "title": _title(status), "status": status, "detail": detail,
+    body: dict[str, Any] = {"type": type_, "title": title(status), "status": status, "detail": detail,
                             "error": detail}
     if errors:
         body["errors"] = errors
     return JSONResponse(status_code=status, content=body, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
-
-
-def _title(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Error"
 
 
 def describe_validation(errors: list[Any]) -> str:
@@ -79,7 +74,9 @@ def _validation_errors(errors: list[Any]) -> list[dict[str, str]]:
 
 def install_error_handlers(app: FastAPI) -> None:
     """Every error the app answers with becomes a problem document; an unexpected exception is
-    logged with its traceback and answered with a bare 500 problem (no stack trace leaves)."""
+    logged with its traceback and answered with a bare 500 problem (no stack trace leaves). The
+    app's OpenAPI document says so (`shared.openapi.document_problems`)."""
+    document_problems(app)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -107,16 +104,6 @@ def install_cors(app: FastAPI, origins: str) -> None:
     if allowed:
         app.add_middleware(CORSMiddleware, allow_origins=allowed, allow_methods=["GET", "POST", "OPTIONS"],
                            allow_headers=["Authorization", "Content-Type"], expose_headers=["Retry-After"])
-
-
-def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` entries for routes that may answer these problem statuses."""
-    schema = {"type": "object", "required": ["type", "title", "status", "detail"], "properties": {
-        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
-        "detail": {"type": "string"}, "error": {"type": "string"},
-        "errors": {"type": "array", "items": {"type": "object", "properties": {
-            "in": {"type": "string"}, "name": {"type": "string"}, "detail": {"type": "string"}}}}}}
-    return {s: {"description": _title(s), "content": {PROBLEM_MEDIA_TYPE: {"schema": schema}}} for s in statuses}
 
 
 class BodyLimit:

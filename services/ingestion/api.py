@@ -26,10 +26,11 @@ from services.ingestion.settings import IngestionSettings
 from services.ingestion.sources.runtime import sources
 from services.ingestion.sources.web import PageError
 from shared.auth import RateLimiter, access_guard, guard_dependencies
-from shared.http import BodyLimit, ParameterError, describe_validation, install_error_handlers
+from shared.http import BodyLimit, ParameterError, ProblemError, describe_validation, install_error_handlers
 from shared.http_metrics import install_metrics
 from shared.kafka.publisher import KafkaPublisher
 from shared.metrics import ServiceMetrics
+from shared.openapi import NOT_READY
 
 log = logging.getLogger(__name__)
 
@@ -101,13 +102,13 @@ def create_app(settings: IngestionSettings, *, outbox: Outbox | None = None,
 
     @app.post("/v1/articles/batch", dependencies=ingest, response_model=BatchResult, response_model_exclude_none=True)
     async def post_batch(body: BatchIn, request: Request,
-                         origin: Literal["batch", "file"] = "batch") -> BatchResult | JSONResponse:
+                         origin: Literal["batch", "file"] = "batch") -> BatchResult:
         """Accept many reports at once. Each item is validated on its own: one bad item is rejected
         with its reason and the others go through. The valid ones are kept and published together,
         judged in order (a text repeated within the batch is a duplicate of its first occurrence)."""
         if len(body.articles) > settings.ingestion_max_batch_items:
-            return JSONResponse(status_code=413, content={
-                "error": f"batch has {len(body.articles)} items; the limit is {settings.ingestion_max_batch_items}"})
+            raise ProblemError(413, f"batch has {len(body.articles)} items; "
+                                    f"the limit is {settings.ingestion_max_batch_items}")
         by_index: dict[int, BatchItemResult] = {}
         valid: list[tuple[int, ArticleIn]] = []
         for index, raw in enumerate(body.articles):
@@ -123,7 +124,7 @@ def create_app(settings: IngestionSettings, *, outbox: Outbox | None = None,
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz")
+    @app.get("/readyz", responses=NOT_READY)
     async def readyz(request: Request) -> JSONResponse:
         try:
             ping = getattr(request.app.state.outbox, "ping", None)

@@ -1,7 +1,7 @@
 """Property-based run of schemathesis against the gateway's own OpenAPI schema, in-process over
-ASGI, on real SQLite and PostgreSQL stores holding a few events: whatever the generated
-parameters (valid and invalid alike), no 5xx and every response (status, content type, body)
-conforms to the schema."""
+ASGI, on real SQLite and PostgreSQL stores holding a few events, with a read key required and sent:
+whatever the generated parameters (valid and invalid alike), no 5xx and every response (status,
+content type, body) conforms to the schema."""
 from __future__ import annotations
 
 import asyncio
@@ -45,7 +45,12 @@ async def _fill(db_url: str) -> None:
 
 # The schema comes from the app itself; the app opens its store (the URL a test sets below) in its
 # lifespan, which the ASGI client runs around every call.
-SETTINGS = GatewaySettings(_env_file=None, database_url="sqlite:///set-by-the-gateway_store-fixture.db")
+# Reads need a key here, as in compose, and every call sends it: the routes answer with data, not 401s
+# (schemathesis' negative cases still change or drop it, so 401 is checked against the document too).
+TOKEN = "fuzz-read-token"  # noqa: S105 - a test key
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+SETTINGS = GatewaySettings(_env_file=None, database_url="sqlite:///set-by-the-gateway_store-fixture.db",
+                           api_keys=f"{TOKEN}=fuzzer:read", gateway_require_key_for_reads=True)
 # The query API only: the live stream (/v1/stream) never ends a response; the map is static files.
 schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(SETTINGS)).include(
     path_regex=r"^/(v1/(events|stats|articles)|healthz|readyz)")
@@ -65,4 +70,4 @@ def gateway_store(db_url):
 @schema.parametrize()
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_gateway_never_fails_and_always_matches_its_schema(case, gateway_store):
-    case.call_and_validate(checks=CHECKS)
+    case.call_and_validate(headers=AUTH, checks=CHECKS)

@@ -7,13 +7,15 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.ingestion.adapters.channel_store import ChannelExists
 from services.ingestion.sources.channel_config import ChannelConfig, backfill_state, channel_id
 from services.ingestion.sources.channels import ChannelPoll
+from shared.http import problem_responses
 
 router = APIRouter(prefix="/v1/admin/channels", tags=["admin: channels"])
+UNKNOWN = problem_responses(404)  # no channel with that name
 
 
 class ChannelChange(BaseModel):
@@ -22,6 +24,15 @@ class ChannelChange(BaseModel):
     enabled: bool | None = None
     backfill_from_id: int | None = Field(default=None, ge=1, description="(re)start a backfill from this post")
     backfill_from_date: datetime | None = Field(default=None, description="(re)start a backfill from this time")
+
+    @model_validator(mode="after")
+    def _no_null_settings(self) -> ChannelChange:
+        """`null` for a setting the row must have (the interval, enabled) is refused, not stored."""
+        nulls = [name for name in ("interval_s", "enabled")
+                 if name in self.model_fields_set and getattr(self, name) is None]
+        if nulls:
+            raise ValueError(f"{', '.join(nulls)} cannot be null; leave it out to keep it")
+        return self
 
 
 class ChannelState(BaseModel):
@@ -104,12 +115,12 @@ async def add_channel(body: ChannelConfig, request: Request) -> dict[str, Any]:
     return _state(request, row)
 
 
-@router.get("/{cid}", response_model=ChannelState)
+@router.get("/{cid}", response_model=ChannelState, responses=UNKNOWN)
 async def show_channel(cid: str, request: Request) -> dict[str, Any]:
     return _state(request, await _get(request, cid))
 
 
-@router.patch("/{cid}", response_model=ChannelState)
+@router.patch("/{cid}", response_model=ChannelState, responses=UNKNOWN)
 async def change_channel(cid: str, body: ChannelChange, request: Request) -> dict[str, Any]:
     """Change the interval, pause or resume, or (re)start a backfill from a post id or a date."""
     row = await _get(request, cid)
@@ -125,7 +136,7 @@ async def change_channel(cid: str, body: ChannelChange, request: Request) -> dic
     return _state(request, updated or row)
 
 
-@router.delete("/{cid}", status_code=204)
+@router.delete("/{cid}", status_code=204, responses=UNKNOWN)
 async def remove_channel(cid: str, request: Request) -> Response:
     """Stop following the channel (its reports stay)."""
     if not await _sources(request).channels.remove(channel_id(cid)):
@@ -133,7 +144,7 @@ async def remove_channel(cid: str, request: Request) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/{cid}/poll", response_model=PollSummary)
+@router.post("/{cid}/poll", response_model=PollSummary, responses=UNKNOWN)
 async def poll_channel(cid: str, request: Request) -> ChannelPoll:
     """Poll the channel now (outside its schedule) and say what came of it."""
     return await _sources(request).follower.poll(await _get(request, cid))

@@ -6,15 +6,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, HTTPException, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.ingestion.adapters.feed_store import FeedExists
 from services.ingestion.sources.feeds import FeedConfig, feed_id
 from services.ingestion.sources.netguard import literal_refusal
 from shared.auth import audit
-from shared.http import ParameterError
+from shared.http import ParameterError, problem_responses
 
 router = APIRouter(prefix="/v1/admin/feeds", tags=["admin: feeds"])
+UNKNOWN = problem_responses(404)  # no feed with that id
 
 
 class FeedChange(BaseModel):
@@ -23,6 +24,15 @@ class FeedChange(BaseModel):
     source: str | None = Field(default=None, max_length=500)
     interval_s: float | None = Field(default=None, ge=10, le=7 * 86400)
     enabled: bool | None = None
+
+    @model_validator(mode="after")
+    def _no_null_settings(self) -> FeedChange:
+        """`null` for a setting the row must have (the interval, enabled) is refused, not stored."""
+        nulls = [name for name in ("interval_s", "enabled")
+                 if name in self.model_fields_set and getattr(self, name) is None]
+        if nulls:
+            raise ValueError(f"{', '.join(nulls)} cannot be null; leave it out to keep it")
+        return self
 
 
 class FeedState(BaseModel):
@@ -90,12 +100,12 @@ async def add_feed(body: FeedConfig, request: Request) -> dict:
     return feed
 
 
-@router.get("/{fid}", response_model=FeedState)
+@router.get("/{fid}", response_model=FeedState, responses=UNKNOWN)
 async def show_feed(fid: str, request: Request) -> dict:
     return await _get(request, fid)
 
 
-@router.patch("/{fid}", response_model=FeedState)
+@router.patch("/{fid}", response_model=FeedState, responses=UNKNOWN)
 async def change_feed(fid: str, body: FeedChange, request: Request) -> dict:
     await _get(request, fid)
     changes = body.model_dump(exclude_unset=True)
@@ -105,7 +115,7 @@ async def change_feed(fid: str, body: FeedChange, request: Request) -> dict:
     return feed
 
 
-@router.delete("/{fid}", status_code=204)
+@router.delete("/{fid}", status_code=204, responses=UNKNOWN)
 async def remove_feed(fid: str, request: Request) -> Response:
     if not await _feeds(request).remove(fid):
         raise HTTPException(status_code=404, detail=f"no feed {fid!r}")
@@ -113,7 +123,7 @@ async def remove_feed(fid: str, request: Request) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/{fid}/poll", response_model=PollSummary)
+@router.post("/{fid}/poll", response_model=PollSummary, responses=UNKNOWN)
 async def poll_feed(fid: str, request: Request) -> PollSummary:
     """Poll the feed now (outside its schedule) and say what came of it."""
     feed = await _get(request, fid)

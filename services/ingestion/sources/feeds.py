@@ -40,7 +40,8 @@ class FeedConfig(BaseModel):
     """A feed as configured in the feeds file or through the admin API."""
 
     model_config = ConfigDict(extra="forbid")
-    url: str = Field(max_length=4000, description="http(s) address of the RSS or Atom document")
+    url: str = Field(max_length=4000, description="http(s) address of the RSS or Atom document",
+                     json_schema_extra={"pattern": "^[Hh][Tt][Tt][Pp][Ss]?://"})  # what `_http` checks
     name: str | None = Field(default=None, max_length=500, description="shown as the reports' channel")
     source: str | None = Field(default=None, max_length=500, description="the reports' source; default: feed title")
     language: str | None = Field(default=None, description="en | ru | uk, when the feed does not say")

@@ -200,6 +200,8 @@ async def test_admin_api_manages_channels_and_the_channels_file_is_loaded_at_sta
     assert bad.status_code == 422 and "name" in bad.text
     changed = await client.patch("/v1/admin/channels/mod_russia", json={"enabled": False, "backfill_from_id": 40})
     assert changed.status_code == 200 and not changed.json()["enabled"] and changed.json()["last_post_id"] == 39
+    refused = await client.patch("/v1/admin/channels/mod_russia", json={"enabled": None, "backfill_from_id": 5})
+    assert refused.status_code == 422 and "enabled" in refused.json()["error"]  # was a 500; found by fuzzing
     assert (await client.delete("/v1/admin/channels/mod_russia")).status_code == 204
     assert (await client.get("/v1/admin/channels/mod_russia")).status_code == 404
     assert (await client.post("/v1/admin/channels/mod_russia/poll")).status_code == 404

@@ -154,6 +154,10 @@ async def test_admin_api_manages_feeds(app_client, web):
 
     changed = await client.patch(f"/v1/admin/feeds/{feed['id']}", json={"interval_s": 120, "enabled": False})
     assert changed.json()["interval_s"] == 120 and changed.json()["enabled"] is False
+    for null in ({"interval_s": None}, {"enabled": None}):  # was a 500 (NOT NULL in the store); found by fuzzing
+        refused = await client.patch(f"/v1/admin/feeds/{feed['id']}", json=null)
+        assert refused.status_code == 422 and next(iter(null)) in refused.json()["error"], refused.text
+    assert (await client.get(f"/v1/admin/feeds/{feed['id']}")).json()["interval_s"] == 120
     assert [f["id"] for f in (await client.get("/v1/admin/feeds")).json()] == [feed["id"]]
     assert (await client.delete(f"/v1/admin/feeds/{feed['id']}")).status_code == 204
     assert (await client.get(f"/v1/admin/feeds/{feed['id']}")).status_code == 404

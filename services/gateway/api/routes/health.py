@@ -6,6 +6,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from shared.openapi import NOT_READY
 from shared.store.tables import articles
 
 router = APIRouter(tags=["health"])
@@ -16,7 +17,7 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", responses=NOT_READY)
 def readyz(request: Request) -> JSONResponse:
     """Ready when the store answers and its schema is in place."""
     try:
