@@ -15,6 +15,12 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run", help="run the whole stack locally and feed the sample reports")
     run.add_argument("--samples", type=Path, default=Path("samples"))
     run.add_argument("--channels", type=Path, help="follow the Telegram channels listed in this file (none by default)")
+    run.add_argument("--ready-file", type=Path, help="written once every service answers (default: "
+                     "$DRONEWATCH_READY_FILE, else <DATA_DIR>/dronewatch.ready); removed at stop")
+    wait = sub.add_parser("wait", help="wait until every service of the stack answers its /readyz "
+                          "(exit 0), or the timeout passes (exit 1)")
+    wait.add_argument("--timeout", type=float, default=120.0, help="seconds (default 120)")
+    wait.add_argument("--ready-file", type=Path, help="also wait for this ready file (see `run --ready-file`)")
     sub.add_parser("topics", help="create the catalogue's topics on KAFKA_BOOTSTRAP_SERVERS")
     sub.add_parser("migrate", help="bring DATABASE_URL's schema to the newest version")
     gaz = sub.add_parser("gazetteer", help="build the gazetteer index (GAZETTEER_INDEX_PATH)")
@@ -51,7 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         from dronewatch.devstack import run as run_stack
 
-        return run_stack(args.samples, channels=args.channels)
+        return run_stack(args.samples, channels=args.channels, ready_file=args.ready_file)
+    if args.command == "wait":
+        from shared.readiness import wait_command
+
+        return wait_command(args.timeout, args.ready_file)
     if args.command == "topics":
         from shared.config import BaseServiceSettings
         from shared.kafka.clients import ensure_topics

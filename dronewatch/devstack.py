@@ -2,7 +2,9 @@
 
 Starts the local broker unless KAFKA_BOOTSTRAP_SERVERS is set, creates the topics, builds the
 gazetteer index and migrates the store if needed, starts the five services as separate processes,
-feeds the sample reports, prints the URLs, and on Ctrl-C stops everything in reverse order."""
+feeds the sample reports, and once every service answers its readiness endpoint
+(shared/readiness.py) writes the ready file and prints the URLs; on Ctrl-C stops everything in
+reverse order."""
 from __future__ import annotations
 
 import asyncio
@@ -22,6 +24,14 @@ from typing import Any
 from shared.config import GazetteerSettings
 from shared.kafka.broker import LocalBroker, free_port
 from shared.kafka.clients import ensure_topics
+from shared.readiness import (
+    ready_file_path,
+    remove_ready_file,
+    service_urls,
+    wait_ready,
+    worker_ops_env,
+    write_ready_file,
+)
 from shared.topics import ALL_TOPICS
 
 SERVICES = ("storage", "geocoding", "extraction", "gateway", "ingestion")
@@ -153,6 +163,13 @@ def feed_samples(samples_dir: Path, ingest: str, gateway: str) -> None:
                   f"[{loc.get('admin1_code')}, {loc.get('precision')}]", flush=True)
 
 
+def _await_all(urls: dict[str, str], stack: Stack, timeout_s: float) -> None:
+    """Every service answers its /readyz in one round, or TimeoutError naming those that do not."""
+    missing = wait_ready(urls, timeout_s, abort=lambda: _died(stack))
+    if missing:
+        raise TimeoutError(f"timed out waiting for {', '.join(f'{n} ({urls[n]}/readyz)' for n in missing)}")
+
+
 def access_note(ingestion: object, gateway: object) -> str:
     """Who may do what on this local stack: said at start, because it is open by default."""
     open_writes = not getattr(ingestion, "ingestion_require_key", False)
@@ -169,8 +186,17 @@ def access_note(ingestion: object, gateway: object) -> str:
     return note
 
 
-def run(samples_dir: Path, channels: Path | None = None) -> int:
-    """`channels`: a file of Telegram channels for ingestion to follow (INGESTION_CHANNELS_FILE)."""
+def _died(stack: Stack) -> str | None:
+    if dead := stack.dead():
+        tails = "\n".join(f"--- {stack.log_path(n)} (last lines)\n{_tail(stack.log_path(n))}" for n in dead)
+        return f"{', '.join(dead)} exited while waiting for the stack to become ready\n{tails}"
+    return None
+
+
+def run(samples_dir: Path, channels: Path | None = None, ready_file: Path | None = None) -> int:
+    """`channels`: a file of Telegram channels for ingestion to follow (INGESTION_CHANNELS_FILE).
+    `ready_file` (default DRONEWATCH_READY_FILE, else <DATA_DIR>/dronewatch.ready) is written once
+    every service answers and removed when the stack stops."""
     settings = GazetteerSettings()
     data_dir = settings.data_dir
     (data_dir / "log").mkdir(parents=True, exist_ok=True)
@@ -182,6 +208,8 @@ def run(samples_dir: Path, channels: Path | None = None) -> int:
         env["INGESTION_CHANNELS_FILE"] = str(channels.resolve())
     stack = Stack(data_dir=data_dir, env=env)
     stopping = False
+    ready_path = ready_file or ready_file_path(data_dir)
+    remove_ready_file(ready_path)  # a file left by a stack that was killed says nothing about this one
 
     def _stop(*_: object) -> None:
         nonlocal stopping
@@ -201,12 +229,9 @@ def run(samples_dir: Path, channels: Path | None = None) -> int:
         created = asyncio.run(ensure_topics(settings.model_copy(update={"kafka_bootstrap_servers": bootstrap}),
                                             ALL_TOPICS))
         print(f"topics ready ({len(created)} created)", flush=True)
-        from services.extraction.settings import ExtractionSettings
         from services.gateway.settings import GatewaySettings
-        from services.geocoding.settings import GeocodingSettings
         from services.ingestion.settings import IngestionSettings
         from services.storage.migrations import upgrade
-        from services.storage.settings import StorageSettings
         from shared.places.indexfile import ensure_index
 
         print("gazetteer index: " + str(ensure_index(settings)), flush=True)
@@ -216,21 +241,23 @@ def run(samples_dir: Path, channels: Path | None = None) -> int:
         upgrade(database_url)
         print(f"store migrated: {database_url.split('@')[-1]}", flush=True)
         for name in SERVICES:
-            stack.start_service(name)
-        ingest = f"http://{ingestion_settings.ingestion_host}:{ingestion_settings.ingestion_port}"
-        gateway = f"http://{gateway_settings.gateway_host}:{gateway_settings.gateway_port}"
-        workers = [f"http://{s.ops_host}:{s.ops_port}"
-                   for s in (StorageSettings(), GeocodingSettings(), ExtractionSettings()) if s.ops_port]
-        wait_until(lambda: ready([f"{gateway}/readyz", f"{ingest}/readyz"]), "the HTTP services", stack)
-        wait_until(lambda: ready([f"{w}/readyz" for w in workers]), "the workers to join their groups", stack)
+            stack.start_service(name, worker_ops_env(name, env))
+        urls = service_urls(env)
+        ingest, gateway = urls.pop("ingestion"), urls.pop("gateway")
+        workers = list(urls.values())
+        _await_all({"ingestion": ingest, "gateway": gateway, **urls}, stack, 120.0)
         print("feeding sample reports:", flush=True)
         feed_samples(samples_dir, ingest, gateway)
+        _await_all({"ingestion": ingest, "gateway": gateway, **urls}, stack, 60.0)  # still, all at once
+        write_ready_file(ready_path, {"ingestion": ingest, "gateway": gateway, **urls})
         print(f"\ndronewatch is running.\n  map        {gateway}/   (live events; the stream is {gateway}/v1/stream)\n"
               f"  ingestion  {ingest}/v1/articles   (docs {ingest}/docs)\n"
               f"  gateway    {gateway}/v1/events     (docs {gateway}/docs)\n"
               f"  metrics    {ingest}/metrics, {gateway}/metrics, " + ", ".join(f"{w}/metrics" for w in workers) + "\n"
               f"  channels   {ingest}/v1/admin/channels   (`dronewatch channels list`)\n"
-              f"  logs       {data_dir / 'log'}/\nCtrl-C stops everything.", flush=True)
+              f"  logs       {data_dir / 'log'}/\n"
+              f"  ready file {ready_path}   (`dronewatch wait` returns once every service answers)\n"
+              "Ctrl-C stops everything.", flush=True)
         while not stopping:
             if dead := stack.dead():
                 print(f"{', '.join(dead)} exited; see {stack.log_path(dead[0])}. Stopping.", flush=True)
@@ -242,5 +269,6 @@ def run(samples_dir: Path, channels: Path | None = None) -> int:
         return 1
     finally:
         print("stopping...", flush=True)
+        remove_ready_file(ready_path)
         stack.stop()
         print("stopped.", flush=True)
