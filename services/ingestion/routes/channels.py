@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.ingestion.adapters.channel_store import ChannelExists
-from services.ingestion.sources.channel_config import ChannelConfig, backfill_state, channel_id
+from services.ingestion.sources.channel_config import MAX_POST_ID, ChannelConfig, backfill_state, channel_id
 from services.ingestion.sources.channels import ChannelPoll
 from shared.http import problem_responses
 
@@ -22,7 +22,8 @@ class ChannelChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
     interval_s: float | None = Field(default=None, ge=10, le=7 * 86400)
     enabled: bool | None = None
-    backfill_from_id: int | None = Field(default=None, ge=1, description="(re)start a backfill from this post")
+    backfill_from_id: int | None = Field(default=None, ge=1, le=MAX_POST_ID,
+                                         description="(re)start a backfill from this post")
     backfill_from_date: datetime | None = Field(default=None, description="(re)start a backfill from this time")
 
     @model_validator(mode="after")

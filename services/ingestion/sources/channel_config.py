@@ -11,6 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from shared.http import describe_validation
 
+# The largest post id the channel store's integer columns hold on every database (PostgreSQL's
+# INTEGER); Telegram's post ids are far below it. A larger one is a 422, not a failed write.
+MAX_POST_ID = 2**31 - 1
+
 
 class ChannelConfig(BaseModel):
     """A channel as configured in the channels file or through the admin API."""
@@ -19,7 +23,8 @@ class ChannelConfig(BaseModel):
     name: str = Field(pattern=r"^@?[A-Za-z0-9_]{4,64}$", description="the username, as in t.me/<name>")
     interval_s: float | None = Field(default=None, ge=10, le=7 * 86400, description="poll interval")
     enabled: bool = True
-    backfill_from_id: int | None = Field(default=None, ge=1, description="read the channel from this post on")
+    backfill_from_id: int | None = Field(default=None, ge=1, le=MAX_POST_ID,
+                                         description="read the channel from this post on")
     backfill_from_date: datetime | None = Field(default=None, description="read the channel from this time on")
 
     @field_validator("name")

@@ -198,6 +198,8 @@ async def test_admin_api_manages_channels_and_the_channels_file_is_loaded_at_sta
     assert (await client.post("/v1/admin/channels", json={"name": "Mod_Russia"})).status_code == 409
     bad = await client.post("/v1/admin/channels", json={"name": "no spaces allowed"})
     assert bad.status_code == 422 and "name" in bad.text
+    huge = await client.post("/v1/admin/channels", json={"name": "big_ids", "backfill_from_id": 2**63})
+    assert huge.status_code == 422 and "backfill_from_id" in huge.json()["error"]  # was a 500; found by fuzzing
     changed = await client.patch("/v1/admin/channels/mod_russia", json={"enabled": False, "backfill_from_id": 40})
     assert changed.status_code == 200 and not changed.json()["enabled"] and changed.json()["last_post_id"] == 39
     refused = await client.patch("/v1/admin/channels/mod_russia", json={"enabled": None, "backfill_from_id": 5})
