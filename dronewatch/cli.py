@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_stack(args.samples, channels=args.channels, ready_file=args.ready_file)
     if args.command == "wait":
-        from shared.readiness import wait_command
+        from dronewatch.readiness import wait_command
 
         return wait_command(args.timeout, args.ready_file)
     if args.command == "topics":

@@ -3,7 +3,7 @@
 Starts the local broker unless KAFKA_BOOTSTRAP_SERVERS is set, creates the topics, builds the
 gazetteer index and migrates the store if needed, starts the five services as separate processes,
 feeds the sample reports, and once every service answers its readiness endpoint
-(shared/readiness.py) writes the ready file and prints the URLs; on Ctrl-C stops everything in
+(dronewatch/readiness.py) writes the ready file and prints the URLs; on Ctrl-C stops everything in
 reverse order."""
 from __future__ import annotations
 
@@ -21,10 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shared.config import GazetteerSettings
-from shared.kafka.broker import LocalBroker, free_port
-from shared.kafka.clients import ensure_topics
-from shared.readiness import (
+from dronewatch.readiness import (
     ready_file_path,
     remove_ready_file,
     service_urls,
@@ -32,6 +29,9 @@ from shared.readiness import (
     worker_ops_env,
     write_ready_file,
 )
+from shared.config import GazetteerSettings
+from shared.kafka.broker import LocalBroker, free_port
+from shared.kafka.clients import ensure_topics
 from shared.topics import ALL_TOPICS
 
 SERVICES = ("storage", "geocoding", "extraction", "gateway", "ingestion")

@@ -1,4 +1,4 @@
-"""shared/readiness.py: the stack is ready only when every service answers its /readyz in the
+"""dronewatch/readiness.py: the stack is ready only when every service answers its /readyz in the
 same round; a refused port or a 503 is not ready; the ready file is found where configured."""
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from shared.kafka.broker import free_port
-from shared.readiness import (
+from dronewatch.readiness import (
     not_ready,
     ready_file_path,
     remove_ready_file,
@@ -20,6 +19,7 @@ from shared.readiness import (
     worker_ops_env,
     write_ready_file,
 )
+from shared.kafka.broker import free_port
 
 
 @contextlib.contextmanager
