@@ -46,9 +46,11 @@ def features(c: Candidate, n: NumberSpan, ctx: Any, places_in_sentence: list[Any
     when the text names the place more than once); by default the candidate's own."""
     text = ctx.text
     p = place if place is not None else c.place
-    f: dict[str, float] = {"value_log": math.log10(n.value + 1)}
+    value = n.value
+    assert value is not None, "a vague quantifier is no count"
+    f: dict[str, float] = {"value_log": math.log10(value + 1)}
     if n.tok_lo < 0:
-        f["implicit_one" if n.value == 1 else "rules_only"] = 1.0
+        f["implicit_one" if value == 1 else "rules_only"] = 1.0
     before = n.end <= p.start
     gap = text[n.end:p.start] if before else text[p.end:n.start]
     f["number_before_place" if before else "number_after_place"] = 1.0
@@ -77,7 +79,7 @@ def features(c: Candidate, n: NumberSpan, ctx: Any, places_in_sentence: list[Any
         f["in_casualty_phrase"] = 1.0
     if any(h.start <= n.start < h.end for h in ctx.times):
         f["in_time_phrase"] = 1.0
-    if 1900 <= n.value <= 2100:
+    if 1900 <= value <= 2100:
         f["year_like"] = 1.0
     if ctx.count_grammar.distributive.search(text[max(0, n.start - 12):n.start]):
         f["distributive"] = 1.0
@@ -87,8 +89,9 @@ def features(c: Candidate, n: NumberSpan, ctx: Any, places_in_sentence: list[Any
         f["of_them"] = 1.0
     if c.ev.get("count") == (n.start, n.end):
         f["rules_choice"] = 1.0
-    if "type" in c.ev:
-        t0 = c.ev["type"][0]
+    type_span = c.ev.get("type")
+    if type_span is not None:
+        t0 = type_span[0]
         f["trigger_distance"] = math.log1p(abs(t0 - n.start) / 10)
         if min(n.start, p.start) < t0 < max(n.start, p.start):
             f["trigger_between"] = 1.0

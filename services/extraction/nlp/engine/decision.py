@@ -97,10 +97,11 @@ def features(cands: list[Candidate], ctx: Context) -> list[dict[str, float]]:
             f["first_sentence"] = 1.0
         if sent is not None and sent != c.sentence:
             f["place_in_other_sentence"] = 1.0
-        if "type" in c.ev:
-            gap = abs(c.ev["type"][0] - c.place.start)
+        type_span = c.ev.get("type")
+        if type_span is not None:
+            gap = abs(type_span[0] - c.place.start)
             f["trigger_distance"] = math.log1p(gap / 10)
-            if c.place.start < c.ev["type"][0]:
+            if c.place.start < type_span[0]:
                 f["place_before_trigger"] = 1.0
         if ctx.words is not None and c.place.kind != "descriptor" and _ordinary(c.place.text, ctx):
             f["ordinary_word"] = 1.0
@@ -163,7 +164,7 @@ def _geography(c: Candidate, loc: Any, cands: list[Candidate], locs: list[Any], 
     if loc.admin1_code and loc.admin1_code == primary:
         f["in_main_region"] = 1.0
     rank = PRECISION_RANK.get(loc.precision, 2)
-    n = Counter()
+    n: Counter[str] = Counter()
     for d, dl in zip(cands, locs, strict=True):
         if d is c or dl is None or dl.precision is None or dl.admin1_code != loc.admin1_code:
             continue

@@ -80,7 +80,7 @@ LAST_WORD = re.compile(r"[\w'’-]+(?=\s+\Z)")
 
 def _speaker_matches(g: ClaimGrammar, text: str, ws: TextHits) -> list[re.Match]:
     found = ws.finditer(g.speakers) if g.speakers is not None else []
-    if g.speaker_verbs_after is not None:
+    if g.speaker_verbs_after is not None and g.speaker_before_verb is not None:
         for v in ws.finditer(g.speaker_verbs_after):
             last = LAST_WORD.search(text, max(0, v.start() - 40), v.start())
             if last is None or not (last.group()[0].isupper() or last.group().lower() in g.speaker_words):

@@ -170,7 +170,7 @@ class PlaceFinder:
                 inner = {id(a) for q in before for a in ancestors(q)}
                 before = [q for q in before if id(q) not in inner] or before
                 known = [q for q in before if q.level in RANK]
-                p.parent = min(known, key=lambda q: (RANK[q.level], -q.start)) if known else before[-1]
+                p.parent = min(known, key=lambda q: (RANK[q.level or ""], -q.start)) if known else before[-1]
 
     @staticmethod
     def to_mentions(places: list[Place]) -> list[PlaceMention]:
