@@ -149,7 +149,15 @@ class Assembler:
         self._propose(s, types, weapons, aside, cas, dmg)
         if not pool:
             return
-        counts = local_counts(self.text, pool, _in(sig.numbers, s), weap, self.cg)
+        self._candidates(s, types, weapons, weap, pool, source, s_places)
+        self.last_event_sent = s.idx
+        self.last_types = (types, weapons, s.idx)
+        self._attach(s.idx, cas, dmg)
+
+    def _candidates(self, s: Sentence, types: dict[str, list[Hit]], weapons: list[Hit], weap: list[Hit],
+                    pool: list[Place], source: str, s_places: list[Place]) -> None:
+        """One candidate per event type, weapon class and place of the pool, with its count."""
+        counts = local_counts(self.text, pool, _in(self.sig.numbers, s), weap, self.cg)
         breakdown = len(counts) >= 1 and len(pool) >= 2
         heads = _heads(self.text, pool, self.cg)  # the places a total belongs to: not containers, not "including" items
         classes = sorted({w.kind for w in weapons}) or [self.last_weapon]
@@ -177,9 +185,6 @@ class Assembler:
                     self.cands.append(c)
             if weapons:
                 self.last_weapon = sorted(weapons, key=lambda w: w.start)[-1].kind
-        self.last_event_sent = s.idx
-        self.last_types = (types, weapons, s.idx)
-        self._attach(s.idx, cas, dmg)
 
     def _propose(self, s: Sentence, types: dict[str, list[Hit]], weapons: list[Hit],
                  places: list[tuple[Place, str | None]], cas: list[Hit], dmg: list[Hit], ungated: bool = False,
