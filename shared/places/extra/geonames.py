@@ -108,6 +108,7 @@ def _place_file(b: _Builder, reg: Registry, ctx: dict[str, Any], p: Path) -> tup
             reg.set_parent(eid, a2)
     return n_m, n_new
 
+
 def _by_postal(b: _Builder, reg: Registry, a1_eid: dict[str, int], path: Path) -> int:
     """Belarusian postal places: Cyrillic name, oblast and raion in Latin script, approximate coordinates."""
     by_a1: dict[str, str] = {}

@@ -297,6 +297,7 @@ def _point_in_polygon(b: _Builder, reg: Registry, src: RussiaFiles, osm_eid: dic
                 n_pip += 1
         say(f"{p.name}: {len(layer)} polygons, {n_pip} towns given a district by point-in-polygon")
 
+
 def _centre(b: _Builder, a2: int, mem: list[int], towns: dict[str, list[int]],
             raion_centre: dict[tuple[str | None, str], int], bb: tuple[float, ...] | None) -> int | None:
     e = b.entries[a2]
@@ -369,7 +370,6 @@ def _fill_missing(b: _Builder, towns: dict[str, list[int]]) -> int:
             e.lat, e.lon, e.city = c.lat, c.lon, c.city if c.level == "admin2" else c.name
             n += 1
     return n
-
 
 
 def _close_first_word(a1: str | None, ks: list[str], first: dict[tuple[str | None, str], int]) -> int | None:

@@ -52,7 +52,6 @@ def load(b: _Builder, reg: Registry, ctx: dict[str, Any], folder: Path, say: Cal
     return used
 
 
-
 def _read_ocha(b: _Builder, reg: Registry, ctx: dict[str, Any], folder: Path, say: Callable[[str], None],
                used: list[str], en_iso: dict[str, str], raion: dict[str, int],
                centroid: dict[int, tuple[float, float]], hromada: dict[str, files.Record]) -> None:
@@ -99,6 +98,7 @@ def _read_postal(folder: Path, say: Callable[[str], None], used: list[str],
                     postal[(oblast, key(r["place_name"]) or "")].append(pt)
         say(f"{p.name}: {len(postal)} postal place names")
     return postal
+
 
 def _raion(b: _Builder, reg: Registry, ctx: dict[str, Any], r: files.Record,
            centroid: dict[int, tuple[float, float]]) -> int:
@@ -161,7 +161,6 @@ def _katottg(b: _Builder, reg: Registry, a1_eid: dict[str, int], path: Path, rai
     return counts
 
 
-
 def _new_settlement(b: _Builder, reg: Registry, a1_eid: dict[str, int], iso: str, name: str, cat: str,
                     anchor: tuple[float, float] | None, radius: float, h: files.Record | None,
                     postal: dict[tuple[str, str], list[tuple[float, float]]], counts: dict[str, int]) -> int | None:
@@ -187,6 +186,7 @@ def _new_settlement(b: _Builder, reg: Registry, a1_eid: dict[str, int], iso: str
     b.srcs[eid].add(src)
     counts["settlements"] += 1
     return eid
+
 
 def _hromada(b: _Builder, reg: Registry, name: str, codes: list[str], raion: dict[str, int],
              hromada: dict[str, files.Record], members: dict[str, list[int]]) -> int:

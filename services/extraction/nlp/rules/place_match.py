@@ -115,6 +115,7 @@ def _prefix(ctx: RuleContext, i: int, lemma: str, level: str | None, plural: boo
         else:
             ctx.add(lo if (plural or en) else i, hi, ctx.norm_phrase(lo, hi), level, "descriptor", grp)
 
+
 def _elided(ctx: RuleContext, i: int, level: str | None) -> None:
     """ru/uk "в Голосіївському районі, Дарницькому та Печерському": the head noun is left out."""
     toks = ctx.tokens
