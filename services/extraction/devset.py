@@ -19,6 +19,7 @@ import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 DEFAULT_DEVSET = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "devset"
 SCORER = Path("tools") / "evaluate.py"  # relative to the folder that holds data/devset
@@ -69,43 +70,10 @@ def score(scorer: ModuleType, reports: Iterable[dict], predictions: dict[str, li
         t["pred"] += len(pred)
         typed = scorer.match_events(gold, pred, use_type=True)
         t["tp"] += len(typed)
-        gold_places, pred_places = scorer._distinct(gold), scorer._distinct(pred)
-        loc_pairs = scorer.match_events(gold_places, pred_places, use_type=False)
-        g1 = {scorer.admin1_code((e.get("location") or {}).get("admin1")) for e in gold} - {None}
-        p1 = {(e.get("location") or {}).get("admin1_code") for e in pred} - {None}
-        t["a1_gold"] += len(g1)
-        t["a1_pred"] += len(p1)
-        t["a1_tp"] += sum(1 for c in g1 if any(scorer.same_admin1(c, d) for d in p1))
-        matched = {gi for gi, _ in loc_pairs}
-        for gi, g in enumerate(gold_places):
-            if (g.get("location") or {}).get("level") in scorer.FINE:
-                t["fine_gold"] += 1
-                t["fine_hit"] += gi in matched
-        wrong = []  # matched events whose count or toll differs: (field, gold value, predicted, gold event)
-        for gi, pi in typed:
-            g, p = gold[gi], pred[pi]
-            if g.get("count") is not None:
-                t["count_gold"] += 1
-                t["count_hit"] += p.get("count") == g["count"]
-                if p.get("count") != g["count"]:
-                    wrong.append(("count", g["count"], p.get("count"), g))
-            for field in ("killed", "injured"):
-                if g.get(field) is not None:
-                    t["cas_gold"] += 1
-                    t["cas_hit"] += (p.get(field) or 0) == g[field]
-                    if (p.get(field) or 0) != g[field]:
-                        wrong.append((field, g[field], p.get(field), g))
+        _score_places(scorer, t, gold, pred)
+        wrong = _score_figures(t, gold, pred, typed)
         if show_errors and (len(typed) < len(gold) or len(typed) < len(pred) or wrong):
-            hit_g, hit_p = {g for g, _ in typed}, {p for _, p in typed}
-            print(f"--- {art['id']} ({art.get('language')})", file=out)
-            for field, want, got, g in wrong:
-                print(f"  {field}: gold {want}, predicted {got}:", scorer._brief(g), file=out)
-            for gi, g in enumerate(gold):
-                if gi not in hit_g:
-                    print("  missed:  ", scorer._brief(g), file=out)
-            for pi, p in enumerate(pred):
-                if pi not in hit_p:
-                    print("  spurious:", scorer._brief(p), file=out)
+            _print_errors(scorer, art, gold, pred, typed, wrong, out)
     p, r, f = scorer.f1(t["tp"], t["pred"], t["gold"])
     _, _, a1f = scorer.f1(t["a1_tp"], t["a1_pred"], t["a1_gold"])
 
@@ -117,6 +85,57 @@ def score(scorer: ModuleType, reports: Iterable[dict], predictions: dict[str, li
             "admin1_f1": round(a1f, 3), "fine_location_recall": ratio("fine_hit", "fine_gold"),
             "count_accuracy": ratio("count_hit", "count_gold"), "casualty_accuracy": ratio("cas_hit", "cas_gold"),
             "events_on_negatives": t["neg_fp"]}
+
+
+def _score_places(scorer: ModuleType, t: dict[str, int], gold: list[dict], pred: list[dict]) -> None:
+    """The regions (admin1) found and missed, and the fine gold places matched (added to `t`)."""
+    gold_places, pred_places = scorer._distinct(gold), scorer._distinct(pred)
+    loc_pairs = scorer.match_events(gold_places, pred_places, use_type=False)
+    g1 = {scorer.admin1_code((e.get("location") or {}).get("admin1")) for e in gold} - {None}
+    p1 = {(e.get("location") or {}).get("admin1_code") for e in pred} - {None}
+    t["a1_gold"] += len(g1)
+    t["a1_pred"] += len(p1)
+    t["a1_tp"] += sum(1 for c in g1 if any(scorer.same_admin1(c, d) for d in p1))
+    matched = {gi for gi, _ in loc_pairs}
+    for gi, g in enumerate(gold_places):
+        if (g.get("location") or {}).get("level") in scorer.FINE:
+            t["fine_gold"] += 1
+            t["fine_hit"] += gi in matched
+
+
+def _score_figures(t: dict[str, int], gold: list[dict], pred: list[dict],
+                   typed: list[tuple[int, int]]) -> list[tuple[str, Any, Any, dict]]:
+    """The counts and tolls of the matched events (added to `t`); returns the matched events whose
+    count or toll differs: (field, gold value, predicted, gold event)."""
+    wrong = []
+    for gi, pi in typed:
+        g, p = gold[gi], pred[pi]
+        if g.get("count") is not None:
+            t["count_gold"] += 1
+            t["count_hit"] += p.get("count") == g["count"]
+            if p.get("count") != g["count"]:
+                wrong.append(("count", g["count"], p.get("count"), g))
+        for field in ("killed", "injured"):
+            if g.get(field) is not None:
+                t["cas_gold"] += 1
+                t["cas_hit"] += (p.get(field) or 0) == g[field]
+                if (p.get(field) or 0) != g[field]:
+                    wrong.append((field, g[field], p.get(field), g))
+    return wrong
+
+
+def _print_errors(scorer: ModuleType, art: dict, gold: list[dict], pred: list[dict], typed: list[tuple[int, int]],
+                  wrong: list[tuple[str, Any, Any, dict]], out: Any) -> None:
+    hit_g, hit_p = {g for g, _ in typed}, {p for _, p in typed}
+    print(f"--- {art['id']} ({art.get('language')})", file=out)
+    for field, want, got, g in wrong:
+        print(f"  {field}: gold {want}, predicted {got}:", scorer._brief(g), file=out)
+    for gi, g in enumerate(gold):
+        if gi not in hit_g:
+            print("  missed:  ", scorer._brief(g), file=out)
+    for pi, p in enumerate(pred):
+        if pi not in hit_p:
+            print("  spurious:", scorer._brief(p), file=out)
 
 
 def predict_all(reports: list[dict], predict: Predict) -> dict[str, list[dict]]:

@@ -79,7 +79,8 @@ class Pipeline:
         from shared.places.indexfile import ensure_index
 
         morph = Morph()
-        settings = GazetteerSettings(_env_file=None, **({"gazetteer_index_path": index_path} if index_path else {}))
+        settings = (GazetteerSettings(_env_file=None, gazetteer_index_path=index_path) if index_path
+                    else GazetteerSettings(_env_file=None))
         try:  # an index named explicitly is read as it is (never rebuilt from other sources)
             gazetteer = Gazetteer.load(index_path if index_path and index_path.exists() else ensure_index(settings),
                                        morph=morph)
@@ -262,7 +263,7 @@ def evaluate(cases: Iterable[dict], predict: Predict) -> dict:
     confusion: Counter = Counter()
     levels: dict[str, Counter] = defaultdict(Counter)
     errors: list[dict] = []
-    n = Counter()
+    n: Counter[str] = Counter()
     for case in cases:
         pred = predict(case)
         for key in (case["language"], "all"):

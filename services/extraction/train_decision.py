@@ -52,7 +52,7 @@ class Recorder:
     candidate with its features and provisional location."""
 
     def __init__(self) -> None:
-        self.decider = None  # a DecisionModel, or None: the hand rules
+        self.decider: DecisionModel | None = None  # a DecisionModel, or None: the hand rules
         self.rows: list[tuple[dict, object, object, list]] = []  # (features, candidate, location, count options)
 
     def __call__(self, cands, ctx):
@@ -128,8 +128,9 @@ class Rows:
         return out
 
 
-GOLD_LEVEL = {"admin1": {"oblast"}, "admin2": {"district", "raion", "hromada"}, "city": {"city", "village"},
-              "city_district": {"city_district"}, "street": {"street"}, "other": {"hromada", "sea", None}}
+GOLD_LEVEL: dict[str, set[str | None]] = {
+    "admin1": {"oblast"}, "admin2": {"district", "raion", "hromada"}, "city": {"city", "village"},
+    "city_district": {"city_district"}, "street": {"street"}, "other": {"hromada", "sea", None}}
 PRECISION_ORDER = {"street": 0, "city_district": 1, "city": 2, "admin2": 3, "admin1": 4, "country": 5, "sea": 5}
 
 
@@ -327,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     cv = average(runs)
     _print("hand rules alone", rules)
     _print(f"learned decision, cross-validated ({args.folds} folds by article, mean of {args.repeats} repeats)", cv)
-    if args.show_errors and devset is not None:
+    if args.show_errors and devset is not None and scorer is not None:
         devset_eval.score(scorer, [r["report"] for r in reports if r["kind"] == "devset"], cv["predictions"],
                           show_errors=True)
     if args.no_write:

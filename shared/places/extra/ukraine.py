@@ -39,6 +39,24 @@ def load(b: _Builder, reg: Registry, ctx: dict[str, Any], folder: Path, say: Cal
     raion: dict[str, int] = {}
     centroid: dict[int, tuple[float, float]] = {}
     hromada: dict[str, files.Record] = {}
+    _read_ocha(b, reg, ctx, folder, say, used, en_iso, raion, centroid, hromada)
+    postal = _read_postal(folder, say, used, en_iso)
+    for p in files.find(folder, "katottg*.tsv*"):
+        used.append(f"{p.name} (KATOTTG, government data)")
+        counts = _katottg(b, reg, a1_eid, p, raion, hromada, postal, centroid)
+        say(f"{p.name}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    if raion:
+        _raion_centres(b, raion, centroid)
+        n = _nearest_raion(b, reg, hromada, raion)
+        say(f"Ukrainian towns given a raion by nearest hromada centroid: {n}")
+    return used
+
+
+def _read_ocha(b: _Builder, reg: Registry, ctx: dict[str, Any], folder: Path, say: Callable[[str], None],
+               used: list[str], en_iso: dict[str, str], raion: dict[str, int],
+               centroid: dict[int, tuple[float, float]], hromada: dict[str, files.Record]) -> None:
+    """OCHA's oblasts (names merged), raions (merged or added, with centroids) and hromada centroids."""
+    a1_eid: dict[str, int] = ctx["a1_eid"]
     for p in files.find(folder, "ocha_admin1*.tsv"):
         used.append(f"{p.name} (OCHA COD-AB, licence unclear)")
         for r in files.table(p):
@@ -56,6 +74,11 @@ def load(b: _Builder, reg: Registry, ctx: dict[str, Any], folder: Path, say: Cal
         for r in files.table(p):
             hromada[r["pcode"]] = dict(r, lat=float(r["centroid_lat"]), lon=float(r["centroid_lon"]))
         say(f"{p.name}: {len(hromada)} hromada centroids")
+
+
+def _read_postal(folder: Path, say: Callable[[str], None], used: list[str],
+                 en_iso: dict[str, str]) -> dict[tuple[str, str], list[tuple[float, float]]]:
+    """GeoNames postal places by (oblast, name key), kept inside their oblast's OSM outline when read."""
     oblasts: PolygonLayer[str | None] = PolygonLayer()
     for p in files.find(folder, "osm_oblasts_ua*.geojson*"):
         used.append(f"{p.name} (OSM, ODbL)")
@@ -74,15 +97,7 @@ def load(b: _Builder, reg: Registry, ctx: dict[str, Any], folder: Path, say: Cal
                 if pt not in postal[(oblast, key(r["place_name"]) or "")]:
                     postal[(oblast, key(r["place_name"]) or "")].append(pt)
         say(f"{p.name}: {len(postal)} postal place names")
-    for p in files.find(folder, "katottg*.tsv*"):
-        used.append(f"{p.name} (KATOTTG, government data)")
-        counts = _katottg(b, reg, a1_eid, p, raion, hromada, postal, centroid)
-        say(f"{p.name}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
-    if raion:
-        _raion_centres(b, raion, centroid)
-        n = _nearest_raion(b, reg, hromada, raion)
-        say(f"Ukrainian towns given a raion by nearest hromada centroid: {n}")
-    return used
+    return postal
 
 
 def _raion(b: _Builder, reg: Registry, ctx: dict[str, Any], r: files.Record,
@@ -117,8 +132,6 @@ def _katottg(b: _Builder, reg: Registry, a1_eid: dict[str, int], path: Path, rai
         iso, hcode = iso_of(codes[0]), codes[2][:9]
         h = hromada.get(hcode)
         r_eid = raion.get(codes[1][:6])
-        lat: float | None = None
-        lon: float | None = None
         # anchor: the hromada centroid, else (hromadas missing from OCHA) the raion centroid
         anchor: tuple[float, float] | None = (h["lat"], h["lon"]) if h is not None else (
             raion_centroid.get(r_eid) if r_eid is not None else None)
@@ -131,23 +144,9 @@ def _katottg(b: _Builder, reg: Registry, a1_eid: dict[str, int], path: Path, rai
             reg.merge(eid, SRC, [name])
             counts["merged"] += 1
         else:
-            pts = postal.get((iso, key(name) or ""), [])
-            if anchor is not None and pts:
-                d, pt = min((km(anchor[0], anchor[1], *pt), pt) for pt in pts)
-                if d <= radius - 10:
-                    lat, lon = pt
-                    counts["postal coordinates"] += 1
-            src = SRC
-            if lat is None and h is not None:
-                lat, lon, src = h["lat"], h["lon"], "ocha_hromada_centroid"
-                counts["hromada-centroid coordinates"] += 1
-            if lat is None:
+            eid = _new_settlement(b, reg, a1_eid, iso, name, cat, anchor, radius, h, postal, counts)
+            if eid is None:
                 continue
-            shown = display(name)
-            eid = reg.add(SRC, "city", shown, "UA", iso, city=shown, lat=lat, lon=lon,
-                          pop={"M": 5000, "X": 1000}.get(cat, 0), parent=a1_eid.get(iso), aliases=[name])
-            b.srcs[eid].add(src)
-            counts["settlements"] += 1
         if r_eid is not None:  # KATOTTG is the current (post-2020) raion; GeoNames links may be older
             reg.set_parent(eid, r_eid)
         members[hcode].append(eid)
@@ -160,6 +159,33 @@ def _katottg(b: _Builder, reg: Registry, a1_eid: dict[str, int], path: Path, rai
         elif r["category"] == "B" and len(codes) >= 5 and codes[3] in city_of:
             counts["city districts"] += _city_district(b, reg, r["name"].strip(), city_of[codes[3]])
     return counts
+
+
+def _new_settlement(b: _Builder, reg: Registry, a1_eid: dict[str, int], iso: str, name: str, cat: str,
+                    anchor: tuple[float, float] | None, radius: float, h: files.Record | None,
+                    postal: dict[tuple[str, str], list[tuple[float, float]]], counts: dict[str, int]) -> int | None:
+    """A KATOTTG settlement no source had: added at its postal coordinates near the anchor, else at
+    its hromada's centroid; None (not added) without either."""
+    lat: float | None = None
+    lon: float | None = None
+    pts = postal.get((iso, key(name) or ""), [])
+    if anchor is not None and pts:
+        d, pt = min((km(anchor[0], anchor[1], *pt), pt) for pt in pts)
+        if d <= radius - 10:
+            lat, lon = pt
+            counts["postal coordinates"] += 1
+    src = SRC
+    if lat is None and h is not None:
+        lat, lon, src = h["lat"], h["lon"], "ocha_hromada_centroid"
+        counts["hromada-centroid coordinates"] += 1
+    if lat is None:
+        return None
+    shown = display(name)
+    eid = reg.add(SRC, "city", shown, "UA", iso, city=shown, lat=lat, lon=lon,
+                  pop={"M": 5000, "X": 1000}.get(cat, 0), parent=a1_eid.get(iso), aliases=[name])
+    b.srcs[eid].add(src)
+    counts["settlements"] += 1
+    return eid
 
 
 def _hromada(b: _Builder, reg: Registry, name: str, codes: list[str], raion: dict[str, int],

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from typing import Any
 
 from services.extraction.nlp.engine.model import Candidate, Hit, Place, Signals
 from services.extraction.nlp.engine.resources import CountGrammar
@@ -47,8 +48,8 @@ def _in(items: list, s: Sentence) -> list:
 
 class Assembler:
     def __init__(self, text: str, tokens: list[Token], sentences: list[Sentence], places: list[Place],
-                 sig: Signals, article_one: frozenset[str], lang: str = "en", morph=None,
-                 counts: CountGrammar | None = None):
+                 sig: Signals, article_one: frozenset[str], lang: str, morph: Any,
+                 counts: CountGrammar):
         self.text, self.tokens, self.sentences, self.places, self.sig = text, tokens, sentences, places, sig
         self.article_one, self.lang, self.morph = article_one, lang, morph
         self.cg = counts
@@ -73,11 +74,11 @@ class Assembler:
             _STARTS.clear()
         return self.cands, self.extras
 
-    def _pool(self, s: Sentence, s_places: list[Place]) -> tuple[list[Place], list[tuple[Place, str]], str]:
+    def _pool(self, s: Sentence, s_places: list[Place]) -> tuple[list[Place], list[tuple[Place, str | None]], str]:
         """The sentence's event places, the places it sets aside (with why), and where the event
         places come from: the sentence itself, else "region_ref" ("in the region"), "previous" (the
         last place named up to two sentences before) or "last_event" (the previous event's place)."""
-        aside = [(p, "origin") for p in s_places if p.origin]
+        aside: list[tuple[Place, str | None]] = [(p, "origin") for p in s_places if p.origin]
         cands = [p for p in s_places if not p.origin]
         pool = [p for p in cands if not p.title] or cands
         aside += [(p, "title") for p in cands if p.title and p not in pool]
@@ -98,8 +99,8 @@ class Assembler:
             return [p for p in prev if p is last or (last.group is not None and p.group == last.group)], aside, \
                 "previous"
         if self.last_event_sent is not None and s.idx - self.last_event_sent <= 4:
-            last = [c.place for c in self.cands if c.sentence == self.last_event_sent]
-            return last[-1:], aside, "last_event"
+            last_places = [c.place for c in self.cands if c.sentence == self.last_event_sent]
+            return last_places[-1:], aside, "last_event"
         return [], aside, "none"
 
     def _sent_of(self, p: Place) -> int:
@@ -132,7 +133,8 @@ class Assembler:
         if proposed and not types:  # triggers, but no weapon, no incident context and no event just before
             pool, aside, _source = self._pool(s, s_places)
             in_sentence = {id(p) for p in s_places}
-            self._propose(s, proposed, weapons, [(p, None) for p in pool if id(p) in in_sentence] + aside, cas, dmg,
+            unplaced: list[tuple[Place, str | None]] = [(p, None) for p in pool if id(p) in in_sentence]
+            self._propose(s, proposed, weapons, unplaced + aside, cas, dmg,
                           ungated=True)
         if not inherited:
             self.header = (types, weapons) if types and self.text[s.start:s.end].rstrip().endswith(":") else None
@@ -147,7 +149,15 @@ class Assembler:
         self._propose(s, types, weapons, aside, cas, dmg)
         if not pool:
             return
-        counts = local_counts(self.text, pool, _in(sig.numbers, s), weap, self.cg)
+        self._candidates(s, types, weapons, weap, pool, source, s_places)
+        self.last_event_sent = s.idx
+        self.last_types = (types, weapons, s.idx)
+        self._attach(s.idx, cas, dmg)
+
+    def _candidates(self, s: Sentence, types: dict[str, list[Hit]], weapons: list[Hit], weap: list[Hit],
+                    pool: list[Place], source: str, s_places: list[Place]) -> None:
+        """One candidate per event type, weapon class and place of the pool, with its count."""
+        counts = local_counts(self.text, pool, _in(self.sig.numbers, s), weap, self.cg)
         breakdown = len(counts) >= 1 and len(pool) >= 2
         heads = _heads(self.text, pool, self.cg)  # the places a total belongs to: not containers, not "including" items
         classes = sorted({w.kind for w in weapons}) or [self.last_weapon]
@@ -175,9 +185,6 @@ class Assembler:
                     self.cands.append(c)
             if weapons:
                 self.last_weapon = sorted(weapons, key=lambda w: w.start)[-1].kind
-        self.last_event_sent = s.idx
-        self.last_types = (types, weapons, s.idx)
-        self._attach(s.idx, cas, dmg)
 
     def _propose(self, s: Sentence, types: dict[str, list[Hit]], weapons: list[Hit],
                  places: list[tuple[Place, str | None]], cas: list[Hit], dmg: list[Hit], ungated: bool = False,

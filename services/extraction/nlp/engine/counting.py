@@ -46,9 +46,31 @@ def features(c: Candidate, n: NumberSpan, ctx: Any, places_in_sentence: list[Any
     when the text names the place more than once); by default the candidate's own."""
     text = ctx.text
     p = place if place is not None else c.place
-    f: dict[str, float] = {"value_log": math.log10(n.value + 1)}
+    value = n.value
+    assert value is not None, "a vague quantifier is no count"
+    f: dict[str, float] = {"value_log": math.log10(value + 1)}
     if n.tok_lo < 0:
-        f["implicit_one" if n.value == 1 else "rules_only"] = 1.0
+        f["implicit_one" if value == 1 else "rules_only"] = 1.0
+    before = _layout(n, p, text, places_in_sentence, ctx, f)
+    _surroundings(n, p, value, before, ctx, f)
+    if c.ev.get("count") == (n.start, n.end):
+        f["rules_choice"] = 1.0
+    type_span = c.ev.get("type")
+    if type_span is not None:
+        t0 = type_span[0]
+        f["trigger_distance"] = math.log1p(abs(t0 - n.start) / 10)
+        if min(n.start, p.start) < t0 < max(n.start, p.start):
+            f["trigger_between"] = 1.0
+    if n.start == first:
+        f["first_number"] = 1.0
+    f[f"type_{c.type}"] = 1.0
+    if len(places_in_sentence) > 1:
+        f["several_places"] = math.log1p(len(places_in_sentence) - 1)
+    return f
+
+
+def _layout(n: NumberSpan, p: Any, text: str, places_in_sentence: list[Any], ctx: Any, f: dict[str, float]) -> bool:
+    """How the number and the place stand to each other (added to `f`); whether the number comes first."""
     before = n.end <= p.start
     gap = text[n.end:p.start] if before else text[p.end:n.start]
     f["number_before_place" if before else "number_after_place"] = 1.0
@@ -67,6 +89,13 @@ def features(c: Candidate, n: NumberSpan, ctx: Any, places_in_sentence: list[Any
             f["mutual_nearest"] = 1.0  # the place's nearest number, and the number's nearest place
     if not between and not PUNCT.search(gap):
         f["same_clause"] = 1.0
+    return before
+
+
+def _surroundings(n: NumberSpan, p: Any, value: int, before: bool, ctx: Any, f: dict[str, float]) -> None:
+    """What stands around the number: a weapon or counted noun after it, a casualty or time phrase,
+    a distributive or "of them" (added to `f`)."""
+    text = ctx.text
     after = text[n.end:n.end + 40]
     if any(0 <= w.start - n.end <= 25 and not PUNCT.search(text, n.end, w.start) for w in ctx.weapons):
         f["weapon_follows"] = 1.0
@@ -77,7 +106,7 @@ def features(c: Candidate, n: NumberSpan, ctx: Any, places_in_sentence: list[Any
         f["in_casualty_phrase"] = 1.0
     if any(h.start <= n.start < h.end for h in ctx.times):
         f["in_time_phrase"] = 1.0
-    if 1900 <= n.value <= 2100:
+    if 1900 <= value <= 2100:
         f["year_like"] = 1.0
     if ctx.count_grammar.distributive.search(text[max(0, n.start - 12):n.start]):
         f["distributive"] = 1.0
@@ -85,17 +114,3 @@ def features(c: Candidate, n: NumberSpan, ctx: Any, places_in_sentence: list[Any
             f["distributive_over_what_follows"] = 1.0  # "по одному — в Калуге, Обнинске и ..."
     if ctx.count_grammar.of_them.match(after):
         f["of_them"] = 1.0
-    if c.ev.get("count") == (n.start, n.end):
-        f["rules_choice"] = 1.0
-    if "type" in c.ev:
-        t0 = c.ev["type"][0]
-        f["trigger_distance"] = math.log1p(abs(t0 - n.start) / 10)
-        if min(n.start, p.start) < t0 < max(n.start, p.start):
-            f["trigger_between"] = 1.0
-    if n.start == first:
-        f["first_number"] = 1.0
-    f[f"type_{c.type}"] = 1.0
-    if len(places_in_sentence) > 1:
-        f["several_places"] = math.log1p(len(places_in_sentence) - 1)
-    return f
-

@@ -66,52 +66,68 @@ def features(cands: list[Candidate], ctx: Context) -> list[dict[str, float]]:
         level = LEVELS.get(c.place.level or "", "none")
         f: dict[str, float] = {f"type_{c.type}": 1.0, f"level_{level}": 1.0, f"{c.type}_at_{level}": 1.0,
                                f"cue_{c.place.kind}": 1.0, f"role_{_role(c, ctx)}": 1.0, **report}
-        if not (c.excluded or c.ungated or c.absorbed or c.outcome_elsewhere):
-            f["rules_keep"] = 1.0
-        if c.weapon == "unknown":
-            f["weapon_unknown"] = 1.0
-        elif "weapon" in c.ev:
-            f["weapon_named"] = 1.0
-        if c.excluded:
-            f[f"set_aside_{c.excluded}"] = 1.0
-        if c.ungated:
-            f["ungated"] = 1.0
-        if c.place.title:  # named as an official's jurisdiction ("governor of the X region")
-            f["jurisdiction"] = 1.0
-        if c.place.origin:
-            f["launch_area"] = 1.0
-        for flag in ("absorbed", "outcome_elsewhere", "soft", "weak"):
-            if getattr(c, flag):
-                f[flag] = 1.0
-        if c.source != "sentence":
-            f[f"place_from_{c.source}"] = 1.0
-        f["mentions"] = math.log1p(c.mentions - 1)
-        f["list_size"] = math.log1p(c.list_size - 1)
-        f["sentence_places"] = math.log1p(c.sentence_places)
-        for name, present in (("has_count", c.count is not None), ("has_casualties", c.killed or c.injured),
-                              ("has_damage", bool(c.damage))):
-            if present:
-                f[name] = 1.0
-        sent = index.sentence_of(c.place.start)
-        if c.sentence == 0:
-            f["first_sentence"] = 1.0
-        if sent is not None and sent != c.sentence:
-            f["place_in_other_sentence"] = 1.0
-        if "type" in c.ev:
-            gap = abs(c.ev["type"][0] - c.place.start)
-            f["trigger_distance"] = math.log1p(gap / 10)
-            if c.place.start < c.ev["type"][0]:
-                f["place_before_trigger"] = 1.0
-        if ctx.words is not None and c.place.kind != "descriptor" and _ordinary(c.place.text, ctx):
-            f["ordinary_word"] = 1.0
-        if _quoted(ctx.text, c.place.start, c.place.end):
-            f["in_quotes"] = 1.0  # part of a name: «Суспільне Чернігів», "Kursk" the submarine
-        if c.type == "impact" and c.weak and any(
-                d.type == "debris_fall" and d.place.normalized.lower() == c.place.normalized.lower() for d in cands):
-            f["weak_impact_beside_debris"] = 1.0  # the damage there was the debris' doing
+        _rule_flags(c, f)
+        _figures(c, f)
+        _placement(c, ctx, index, cands, f)
         f.update(_geography(c, loc, cands, locs, primary, len(regions)))
         out.append(f)
     return out
+
+
+def _rule_flags(c: Candidate, f: dict[str, float]) -> None:
+    """What the rules made of the candidate (added to `f`)."""
+    if not (c.excluded or c.ungated or c.absorbed or c.outcome_elsewhere):
+        f["rules_keep"] = 1.0
+    if c.weapon == "unknown":
+        f["weapon_unknown"] = 1.0
+    elif "weapon" in c.ev:
+        f["weapon_named"] = 1.0
+    if c.excluded:
+        f[f"set_aside_{c.excluded}"] = 1.0
+    if c.ungated:
+        f["ungated"] = 1.0
+    if c.place.title:  # named as an official's jurisdiction ("governor of the X region")
+        f["jurisdiction"] = 1.0
+    if c.place.origin:
+        f["launch_area"] = 1.0
+    for flag in ("absorbed", "outcome_elsewhere", "soft", "weak"):
+        if getattr(c, flag):
+            f[flag] = 1.0
+    if c.source != "sentence":
+        f[f"place_from_{c.source}"] = 1.0
+
+
+def _figures(c: Candidate, f: dict[str, float]) -> None:
+    """How often and among how many places the candidate was named, and its figures (added to `f`)."""
+    f["mentions"] = math.log1p(c.mentions - 1)
+    f["list_size"] = math.log1p(c.list_size - 1)
+    f["sentence_places"] = math.log1p(c.sentence_places)
+    for name, present in (("has_count", c.count is not None), ("has_casualties", c.killed or c.injured),
+                          ("has_damage", bool(c.damage))):
+        if present:
+            f[name] = 1.0
+
+
+def _placement(c: Candidate, ctx: Context, index: SpanIndex, cands: list[Candidate], f: dict[str, float]) -> None:
+    """Where the place stands in the text: its sentence, its trigger, quotes (added to `f`)."""
+    sent = index.sentence_of(c.place.start)
+    if c.sentence == 0:
+        f["first_sentence"] = 1.0
+    if sent is not None and sent != c.sentence:
+        f["place_in_other_sentence"] = 1.0
+    type_span = c.ev.get("type")
+    if type_span is not None:
+        gap = abs(type_span[0] - c.place.start)
+        f["trigger_distance"] = math.log1p(gap / 10)
+        if c.place.start < type_span[0]:
+            f["place_before_trigger"] = 1.0
+    if ctx.words is not None and c.place.kind != "descriptor" and _ordinary(c.place.text, ctx):
+        f["ordinary_word"] = 1.0
+    if _quoted(ctx.text, c.place.start, c.place.end):
+        f["in_quotes"] = 1.0  # part of a name: «Суспільне Чернігів», "Kursk" the submarine
+    if c.type == "impact" and c.weak and any(
+            d.type == "debris_fall" and d.place.normalized.lower() == c.place.normalized.lower() for d in cands):
+        f["weak_impact_beside_debris"] = 1.0  # the damage there was the debris' doing
 
 
 def _role(c: Candidate, ctx: Context) -> str:
@@ -162,8 +178,19 @@ def _geography(c: Candidate, loc: Any, cands: list[Candidate], locs: list[Any], 
         f["abstained"] = 1.0
     if loc.admin1_code and loc.admin1_code == primary:
         f["in_main_region"] = 1.0
+    n = _neighbours(c, loc, cands, locs)
+    for name, k in n.items():
+        f[name] = math.log1p(k)
+    if (n["finer_same_type"] or n["finer_other_type"]) and c.count is None and not (c.killed or c.injured):
+        f["finer_inside_and_no_figures_of_its_own"] = 1.0  # the "granularity" rule: the finer place carries it
+    return f
+
+
+def _neighbours(c: Candidate, loc: Any, cands: list[Candidate], locs: list[Any]) -> Counter[str]:
+    """How many of the report's other candidates in the same region share `c`'s place, lie inside
+    it or contain it."""
     rank = PRECISION_RANK.get(loc.precision, 2)
-    n = Counter()
+    n: Counter[str] = Counter()
     for d, dl in zip(cands, locs, strict=True):
         if d is c or dl is None or dl.precision is None or dl.admin1_code != loc.admin1_code:
             continue
@@ -179,11 +206,7 @@ def _geography(c: Candidate, loc: Any, cands: list[Candidate], locs: list[Any], 
                 n["finer_same_sentence"] += 1
         elif d_rank > rank and _contains(d, dl, c, loc):
             n["coarser_same_type" if d.type == c.type else "coarser_other_type"] += 1
-    for name, k in n.items():
-        f[name] = math.log1p(k)
-    if (n["finer_same_type"] or n["finer_other_type"]) and c.count is None and not (c.killed or c.injured):
-        f["finer_inside_and_no_figures_of_its_own"] = 1.0  # the "granularity" rule: the finer place carries it
-    return f
+    return n
 
 
 def _contains(outer: Candidate, outer_loc: Any, inner: Candidate, inner_loc: Any) -> bool:

@@ -56,7 +56,7 @@ class Extractor:
 
     def extract(self, *, article_id: str, text: str, title: str | None, language: str | None,
                 published_at: datetime | None, source: str | None = None) -> ExtractionResult:
-        lang = language if language in LANGS else detect_language(text or title or "")
+        lang = language if language is not None and language in LANGS else detect_language(text or title or "")
         body = text or ""
         if not body.strip():
             return ExtractionResult(article_id=article_id, language=lang, published_at=published_at, source=source)

@@ -11,7 +11,7 @@ an outcome, events without a place dropped, and the conversion to `ExtractedEven
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from services.extraction.nlp.engine.decision import rule_decision
 from services.extraction.nlp.engine.model import Candidate, Hit, Place, Signals
@@ -64,7 +64,7 @@ def _context(sent: int, by_sent: dict[int, list[Hit]], sentences: list[Sentence]
 
 
 def finish(cands: list[Candidate], sentences: list[Sentence], sig: Signals, places: list[Place],
-           article_id: str, text: str, extras: list[Candidate] = (), decide: Decide | None = None,
+           article_id: str, text: str, extras: Sequence[Candidate] = (), decide: Decide | None = None,
            ) -> list[ExtractedEvent]:
     """Claimants and times, one candidate per (type, weapon, place), the rule flags, the decision,
     then the public form. `decide` keeps or drops each merged candidate (default: `rule_decision`)."""
@@ -115,7 +115,7 @@ def _key(c: Candidate) -> tuple[str, str, str]:
     return c.type, c.weapon, c.place.normalized.lower()
 
 
-def _merge(cands: list[Candidate]) -> list[Candidate]:
+def _merge(cands: Sequence[Candidate]) -> list[Candidate]:
     """One candidate per (type, weapon, place), the place compared by its normalised name; an
     unnamed weapon joins the named one of the same type and place."""
     known = {(c.type, c.place.normalized.lower()): c.weapon for c in cands if c.weapon != "unknown"}
@@ -207,7 +207,8 @@ def _has_outcome(att: Candidate, cands) -> bool:
         if c.place.normalized.lower() == name or any(a.normalized.lower() == name for a in ancestors(c.place)):
             return True
         close = 0 <= c.sentence - att.sentence <= 1
-        finer = RANK.get(att.place.level or "", -1) >= 3 and RANK.get(c.place.level or "", 9) < RANK[att.place.level]
+        att_rank = RANK.get(att.place.level or "", -1)
+        finer = att_rank >= 3 and RANK.get(c.place.level or "", 9) < att_rank
         if close and finer and c.place.parent is None:
             return True
     return False
@@ -216,8 +217,8 @@ def _has_outcome(att: Candidate, cands) -> bool:
 def _to_event(c: Candidate, pos: dict[int, int], article_id: str, text: str) -> ExtractedEvent:
     ev = dict(c.ev)
     ev["location"] = (c.place.start, c.place.end)
-    evidence = [Evidence(article_id=article_id, field=f, span=ev[f], text=text[ev[f][0]:ev[f][1]])
-                for f in FIELDS if f in ev and ev[f] is not None]
+    evidence = [Evidence(article_id=article_id, field=f, span=span, text=text[span[0]:span[1]])
+                for f in FIELDS if (span := ev.get(f)) is not None]
     return ExtractedEvent(type=c.type, weapon=c.weapon, count=c.count, killed=c.killed, injured=c.injured,
                           damage=c.damage, claimed_by=c.claimed_by, occurred=c.occurred,
                           place=pos[id(c.place)], evidence=evidence)

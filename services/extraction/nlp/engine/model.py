@@ -73,4 +73,4 @@ class Candidate:
     sentences: set[int] = field(default_factory=set)  # the sentences of the candidates merged into this one
     absorbed: bool = False  # the rules fold it into finer events (see merge._absorb_coarse)
     outcome_elsewhere: bool = False  # an attack whose place, or a place inside it, has an outcome
-    ev: dict[str, tuple[int, int]] = field(default_factory=dict)
+    ev: dict[str, tuple[int, int] | None] = field(default_factory=dict)

@@ -139,16 +139,17 @@ class NumberFinder:
         return wv is not None and wv[0] == "mult"
 
     def _mult_of(self, tok: Token, lang: str) -> int:
-        return self.word_value(tok.text, lang)[1]  # type: ignore[index]
+        return self.word_value(tok.text, lang)[1]  # type: ignore[index,return-value]
 
     def _words(self, tokens: list[Token], i: int, lang: str) -> NumberSpan | None:
-        total, current, j, last = 0, 0, i, None
+        total, current, j, last = 0, 0, i, i  # `last` is read only once a word was `seen`
         seen = False
         while j < len(tokens):
             tok = tokens[j]
             parts = tok.text.split("-") if lang == "en" and "-" in tok.text else [tok.text]
-            vals = [self.word_value(p, lang) for p in parts] if tok.is_word else [None]
-            if any(v is None for v in vals):
+            got = [self.word_value(p, lang) for p in parts] if tok.is_word else [None]
+            vals = [v for v in got if v is not None]
+            if len(vals) < len(got):
                 if seen and lang == "en" and tok.low == "and" and j + 1 < len(tokens) \
                         and self.word_value(tokens[j + 1].text, lang) is not None:
                     j += 1
@@ -159,6 +160,7 @@ class NumberFinder:
                     break
                 return NumberSpan(tok.start, tok.end, None, j, j + 1)
             for kind, v in vals:
+                assert v is not None  # only a vague word has no value, and it ends the run above
                 if kind == "mult" or (lang == "en" and v == 100 and seen):
                     current = max(current, 1) * v
                     if v >= 1000:

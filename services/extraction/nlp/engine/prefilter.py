@@ -104,7 +104,8 @@ class KeywordScanner:
     def _facts_of(self, pattern: re.Pattern, facts: Sequence[PhraseFacts]) -> _Facts:
         if pattern.flags & re.VERBOSE or not facts:
             return _Facts(pattern, None, (), None)
-        starts, short = None, ()
+        starts: frozenset[int] | None = None
+        short: tuple[str, ...] = ()
         if all(f.starts is not None for f in facts):
             words = {k for f in facts for k in f.starts or ()}
             starts = frozenset(self._id(k) for k in words if len(k) > SHORT)

@@ -223,8 +223,8 @@ def _claim_grammar(d: dict, lang: str, note: Note) -> ClaimGrammar:
     titles = d.get("titles", {}) or {}
     title_names = [(note(re.compile(rf"\b{k}(?!\w)", FLAGS), [k]), v) for k, v in titles.items()]
     bare = [(note(re.compile(rf"\b{k}(?!\w)", FLAGS), [k]), v) for k, v in (d.get("bare_titles") or {}).items()]
-    cased = {k: note(re.compile(d[k], re.UNICODE), [d[k]]) for k in ("head_of", "name_then_title", "name_with_role")
-             if d.get(k)}
+    cased: dict[str, Any] = {k: note(re.compile(d[k], re.UNICODE), [d[k]])
+                             for k in ("head_of", "name_then_title", "name_with_role") if d.get(k)}
     return ClaimGrammar(bodies, re.compile(_alt(list(titles)), FLAGS) if titles else None, title_names, bare,
                         **_speakers(d, lang, note), **cased,
                         name_after_title=re.compile(d["name_after_title"], re.UNICODE)

@@ -49,7 +49,7 @@ def scan(res: NlpResources, text: str, tokens: list[Token], lang: str, published
 def _casualties(res: NlpResources, text: str, lang: str, sig: Signals, starts: TextHits) -> None:
     pats = res.casualties[lang]
     hits: list[Hit] = []
-    zero_spans = []
+    zero_spans: list[tuple[int, int]] = []
     for kind, fields in (("zero", ("killed", "injured")), ("zero_killed", ("killed",)), ("zero_injured", ("injured",))):
         for m in _plain(pats.get(kind), starts):
             if any(a < m.end() and m.start() < b for a, b in zero_spans):

@@ -43,7 +43,7 @@ class Sentence:
 
 def tokenize(text: str) -> list[Token]:
     # Token.__init__ inlined (this runs for every token of every report)
-    out = []
+    out: list[Token] = []
     new, append = Token.__new__, out.append
     for m in TOKEN_RE.finditer(text):
         tok = new(Token)

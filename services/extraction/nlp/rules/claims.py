@@ -16,33 +16,70 @@ def find_claims(res: NlpResources, text: str, lang: str, sig: Signals, ws: TextH
     g = res.claims[lang]
     hits: list[Hit] = []
     taken: list[tuple[int, int]] = []
-
-    def free(a: int, b: int) -> bool:
-        return not any(x < b and a < y for x, y in taken)
-
-    if g.head_of is not None:
-        for m in ws.finditer(g.head_of):
-            name = m.group("name1") or m.group("name2")
-            body = " ".join(m.group("body").split())
-            value = f"{name}, {m.group('title')} of {body}" if name else body
-            hits.append(Hit("named" if name else "body", m.start(), m.end(), value))
-            for k in ("name1", "name2"):
-                if m.group(k):
-                    sig.people.append(m.span(k))
-            taken.append((m.start(), m.end()))
-    if g.name_then_title is not None:
-        for m in ws.finditer(g.name_then_title):
-            title = ("Acting " if m.group("acting") else "") + m.group("title").title()
-            if not free(m.start(), m.end()):
-                continue
-            hits.append(Hit("named", m.start(), m.end(), f"{title} {m.group('name')}"))
-            sig.people.append(m.span("name"))
-            taken.append((m.start(), m.end()))
+    _heads_of(g, ws, sig, hits, taken)
+    _names_then_titles(g, ws, sig, hits, taken)
     if g.name_with_role is not None:  # a person's name, whether or not a claimant: never a place
         sig.people.extend(m.span("name") for m in ws.finditer(g.name_with_role))
+    _titles_then_names(res, g, text, lang, ws, sig, hits, taken)
+    for pat, name in g.bodies:
+        for m in ws.finditer(pat):
+            if _free(taken, m.start(), m.end()):
+                value = m.group().strip() if name == "@text" else name
+                hits.append(Hit("body", m.start(), m.end(), value))
+                taken.append((m.start(), m.end()))
+    for pat, title in g.bare:
+        for m in ws.finditer(pat):
+            if _free(taken, m.start(), m.end()):
+                hits.append(Hit("bare", m.start(), m.end(), title))
+    for m in _speaker_matches(g, text, ws):
+        hit = _speaker(res, g, m, lang)
+        if hit is not None and _free(taken, hit.start, hit.end):
+            hits.append(hit)
+            taken.append((hit.start, hit.end))
+            if hit.kind == "person":
+                sig.people.append((hit.start, hit.end))
+    sig.claims = sorted(hits, key=lambda h: h.start)
+
+
+def _free(taken: list[tuple[int, int]], a: int, b: int) -> bool:
+    return not any(x < b and a < y for x, y in taken)
+
+
+def _heads_of(g: ClaimGrammar, ws: TextHits, sig: Signals, hits: list[Hit], taken: list[tuple[int, int]]) -> None:
+    """"Name, head of the X Military Administration" (or the body alone)."""
+    if g.head_of is None:
+        return
+    for m in ws.finditer(g.head_of):
+        name = m.group("name1") or m.group("name2")
+        body = " ".join(m.group("body").split())
+        value = f"{name}, {m.group('title')} of {body}" if name else body
+        hits.append(Hit("named" if name else "body", m.start(), m.end(), value))
+        for k in ("name1", "name2"):
+            if m.group(k):
+                sig.people.append(m.span(k))
+        taken.append((m.start(), m.end()))
+
+
+def _names_then_titles(g: ClaimGrammar, ws: TextHits, sig: Signals, hits: list[Hit],
+                       taken: list[tuple[int, int]]) -> None:
+    """"Name Surname, the governor"."""
+    if g.name_then_title is None:
+        return
+    for m in ws.finditer(g.name_then_title):
+        title = ("Acting " if m.group("acting") else "") + m.group("title").title()
+        if not _free(taken, m.start(), m.end()):
+            continue
+        hits.append(Hit("named", m.start(), m.end(), f"{title} {m.group('name')}"))
+        sig.people.append(m.span("name"))
+        taken.append((m.start(), m.end()))
+
+
+def _titles_then_names(res: NlpResources, g: ClaimGrammar, text: str, lang: str, ws: TextHits, sig: Signals,
+                       hits: list[Hit], taken: list[tuple[int, int]]) -> None:
+    """"the governor Name Surname": a title, then the name right after it."""
     for pat, title in g.title_names:
         for m in ws.finditer(pat):
-            if not free(m.start(), m.end()):
+            if not _free(taken, m.start(), m.end()):
                 continue
             nm = g.name_after_title.match(text, m.end()) if g.name_after_title is not None else None
             ok_en = nm is not None and (len(nm.group("name").split()) > 1 or not nm.group("name").endswith("s"))
@@ -52,25 +89,6 @@ def find_claims(res: NlpResources, text: str, lang: str, sig: Signals, ws: TextH
                 hits.append(Hit("named", m.start(), nm.end(), f"{title} {name}"))
                 sig.people.append(nm.span("name"))
                 taken.append((m.start(), nm.end()))
-    for pat, name in g.bodies:
-        for m in ws.finditer(pat):
-            if free(m.start(), m.end()):
-                value = m.group().strip() if name == "@text" else name
-                hits.append(Hit("body", m.start(), m.end(), value))
-                taken.append((m.start(), m.end()))
-    for pat, title in g.bare:
-        for m in ws.finditer(pat):
-            if free(m.start(), m.end()):
-                hits.append(Hit("bare", m.start(), m.end(), title))
-    for m in _speaker_matches(g, text, ws):
-        hit = _speaker(res, g, m, lang)
-        if hit is not None and free(hit.start, hit.end):
-            hits.append(hit)
-            taken.append((hit.start, hit.end))
-            if hit.kind == "person":
-                sig.people.append((hit.start, hit.end))
-    sig.claims = sorted(hits, key=lambda h: h.start)
-
 
 SPEAKER_WINDOW = 120  # characters before a reporting verb searched for its source ...
 SPEAKER_WORDS = 8  # ... starting at one of its last words
@@ -80,7 +98,7 @@ LAST_WORD = re.compile(r"[\w'’-]+(?=\s+\Z)")
 
 def _speaker_matches(g: ClaimGrammar, text: str, ws: TextHits) -> list[re.Match]:
     found = ws.finditer(g.speakers) if g.speakers is not None else []
-    if g.speaker_verbs_after is not None:
+    if g.speaker_verbs_after is not None and g.speaker_before_verb is not None:
         for v in ws.finditer(g.speaker_verbs_after):
             last = LAST_WORD.search(text, max(0, v.start() - 40), v.start())
             if last is None or not (last.group()[0].isupper() or last.group().lower() in g.speaker_words):

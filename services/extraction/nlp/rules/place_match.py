@@ -45,61 +45,75 @@ def descriptor_rules(ctx: RuleContext) -> None:
         level = _level(ctx, lemma)
         if en and toks[i].is_cap and i + 1 < n and toks[i + 1].low in ctx.g.not_after_descriptor:
             continue
-        # postfix: "<Name> Region", "Брянской области", "A, B and C districts"
         j = i
         while j > 0 and toks[j - 1].low in ctx.g.modifiers and not ctx.used[j - 1]:
             j -= 1
         plural = (en and toks[i].low in ctx.g.plural) or (not en and _plural(ctx, i, j))
-        items = ctx.list_left(j) if plural else ([(ctx.run_left(j), j)] if ctx.run_left(j) < j else [])
-        if not en:
-            items = [(lo, hi) for lo, hi in (_adj_trim(ctx, lo, hi) for lo, hi in items) if lo < hi]
-        if items and (en or level not in SETTLEMENT):
-            grp = ctx.new_group() if len(items) > 1 else None
-            for k, (lo, hi) in enumerate(items):
-                last = k == len(items) - 1
-                words = ctx.words(lo, hi) + ctx.words(j, i + 1)
-                if en and level in SETTLEMENT:
-                    norm = ctx.norm_phrase(lo, hi)
-                elif en:
-                    norm = ctx.norm_phrase(lo, hi) + " " + (strip_poss(toks[i].text) if not plural else lemma.title()
-                                                            if toks[i].is_cap else lemma)
-                else:
-                    norm = ctx.morph.nominative_phrase(words, ctx.lang)
-                street = ctx.norm_phrase(lo, hi) if level == "street" else None
-                ctx.add(lo, i + 1 if last else hi, norm, level, "descriptor", grp, street)
-            if not en and len(items) == 1 and level not in ("street",):
-                _elided(ctx, i, level)
+        if _postfix(ctx, i, j, lemma, level, plural):
             continue
         if en and strip_poss(toks[i].low) != toks[i].low:
             continue  # "the region's governor": a possessive descriptor only ends a name before it
-        # prefix: "village of X", "districts, including A, B and C", "улица Лодыгина", "г. Курск"
-        k = i + 1
-        if k < n and toks[k].text == "." and not en:
+        _prefix(ctx, i, lemma, level, plural)
+
+
+def _postfix(ctx: RuleContext, i: int, j: int, lemma: str, level: str | None, plural: bool) -> bool:
+    """"<Name> Region", "Брянской области", "A, B and C districts": the descriptor at `i` (its
+    modifiers from `j`) after the names. Whether it named any."""
+    toks, en = ctx.tokens, ctx.lang == "en"
+    items = ctx.list_left(j) if plural else ([(ctx.run_left(j), j)] if ctx.run_left(j) < j else [])
+    if not en:
+        items = [(lo, hi) for lo, hi in (_adj_trim(ctx, lo, hi) for lo, hi in items) if lo < hi]
+    if not (items and (en or level not in SETTLEMENT)):
+        return False
+    grp = ctx.new_group() if len(items) > 1 else None
+    for k, (lo, hi) in enumerate(items):
+        last = k == len(items) - 1
+        words = ctx.words(lo, hi) + ctx.words(j, i + 1)
+        if en and level in SETTLEMENT:
+            norm = ctx.norm_phrase(lo, hi)
+        elif en:
+            norm = ctx.norm_phrase(lo, hi) + " " + (strip_poss(toks[i].text) if not plural else lemma.title()
+                                                    if toks[i].is_cap else lemma)
+        else:
+            norm = ctx.morph.nominative_phrase(words, ctx.lang)
+        street = ctx.norm_phrase(lo, hi) if level == "street" else None
+        ctx.add(lo, i + 1 if last else hi, norm, level, "descriptor", grp, street)
+    if not en and len(items) == 1 and level not in ("street",):
+        _elided(ctx, i, level)
+    return True
+
+
+def _prefix(ctx: RuleContext, i: int, lemma: str, level: str | None, plural: bool) -> None:
+    """"village of X", "districts, including A, B and C", "улица Лодыгина", "г. Курск": the
+    descriptor at `i` before the names."""
+    toks, n, en = ctx.tokens, len(ctx.tokens), ctx.lang == "en"
+    k = i + 1
+    if k < n and toks[k].text == "." and not en:
+        k += 1
+    if en:
+        if k < n and toks[k].text in {",", ":"}:
             k += 1
-        if en:
-            if k < n and toks[k].text in {",", ":"}:
-                k += 1
-            if k < n and (toks[k].low in ctx.g.list_intro or (toks[k].low == "of" and lemma in ctx.g.prefix)):
-                k += 2 if toks[k].low == "such" else 1
-            elif not plural and lemma not in ctx.g.prefix:
-                continue
-        elif lemma not in ctx.g.prefix:
+        if k < n and (toks[k].low in ctx.g.list_intro or (toks[k].low == "of" and lemma in ctx.g.prefix)):
+            k += 2 if toks[k].low == "such" else 1
+        elif not plural and lemma not in ctx.g.prefix:
+            return
+    elif lemma not in ctx.g.prefix:
+        return
+    targets = ctx.list_right(k, need_conj=False) if plural else [(k, ctx.run_right(k))]
+    if not en:  # "с. Безруки Дергачівської громади": the adjective before a descriptor is the next place's
+        targets = [(lo, hi - 1 if hi - 1 > lo and hi < n and ctx.desc_lemma(hi) is not None else hi)
+                   for lo, hi in targets]
+    grp = ctx.new_group() if len(targets) > 1 else None
+    for lo, hi in targets:
+        if hi <= lo:
             continue
-        targets = ctx.list_right(k, need_conj=False) if plural else [(k, ctx.run_right(k))]
-        if not en:  # "с. Безруки Дергачівської громади": the adjective before a descriptor is the next place's
-            targets = [(lo, hi - 1 if hi - 1 > lo and hi < n and ctx.desc_lemma(hi) is not None else hi)
-                       for lo, hi in targets]
-        grp = ctx.new_group() if len(targets) > 1 else None
-        for lo, hi in targets:
-            if hi <= lo:
-                continue
-            name = ctx.text[toks[lo].start:toks[hi - 1].end]
-            if level == "street":
-                desc = ctx.text[toks[i].start:toks[i].end] if en else lemma
-                ctx.add(i if not plural else lo, hi, f"{desc} {name}" if not en else f"{name} {lemma.title()}",
-                        level, "descriptor", grp, street=name)
-            else:
-                ctx.add(lo if (plural or en) else i, hi, ctx.norm_phrase(lo, hi), level, "descriptor", grp)
+        name = ctx.text[toks[lo].start:toks[hi - 1].end]
+        if level == "street":
+            desc = ctx.text[toks[i].start:toks[i].end] if en else lemma
+            ctx.add(i if not plural else lo, hi, f"{desc} {name}" if not en else f"{name} {lemma.title()}",
+                    level, "descriptor", grp, street=name)
+        else:
+            ctx.add(lo if (plural or en) else i, hi, ctx.norm_phrase(lo, hi), level, "descriptor", grp)
 
 
 def _elided(ctx: RuleContext, i: int, level: str | None) -> None:

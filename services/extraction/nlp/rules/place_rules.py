@@ -9,12 +9,14 @@ returns `Place` objects with spans and a nominative `normalized`; linking happen
 """
 from __future__ import annotations
 
+from typing import Any
+
 from services.extraction.nlp.engine.model import Place
 from services.extraction.nlp.engine.resources import PlaceGrammar
 from services.extraction.nlp.engine.text import Token
 from shared.lang.morph import Morph
 
-_UNSET = object()
+_UNSET: Any = object()
 
 
 def _en_desc(g, low: str) -> str | None:

@@ -8,6 +8,7 @@ sentence), attaches house numbers to streets ("Lodygina Street, houses 12 and 13
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from cachetools import LRUCache
@@ -133,6 +134,13 @@ class PlaceFinder:
     @staticmethod
     def _link(text: str, places: list[Place], index: SpanIndex, g) -> None:
         part_of = g.part_of.match if g.part_of is not None else (lambda _gap: None)
+        PlaceFinder._link_neighbours(text, places, part_of)
+        PlaceFinder._parents_by_group(places)
+        PlaceFinder._street_parents(places, index)
+
+    @staticmethod
+    def _link_neighbours(text: str, places: list[Place], part_of: Callable[[str], object]) -> None:
+        """A place followed by its container ("X, Y region", "the X district of Y") gets it as parent."""
         for a, b in zip(places, places[1:], strict=False):
             if a.parent is not None:
                 continue
@@ -152,6 +160,10 @@ class PlaceFinder:
                 a.level, ok = "city_district", True  # "the Soviet District of Voronezh": a district of a city
             if ok:
                 a.parent = b
+
+    @staticmethod
+    def _parents_by_group(places: list[Place]) -> None:
+        """The places of one list ("A, B and C of the Y region") share the parent one of them has."""
         groups: dict[int, Place] = {}
         for p in places:
             if p.group is not None and p.parent is not None:
@@ -159,6 +171,10 @@ class PlaceFinder:
         for p in places:
             if p.group is not None and p.parent is None and p.group in groups and groups[p.group] is not p:
                 p.parent = groups[p.group]
+
+    @staticmethod
+    def _street_parents(places: list[Place], index: SpanIndex) -> None:
+        """A street's parent: the finest place named before it in its sentence."""
         for i, p in enumerate(places):
             if p.level != "street" or p.parent is not None:
                 continue
@@ -170,7 +186,7 @@ class PlaceFinder:
                 inner = {id(a) for q in before for a in ancestors(q)}
                 before = [q for q in before if id(q) not in inner] or before
                 known = [q for q in before if q.level in RANK]
-                p.parent = min(known, key=lambda q: (RANK[q.level], -q.start)) if known else before[-1]
+                p.parent = min(known, key=lambda q: (RANK[q.level or ""], -q.start)) if known else before[-1]
 
     @staticmethod
     def to_mentions(places: list[Place]) -> list[PlaceMention]:
