@@ -7,11 +7,15 @@ from typing import Any
 from shared.messages import (
     Article,
     ArticleReceived,
+    Claim,
     EventsGeocoded,
     Evidence,
     GeocodedArticle,
+    Incident,
     IncidentEvent,
+    IncidentUpdated,
     Location,
+    Reconciled,
     derived_id,
 )
 
@@ -47,3 +51,36 @@ def make_events_geocoded(article_id: str = "a-1", events: list[IncidentEvent] | 
     payload = GeocodedArticle(article_id=article_id, language="en",
                               events=events if events is not None else [make_event(article_id)])
     return EventsGeocoded.create(producer="test", correlation_id=article_id, payload=payload)
+
+
+def make_claim(event: IncidentEvent, **overrides: Any) -> Claim:
+    """The claim an event makes for an incident (what the incidents service would publish)."""
+    fields: dict[str, Any] = {
+        "event_id": event.id, "article_id": event.article_id, "claimed_by": event.claimed_by,
+        "source": event.source, "published_at": event.published_at, "count": event.count, "killed": event.killed,
+        "injured": event.injured, "damage": event.damage, "location": event.location, "evidence": event.evidence,
+    }
+    fields.update(overrides)
+    return Claim(**fields)
+
+
+def make_incident(id: str = "inc-1", claims: list[Claim] | None = None, **overrides: Any) -> Incident:  # noqa: A002
+    """An incident state built from its claims the simple way: the first claim's place, type and
+    count, the number of distinct sources, the first and last report times; override what matters."""
+    claims = claims if claims is not None else [make_claim(make_event())]
+    first = claims[0] if claims else None
+    times = [c.published_at for c in claims if c.published_at is not None]
+    fields: dict[str, Any] = {
+        "id": id, "version": 1, "change": "created", "type": "interception", "weapon": "uav",
+        "location": first.location if first else Location(),
+        "count": Reconciled(value=first.count, event_id=first.event_id) if first else Reconciled(),
+        "sources": len({c.source or c.article_id for c in claims}),
+        "first_reported_at": min(times) if times else None, "last_reported_at": max(times) if times else None,
+        "claims": claims,
+    }
+    fields.update(overrides)
+    return Incident(**fields)
+
+
+def make_incident_updated(incident: Incident) -> IncidentUpdated:
+    return IncidentUpdated.create(producer="test", correlation_id=incident.id, payload=incident)

@@ -21,15 +21,13 @@ from datetime import datetime
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
-from services.gateway.filters import EventFilter, matches_words, search_words
+from services.gateway.filters import EventFilter, accepts_event
 from shared.backoff import Backoff
 from shared.config import BaseServiceSettings
-from shared.geo import haversine_km
 from shared.kafka.clients import connection_options, topic_name
 from shared.kafka.errors import RejectMessage
 from shared.kafka.serde import decode
 from shared.messages import EventsGeocoded, IncidentEvent
-from shared.store.tables import SEARCH_PLACE_FIELDS
 from shared.topics import EVENTS_GEOCODED
 
 log = logging.getLogger(__name__)
@@ -70,31 +68,10 @@ def parse_cursor(raw: str) -> Cursor:
 
 
 def accepts(flt: EventFilter, ev: IncidentEvent, now: datetime) -> bool:
-    """`flt` (the filters of GET /v1/events, as parsed there) applied to one event in memory, with
-    the same meaning as the SQL in filters.py; an event's time falls back to `now`, when it passes
-    by, where the store would use the time it was stored."""
-    loc = ev.location
-    when = (ev.occurred_at.start if ev.occurred_at and ev.occurred_at.start else None) or ev.published_at or now
-    return all((
-        flt.article_id is None or ev.article_id == flt.article_id,
-        flt.since is None or when >= flt.since,
-        flt.until is None or when < flt.until,
-        not flt.types or ev.type in flt.types,
-        not flt.weapons or ev.weapon in flt.weapons,
-        not flt.countries or loc.country_code in flt.countries,
-        not flt.admin1 or loc.admin1_code in flt.admin1,
-        not flt.precisions or loc.precision in flt.precisions,
-        flt.min_count is None or (ev.count is not None and ev.count >= flt.min_count),
-        flt.admin2 is None or (loc.admin2 or "").casefold() == flt.admin2.casefold(),
-        flt.claimed_by is None or flt.claimed_by.casefold() in (ev.claimed_by or "").casefold(),
-        flt.bbox is None or (loc.lat is not None and loc.lon is not None
-                             and flt.bbox[0] <= loc.lon <= flt.bbox[2] and flt.bbox[1] <= loc.lat <= flt.bbox[3]),
-        flt.near is None or (loc.lat is not None and loc.lon is not None
-                             and haversine_km(loc.lat, loc.lon, flt.near.lat, flt.near.lon) <= flt.near.km),
-        flt.region is None or (loc.lat is not None and loc.lon is not None and flt.region.covers(loc.lon, loc.lat)),
-        flt.q is None or matches_words(search_words(flt.q),
-                                       [e.text for e in ev.evidence] + [getattr(loc, f) for f in SEARCH_PLACE_FIELDS]),
-    ))
+    """`flt` (the filters of GET /v1/events, as parsed there) applied to one event in memory: the
+    in-memory reading of filters.TERMS, so the same meaning as the SQL; an event's time falls back
+    to `now`, when it passes by, where the store would use the time it was stored."""
+    return accepts_event(flt, ev, now)
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,13 @@ from services.storage.handlers import (
     handle_dead_letter,
     handle_events_geocoded,
     handle_events_geocoded_many,
+    handle_incident_updated,
+    handle_incidents_updated,
 )
 from services.storage.ports import IncidentStore
 from services.storage.settings import StorageSettings
 from shared.kafka.runner import Runner, Subscription
-from shared.topics import ARTICLES_RECEIVED, DLQ_EXTRACTION, DLQ_GEOCODING, EVENTS_GEOCODED
+from shared.topics import ARTICLES_RECEIVED, DLQ_EXTRACTION, DLQ_GEOCODING, EVENTS_GEOCODED, INCIDENTS
 
 
 def build_runner(settings: StorageSettings, *, store: IncidentStore | None = None) -> Runner:
@@ -29,6 +31,8 @@ def build_runner(settings: StorageSettings, *, store: IncidentStore | None = Non
                      batch_handler=partial(handle_articles_received, store=store)),
         Subscription(EVENTS_GEOCODED, partial(handle_events_geocoded, store=store),
                      batch_handler=partial(handle_events_geocoded_many, store=store)),
+        Subscription(INCIDENTS, partial(handle_incident_updated, store=store),
+                     batch_handler=partial(handle_incidents_updated, store=store)),
         Subscription(DLQ_EXTRACTION, partial(handle_dead_letter, store=store)),
         Subscription(DLQ_GEOCODING, partial(handle_dead_letter, store=store)),
     ]

@@ -9,7 +9,15 @@ import json
 
 from services.storage.ports import IncidentStore
 from shared.kafka.dlq import DeadLetter
-from shared.messages import ArticleReceived, ArticleStored, EventsGeocoded, Message, StoredArticle, derived_id
+from shared.messages import (
+    ArticleReceived,
+    ArticleStored,
+    EventsGeocoded,
+    IncidentUpdated,
+    Message,
+    StoredArticle,
+    derived_id,
+)
 
 PRODUCER = "storage"
 
@@ -32,6 +40,18 @@ async def handle_events_geocoded(msg: EventsGeocoded, *, store: IncidentStore) -
 async def handle_events_geocoded_many(msgs: list[EventsGeocoded], *, store: IncidentStore) -> list[ArticleStored]:
     """A consumer batch of event sets, written in one transaction; a receipt for each."""
     return _receipts(msgs, await store.record_geocoded_many([m.payload for m in msgs]))
+
+
+async def handle_incident_updated(msg: IncidentUpdated, *, store: IncidentStore) -> list[Message]:
+    await store.record_incidents([msg.payload])
+    return []
+
+
+async def handle_incidents_updated(msgs: list[IncidentUpdated], *, store: IncidentStore) -> list[Message]:
+    """A consumer batch of incident states, written in one transaction; the highest version of each
+    id wins, against the batch and the store (no receipt: nothing upstream waits for one)."""
+    await store.record_incidents([m.payload for m in msgs])
+    return []
 
 
 def _receipts(msgs: list[EventsGeocoded], versions: list[int]) -> list[ArticleStored]:

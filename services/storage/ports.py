@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from shared.messages import Article, GeocodedArticle
+from shared.messages.incidents import Incident
 
 
 class IncidentStore(Protocol):
@@ -25,3 +26,8 @@ class IncidentStore(Protocol):
     async def record_failed(self, article_id: str, reason: str, version: int = 1) -> int:
         """Mark the article failed with the reason, unless this version (or a newer one) was
         processed. Idempotent. Returns the version the store now holds."""
+
+    async def record_incidents(self, batch: Sequence[Incident]) -> list[str]:
+        """Store each incident's state unless the store holds that id at the same or a higher
+        version (the highest of equal ids in the batch wins), replacing its claims, in one
+        transaction. Idempotent. Returns the ids written."""

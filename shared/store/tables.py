@@ -144,3 +144,61 @@ def search_vector(body: ColumnElement[Any]) -> ColumnElement[Any]:
 
 event_search_vector = search_vector(events.c.body)
 Index("ix_events_search", event_search_vector, postgresql_using="gin").ddl_if(dialect="postgresql")
+
+# Incidents (migration 0007_incidents): one real event joined across reports, as storage last
+# received it from `incidents.v1` (the highest version of each id). `body` is the incident's public
+# JSON without its claims; the claims are rows of `incident_claims` (one per supporting event, its
+# public JSON in `body`). The columns copy what the filters and sorts read: the reconciled values,
+# the most specific place, the time window, the number of distinct sources and the status.
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("seq", SeqType, primary_key=True, autoincrement=True),
+    Column("id", String(200), nullable=False, unique=True),
+    Column("version", Integer, nullable=False),
+    Column("status", String(16), nullable=False),  # active | retracted | merged
+    Column("merged_into", String(200)),
+    Column("type", String(16), nullable=False),
+    Column("weapon", String(16), nullable=False),
+    Column("count", Integer),
+    Column("killed", Integer),
+    Column("injured", Integer),
+    Column("damage", Boolean),
+    Column("sources", Integer, nullable=False),
+    Column("country_code", String(2)),
+    Column("admin1_code", String(8)),
+    Column("admin2", Text),
+    Column("precision", String(16)),
+    Column("lat", Float),
+    Column("lon", Float),
+    Column("occurred_start", UtcDateTime()),
+    Column("occurred_end", UtcDateTime()),
+    Column("first_reported_at", UtcDateTime()),
+    Column("last_reported_at", UtcDateTime()),
+    Column("stored_at", UtcDateTime(), nullable=False),  # first stored; kept through updates
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("body", JSON, nullable=False),
+    Index("ix_incidents_status_sources", "status", "sources"),
+)
+
+incident_claims = Table(
+    "incident_claims",
+    metadata,
+    Column("incident_id", String(200), primary_key=True),
+    Column("event_id", String(64), primary_key=True),
+    Column("article_id", String(200), nullable=False, index=True),
+    Column("claimed_by", Text),
+    Column("published_at", UtcDateTime()),
+    Column("position", Integer, nullable=False),  # the order of the claims in the message
+    Column("body", JSON, nullable=False),
+    Index("ix_incident_claims_event", "event_id"),
+)
+
+# An incident's time, as an event's: its window's start, else its first report, else when stored.
+incident_time = func.coalesce(incidents.c.occurred_start, incidents.c.first_reported_at, incidents.c.stored_at)
+Index("ix_incidents_when", incident_time)
+Index("ix_incidents_admin1_when", incidents.c.admin1_code, incident_time)
+incident_geog = func.geography(func.ST_SetSRID(func.ST_MakePoint(incidents.c.lon, incidents.c.lat), 4326))
+Index("ix_incidents_geog", incident_geog, postgresql_using="gist").ddl_if(dialect="postgresql")
+incidents_rtree = Table("incidents_rtree", MetaData(), Column("id", Integer, primary_key=True), Column("min_lon", Float),
+                        Column("max_lon", Float), Column("min_lat", Float), Column("max_lat", Float))

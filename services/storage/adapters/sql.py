@@ -14,10 +14,12 @@ from sqlalchemy import Connection, Engine, Table, bindparam, delete, select, upd
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from services.storage.adapters.incidents import write_incidents
 from shared.db import make_engine as make_engine  # re-exported for storage's app and tests
 from shared.kafka.errors import TransientError
 from shared.messages import Article, GeocodedArticle, IncidentEvent
-from shared.store.tables import articles, events
+from shared.messages.incidents import Incident
+from shared.store.tables import articles, events, incidents
 
 T = TypeVar("T")
 
@@ -77,6 +79,24 @@ class SqlIncidentStore:
 
     async def record_failed(self, article_id: str, reason: str, version: int = 1) -> int:
         return await self._run(lambda: self._failed(article_id, reason, version))
+
+    async def record_incidents(self, batch: Sequence[Incident]) -> list[str]:
+        return await self._run(lambda: self._incidents(batch)) if batch else []
+
+    def _incidents(self, batch: Sequence[Incident]) -> list[str]:
+        with self.engine.begin() as conn:
+            return write_incidents(conn, batch, _now(), self._incident_upsert)
+
+    def _incident_upsert(self, row: dict[str, Any]) -> Any:
+        """The incident upsert: every column but seq and stored_at takes the new value, and only
+        for a higher version (so a late older state loses even against a concurrent writer)."""
+        key = ("incidents", tuple(row))
+        if key not in self._upserts:
+            stmt = self.insert(incidents)
+            self._upserts[key] = stmt.on_conflict_do_update(
+                index_elements=[incidents.c.id], set_={k: stmt.excluded[k] for k in row if k not in ("id", "stored_at")},
+                where=incidents.c.version < stmt.excluded.version)
+        return self._upserts[key]
 
     def _received_many(self, batch: Sequence[Article]) -> None:
         """Applying the articles one by one leaves each id as its newest version (the last of
