@@ -1,12 +1,12 @@
-"""Events as GeoJSON (RFC 7946: a FeatureCollection of Points in lon,lat order; events without
+"""Events and incidents as GeoJSON (RFC 7946: a FeatureCollection of Points in lon,lat order; events without
 coordinates get a null geometry) and as CSV rows (one row per event, flat columns, evidence joined
-into one cell)."""
+into one cell; one row per incident, its claims counted)."""
 from __future__ import annotations
 
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 GEOJSON_MEDIA_TYPE = "application/geo+json"
@@ -54,14 +54,37 @@ def _safe_cell(value: Any) -> Any:
     return "" if value is None else value
 
 
-def csv_chunks(events: Iterable[dict[str, Any]], rows_per_chunk: int = 500) -> Iterator[str]:
-    """The header, then the rows, yielded a few hundred rows at a time."""
+INCIDENT_CSV_COLUMNS = ("id", "status", "merged_into", "version", "type", "weapon", "count", "count_min",
+                        "count_max", "killed", "injured", "damage", "sources", "claim_count", "first_reported_at",
+                        "last_reported_at", "occurred_start", "occurred_end", "country_code", "admin1_code", "admin1",
+                        "admin2", "city", "place", "lat", "lon", "precision")
+
+
+def incident_csv_row(incident: dict[str, Any]) -> list[Any]:
+    loc = incident.get("location") or {}
+    occurred = incident.get("occurred_at") or {}
+    count_range = incident.get("count_range") or (None, None)
+    values = [incident.get("id"), incident.get("status"), incident.get("merged_into"), incident.get("version"),
+              incident.get("type"), incident.get("weapon"), incident.get("count"), count_range[0], count_range[1],
+              incident.get("killed"), incident.get("injured"), incident.get("damage"), incident.get("sources"),
+              incident.get("claim_count"), incident.get("first_reported_at"), incident.get("last_reported_at"),
+              occurred.get("start"), occurred.get("end"), loc.get("country_code"), loc.get("admin1_code"),
+              loc.get("admin1"), loc.get("admin2"), loc.get("city"), loc.get("name"), loc.get("lat"), loc.get("lon"),
+              loc.get("precision")]
+    return [_safe_cell(v) for v in values]
+
+
+def csv_chunks(events: Iterable[dict[str, Any]], rows_per_chunk: int = 500, *,
+               columns: tuple[str, ...] = CSV_COLUMNS,
+               row: Callable[[dict[str, Any]], list[Any]] = csv_row) -> Iterator[str]:
+    """The header, then the rows (events by default; incidents with their `columns` and `row`),
+    yielded a few hundred rows at a time."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(columns)
     n = 0
     for event in events:
-        writer.writerow(csv_row(event))
+        writer.writerow(row(event))
         n += 1
         if n % rows_per_chunk == 0:
             yield buf.getvalue()

@@ -33,8 +33,8 @@ from sqlalchemy import (
     select,
 )
 
-from services.gateway.filters import EventFilter, when, where
-from shared.store.tables import articles, events
+from services.gateway.filters import EVENTS, EventFilter, Subject, where
+from shared.store.tables import articles, events, incident_claims, incidents
 
 Sort = Literal["stored", "time", "-time"]
 GroupBy = Literal["day", "admin1", "country", "type", "weapon"]
@@ -71,20 +71,28 @@ def list_event_rows(
     """One page of events matching `flt` as rows (`id`, `lat`, `lon`, and `body`: the event's JSON
     text as stored, for writing out without parsing), and the cursor of the next page (None at the
     end). Raises BadCursor for a cursor this API did not hand out (or one from another sort)."""
+    return list_rows(conn, EVENTS, flt=flt, limit=limit, cursor=cursor, sort=sort)
+
+
+def list_rows(
+    conn: Connection, subject: Subject, *, flt: EventFilter, limit: int, cursor: str | None, sort: Sort = "stored",
+) -> tuple[list[Row[*tuple[Any, ...]]], str | None]:
+    """`list_event_rows` for any subject of the filters (events, incidents)."""
+    table, at = subject.table, subject.time
     # The page's keys come from narrow rows (filter and sort on indexes); only they read bodies.
     # The storage order's cursor needs no time: leaving it out lets an index answer alone.
-    keys_of = (events.c.seq,) if sort == "stored" else (events.c.seq, when().label("at"))
-    conds = where(flt, conn.dialect.name)
+    keys_of = (table.c.seq,) if sort == "stored" else (table.c.seq, at.label("at"))
+    conds = where(flt, conn.dialect.name, subject)
     after = decode_cursor(cursor, sort) if cursor else None
     desc = sort == "-time"
     if after and sort == "stored":
-        conds.append(events.c.seq > after[0])
+        conds.append(table.c.seq > after[0])
     elif after:
         seq, t = after
         if t is None:
             raise BadCursor("cursor is not one this API returned")
-        beyond = when() < t if desc else when() > t
-        conds.append(or_(beyond, and_(when() == t, events.c.seq < seq if desc else events.c.seq > seq)))
+        beyond = at < t if desc else at > t
+        conds.append(or_(beyond, and_(at == t, table.c.seq < seq if desc else table.c.seq > seq)))
     if flt.q is not None and conn.dialect.name == "postgresql":
         # Every match first, then the order: PostgreSQL cannot tell how rare a word prefix is, and
         # with the ORDER BY ... LIMIT in view it may walk all events in order computing each one's
@@ -94,21 +102,21 @@ def list_event_rows(
         by_at: ColumnElement[Any] | None = found.c.at if sort != "stored" else None
         q = select(*found.c)
     else:
-        by_seq, by_at = events.c.seq, when() if sort != "stored" else None
+        by_seq, by_at = table.c.seq, at if sort != "stored" else None
         q = select(*keys_of).where(*conds)
     if by_at is None:
         q = q.order_by(by_seq)
     else:
         q = q.order_by(by_at.desc(), by_seq.desc()) if desc else q.order_by(by_at, by_seq)
     q = q.limit(limit + 1)
-    # One statement: the page's keys in a subquery, then their events joined by seq.
+    # One statement: the page's keys in a subquery, then their rows joined by seq.
     keys = q.subquery("page")
     key_cols = (keys.c.seq,) if sort == "stored" else (keys.c.seq, keys.c.at)
     order = ((keys.c.seq,) if sort == "stored" else (keys.c.at.desc(), keys.c.seq.desc()) if sort == "-time"
              else (keys.c.at, keys.c.seq))
-    rows = conn.execute(select(*key_cols, events.c.id, events.c.lat, events.c.lon,
-                               cast(events.c.body, Text).label("body"))
-                        .join_from(keys, events, events.c.seq == keys.c.seq).order_by(*order)).all()
+    rows = conn.execute(select(*key_cols, table.c.id, table.c.lat, table.c.lon,
+                               cast(table.c.body, Text).label("body"))
+                        .join_from(keys, table, table.c.seq == keys.c.seq).order_by(*order)).all()
     page = list(rows[:limit])
     next_cursor = None
     if len(rows) > limit:
@@ -118,23 +126,25 @@ def list_event_rows(
 
 
 def list_events(
-    conn: Connection, *, flt: EventFilter, limit: int, cursor: str | None, sort: Sort = "stored"
+    conn: Connection, *, flt: EventFilter, limit: int, cursor: str | None, sort: Sort = "stored",
+    subject: Subject = EVENTS,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """`list_event_rows` with each event parsed."""
-    rows, next_cursor = list_event_rows(conn, flt=flt, limit=limit, cursor=cursor, sort=sort)
+    """`list_event_rows` (or `list_rows` of another subject) with each item parsed."""
+    rows, next_cursor = list_rows(conn, subject, flt=flt, limit=limit, cursor=cursor, sort=sort)
     return [json.loads(r.body) for r in rows], next_cursor
 
 
 def iter_events(engine: Engine, *, flt: EventFilter, sort: Sort = "stored", chunk: int = 1000,
-                limit: int | None = None) -> Iterator[dict[str, Any]]:
-    """Every event matching `flt` (at most `limit`), fetched `chunk` at a time, each chunk on a
-    connection of its own: memory stays flat and no connection is held while a slow client reads."""
+                limit: int | None = None, subject: Subject = EVENTS) -> Iterator[dict[str, Any]]:
+    """Every event (or item of `subject`) matching `flt` (at most `limit`), fetched `chunk` at a
+    time, each chunk on a connection of its own: memory stays flat and no connection is held while
+    a slow client reads."""
     cursor: str | None = None
     left = limit
     while left is None or left > 0:
         size = chunk if left is None else min(chunk, left)
         with engine.connect() as conn:
-            page, cursor = list_events(conn, flt=flt, limit=size, cursor=cursor, sort=sort)
+            page, cursor = list_events(conn, flt=flt, limit=size, cursor=cursor, sort=sort, subject=subject)
         yield from page
         if left is not None:
             left -= len(page)
@@ -142,15 +152,18 @@ def iter_events(engine: Engine, *, flt: EventFilter, sort: Sort = "stored", chun
             return
 
 
-def event_stats(conn: Connection, *, flt: EventFilter, group_by: list[GroupBy]) -> list[dict[str, Any]]:
-    """Per group: the number of events and the summed count, killed and injured (nulls count as
-    nothing). Groups come sorted by their keys; with no `group_by` there is one overall row."""
-    keys = {"day": _day(conn.dialect.name), "admin1": events.c.admin1_code, "country": events.c.country_code,
-            "type": events.c.type, "weapon": events.c.weapon}
+def event_stats(conn: Connection, *, flt: EventFilter, group_by: list[GroupBy],
+                subject: Subject = EVENTS) -> list[dict[str, Any]]:
+    """Per group: the number of events (or of incidents, under the key `incidents`, for that
+    subject) and the summed count, killed and injured (nulls count as nothing; an incident's are its
+    reconciled values). Groups come sorted by their keys; with no `group_by` there is one overall row."""
+    t = subject.table
+    keys = {"day": _day(conn.dialect.name, subject.time), "admin1": t.c.admin1_code, "country": t.c.country_code,
+            "type": t.c.type, "weapon": t.c.weapon}
     cols = [keys[g].label(g) for g in group_by]
-    metrics = [func.count().label("events"),
-               *(func.coalesce(func.sum(events.c[m]), 0).label(m) for m in ("count", "killed", "injured"))]
-    q = select(*cols, *metrics).where(*where(flt, conn.dialect.name))
+    metrics = [func.count().label(subject.name),
+               *(func.coalesce(func.sum(t.c[m]), 0).label(m) for m in ("count", "killed", "injured"))]
+    q = select(*cols, *metrics).select_from(t).where(*where(flt, conn.dialect.name, subject))
     if cols:
         q = q.group_by(*(literal_column(g) if conn.dialect.name == "sqlite" else keys[g] for g in group_by))
         q = q.order_by(*(keys[g].asc().nulls_first() if conn.dialect.name != "sqlite" else literal_column(g)
@@ -160,10 +173,10 @@ def event_stats(conn: Connection, *, flt: EventFilter, group_by: list[GroupBy]) 
     return [dict(zip(names, r, strict=True)) for r in result.all()]  # all(): one fetch, not one per row
 
 
-def _day(dialect: str) -> Any:
+def _day(dialect: str, at: ColumnElement[Any]) -> Any:
     if dialect == "sqlite":  # stored as text, 'YYYY-MM-DD HH:MM:SS.ffffff'
-        return func.substr(cast(when(), String), 1, 10)
-    return func.to_char(func.timezone("UTC", when()), "YYYY-MM-DD")
+        return func.substr(cast(at, String), 1, 10)
+    return func.to_char(func.timezone("UTC", at), "YYYY-MM-DD")
 
 
 def get_event(conn: Connection, event_id: str) -> dict[str, Any] | None:
@@ -186,3 +199,15 @@ def get_article(conn: Connection, article_id: str) -> dict[str, Any] | None:
 
 def _body(body: Any) -> dict[str, Any]:
     return json.loads(body) if isinstance(body, str) else body
+
+
+def get_incident(conn: Connection, incident_id: str) -> dict[str, Any] | None:
+    """The incident with its claims (in the order its message gave them)."""
+    row = conn.execute(select(incidents.c.body).where(incidents.c.id == incident_id)).first()
+    if row is None:
+        return None
+    out = _body(row.body)
+    claims = conn.execute(select(incident_claims.c.body).where(incident_claims.c.incident_id == incident_id)
+                          .order_by(incident_claims.c.position)).all()
+    out["claims"] = [_body(c.body) for c in claims]
+    return out

@@ -200,5 +200,6 @@ Index("ix_incidents_when", incident_time)
 Index("ix_incidents_admin1_when", incidents.c.admin1_code, incident_time)
 incident_geog = func.geography(func.ST_SetSRID(func.ST_MakePoint(incidents.c.lon, incidents.c.lat), 4326))
 Index("ix_incidents_geog", incident_geog, postgresql_using="gist").ddl_if(dialect="postgresql")
-incidents_rtree = Table("incidents_rtree", MetaData(), Column("id", Integer, primary_key=True), Column("min_lon", Float),
-                        Column("max_lon", Float), Column("min_lat", Float), Column("max_lat", Float))
+incidents_rtree = Table("incidents_rtree", MetaData(), Column("id", Integer, primary_key=True),
+                        Column("min_lon", Float), Column("max_lon", Float), Column("min_lat", Float),
+                        Column("max_lat", Float))

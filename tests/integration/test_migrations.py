@@ -104,9 +104,9 @@ def test_the_migrations_build_exactly_the_schema_the_code_declares(kind: str, tm
         engine = create_engine(url)
         with engine.connect() as conn, warnings.catch_warnings():
             warnings.simplefilter("ignore")  # SQLite reflection skips expression indexes, with a warning
-            # SQLite's full-text table (migration 0005_search), its R*Trees (0006_spatial, 0007_incidents) and the shadow
-            # tables both keep are virtual-table machinery that SQLAlchemy cannot declare: left out by
-            # name, as are the tables PostGIS makes.
+            # SQLite's full-text table (migration 0005_search), its R*Trees (0006_spatial,
+            # 0007_incidents) and the shadow tables they keep are virtual-table machinery that
+            # SQLAlchemy cannot declare: left out by name, as are the tables PostGIS makes.
             context = MigrationContext.configure(conn, opts={"include_name": _not_virtual_table})
             assert compare_metadata(context, metadata) == []
         engine.dispose()

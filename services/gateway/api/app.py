@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, create_engine, event
 
-from services.gateway.api.routes import articles, events, health, stats, stream
+from services.gateway.api.routes import articles, events, health, incidents, stats, stream
 from services.gateway.filters import register_sqlite_functions
 from services.gateway.live import LiveFeed
 from services.gateway.metrics import StreamMetrics
@@ -62,7 +62,7 @@ def create_app(settings: GatewaySettings, *, engine: Engine | None = None) -> Fa
 
     reads = guard_dependencies(access_guard(settings, "read"))
     app.include_router(health.router)
-    for router in (articles.router, events.router, stats.router):
+    for router in (articles.router, events.router, incidents.router, stats.router):
         app.include_router(router, dependencies=reads)
     app.include_router(stream.router, dependencies=reads)
     app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="map")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Annotated, get_args
 
 from fastapi import Depends, Query
 
 from services.gateway.api.deps import RegionsDep
-from services.gateway.filters import EventFilter, Near
+from services.gateway.filters import EventFilter, IncidentFilter, Near
 from services.gateway.regions import Region, Regions
 from shared.http import ParameterError
 from shared.messages.events import EventType, Precision, Weapon
@@ -112,7 +113,8 @@ def _precisions(raw: str | None) -> tuple[str | None, ...]:
 
 async def event_filter(
     regions: RegionsDep,
-    article_id: Annotated[str | None, Query(description="events of this report")] = None,
+    article_id: Annotated[str | None, Query(description="events of this report (on incidents: the incidents it "
+                                                        "supports)")] = None,
     since: Annotated[datetime | None, Query(description="ISO 8601; events at or after (incident time, "
                                                         "else publication time); no offset means UTC")] = None,
     until: Annotated[datetime | None, Query(description="ISO 8601; events before")] = None,
@@ -150,3 +152,23 @@ async def event_filter(
 
 
 FilterDep = Annotated[EventFilter, Depends(event_filter)]
+
+
+STATUSES = ("active", "retracted", "merged")
+
+
+async def incident_filter(
+    flt: FilterDep,
+    min_sources: Annotated[int | None, Query(ge=1, le=1_000_000, description="at least this many distinct "
+                                                                             "sources")] = None,
+    status: Annotated[str | None, Query(description=f"one or more of {', '.join(STATUSES)}, comma-separated, or "
+                                                    "any (default: active)")] = None,
+) -> IncidentFilter:
+    """The event filters on incidents (on the incident's own place, time, type, weapon, reconciled
+    count; `article_id`, `claimed_by` and `q` on its claims), with `min_sources` and `status`."""
+    statuses = ("active",) if status is None else () if status.strip() == "any" else _list("status", status, STATUSES)
+    return IncidentFilter(**{f.name: getattr(flt, f.name) for f in fields(EventFilter)},
+                          min_sources=min_sources, statuses=statuses)
+
+
+IncidentFilterDep = Annotated[IncidentFilter, Depends(incident_filter)]

@@ -94,7 +94,8 @@ class SqlIncidentStore:
         if key not in self._upserts:
             stmt = self.insert(incidents)
             self._upserts[key] = stmt.on_conflict_do_update(
-                index_elements=[incidents.c.id], set_={k: stmt.excluded[k] for k in row if k not in ("id", "stored_at")},
+                index_elements=[incidents.c.id],
+                set_={k: stmt.excluded[k] for k in row if k not in ("id", "stored_at")},
                 where=incidents.c.version < stmt.excluded.version)
         return self._upserts[key]
 
