@@ -31,7 +31,7 @@ import functools
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -98,6 +98,10 @@ class IncidentFilter(EventFilter):
 
     min_sources: int | None = None
     statuses: tuple[str, ...] = ("active",)  # () : any status
+
+    def events(self) -> EventFilter:
+        """The event filters alone (for events: `min_sources` and `statuses` are the incidents' own)."""
+        return EventFilter(**{f.name: getattr(self, f.name) for f in fields(EventFilter)})
 
 
 # ---- the subjects ----------------------------------------------------------------------------

@@ -1,20 +1,22 @@
 """The live feed behind GET /v1/stream.
 
-One consumer of the public event topic per gateway process, without a group and assigned to every
-partition, reads from the end of the topic and fans each record out to the queue of every
-connected client. Positions are the topic's own: a client's cursor is the next offset of every
-partition ("0:12,1:4,..."), sent as the SSE id, so Last-Event-ID stays meaningful across gateway
-restarts and between gateway replicas. A resuming client replays what it missed with a
-short-lived consumer that reads from its cursor up to where its live queue begins; a cursor the
-topic no longer holds (retention) or has never held (another broker) raises CursorTooOld, which
-the stream (api/routes/stream.py) turns into an `event: reset`.
+One reader per gateway process (shared/kafka `make_reader`: no group, assigned to every partition)
+follows the public event topic and the incident topic from their ends, and fans each record out
+to the queue of every connected client. Positions are the topics' own: a client's cursor is the
+next offset of every partition, "0:12,1:4,..." for the event topic and "i0:3,i1:0,..." for the
+incident topic, sent as the SSE id, so Last-Event-ID stays meaningful across gateway restarts and
+between gateway replicas (an id from before incidents, without "i" parts, resumes the events and
+starts the incidents where the stream is now). A resuming client replays what it missed with a
+short-lived reader that reads from its cursor up to where its live queue begins; a cursor the
+topics no longer hold (retention) or have never held (another broker) raises CursorTooOld, which
+the stream (api/routes/stream.py) turns into an `event: reset`. While the topics cannot be read,
+the feed reconnects on the shared back-off (shared/kafka/reconnect.py).
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,15 +26,19 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from services.gateway.filters import EventFilter, accepts_event
 from shared.backoff import Backoff
 from shared.config import BaseServiceSettings
-from shared.kafka.clients import connection_options, topic_name
+from shared.kafka.clients import make_reader, topic_name
 from shared.kafka.errors import RejectMessage
+from shared.kafka.reconnect import Outage, connect_with_backoff
 from shared.kafka.serde import decode
-from shared.messages import EventsGeocoded, IncidentEvent
-from shared.topics import EVENTS_GEOCODED
+from shared.messages import EventsGeocoded, Incident, IncidentEvent, IncidentUpdated
+from shared.topics import EVENTS_GEOCODED, INCIDENTS, Topic
 
 log = logging.getLogger(__name__)
 
-Cursor = dict[int, int]  # partition -> next offset to read
+# The topics the feed follows, each with the tag its partitions carry in a cursor.
+TAGS: dict[str, Topic] = {"": EVENTS_GEOCODED, "i": INCIDENTS}
+Position = tuple[str, int]  # (tag, partition)
+Cursor = dict[Position, int]  # -> next offset to read
 
 
 class BadCursor(ValueError):
@@ -44,26 +50,30 @@ class CursorTooOld(LookupError):
 
 
 class TopicMissing(LookupError):
-    """The event topic does not exist (yet): the feed waits for it like for a broker."""
+    """A topic the feed follows does not exist (yet): the feed waits for it like for a broker."""
 
 
 def format_cursor(cursor: Cursor) -> str:
-    return ",".join(f"{p}:{o}" for p, o in sorted(cursor.items()))
+    return ",".join(f"{t}{p}:{o}" for (t, p), o in sorted(cursor.items()))
 
 
 def parse_cursor(raw: str) -> Cursor:
-    """Raises BadCursor for anything but "p:o,p:o,..." with non-negative integers."""
+    """Raises BadCursor for anything but "p:o,p:o,..." with non-negative integers, each partition
+    optionally tagged with its topic ("i" for incidents)."""
     out: Cursor = {}
     try:
         for part in raw.strip().split(","):
             p, o = part.split(":")
-            partition, offset = int(p), int(o)
-            if partition < 0 or offset < 0 or partition in out:
+            tag = p.rstrip("0123456789")
+            if tag not in TAGS or tag == p:
                 raise ValueError
-            out[partition] = offset
+            position, offset = (tag, int(p[len(tag):])), int(o)
+            if offset < 0 or position in out:
+                raise ValueError
+            out[position] = offset
     except ValueError:
         raise BadCursor("must be an id this stream sent: partition:offset pairs, "
-                        "e.g. 0:12,1:4") from None
+                        "e.g. 0:12,1:4,i0:3") from None
     return out
 
 
@@ -76,11 +86,13 @@ def accepts(flt: EventFilter, ev: IncidentEvent, now: datetime) -> bool:
 
 @dataclass(frozen=True)
 class Update:
-    """One record of the event topic: an article's complete event set, and the cursor after it."""
+    """One record: an article's complete event set (`incident` None), or an incident's new state
+    (`events` empty); and the cursor after it."""
 
     cursor: str
-    article_id: str
-    events: tuple[IncidentEvent, ...]
+    article_id: str | None
+    events: tuple[IncidentEvent, ...] = ()
+    incident: Incident | None = None
 
 
 @dataclass(eq=False)
@@ -95,9 +107,9 @@ class Subscription:
 
 @dataclass(eq=False)
 class LiveFeed:
-    """The gateway's one consumer of the event topic and its subscribers. `start()` in the app's
-    lifespan (it connects in the background and keeps retrying, so the gateway starts without a
-    broker), `stop()` at shutdown."""
+    """The gateway's one reader of the event and incident topics and its subscribers. `start()` in
+    the app's lifespan (it connects in the background and keeps retrying, so the gateway starts
+    without a broker), `stop()` at shutdown."""
 
     settings: BaseServiceSettings
     queue_size: int = 1000  # updates a client may fall behind before it is caught up from the topic
@@ -109,13 +121,19 @@ class LiveFeed:
     _task: asyncio.Task[None] | None = field(default=None, init=False)
 
     @property
+    def topics(self) -> dict[str, str]:
+        """tag -> topic name (with the deployment's prefix)"""
+        return {tag: topic_name(self.settings, t) for tag, t in TAGS.items()}
+
+    @property
     def topic(self) -> str:
-        return topic_name(self.settings, EVENTS_GEOCODED)
+        """The event topic's name."""
+        return self.topics[""]
 
     @property
     def ready(self) -> bool:
-        """True while the feed is assigned to the topic (false when the broker is unreachable at
-        start, or the topic does not exist yet)."""
+        """True while the feed is assigned to the topics (false when the broker is unreachable at
+        start, or a topic does not exist yet)."""
         return self._ready
 
     def start(self) -> None:
@@ -137,71 +155,73 @@ class LiveFeed:
     def unsubscribe(self, sub: Subscription) -> None:
         self._subs.discard(sub)
 
-    def _consumer(self) -> AIOKafkaConsumer:
-        return AIOKafkaConsumer(client_id=f"{self.settings.kafka_client_id_prefix}-gateway-live",
-                                enable_auto_commit=False, auto_offset_reset="earliest",
-                                fetch_max_wait_ms=self.settings.kafka_fetch_max_wait_ms,
-                                **connection_options(self.settings))
+    def _reader(self) -> AIOKafkaConsumer:
+        return make_reader(self.settings, "gateway-live")
+
+    async def _connect(self) -> AIOKafkaConsumer:
+        consumer = self._reader()
+        try:
+            await consumer.start()
+            await self._assign(consumer)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await consumer.stop()
+            raise
+        return consumer
 
     async def _run(self) -> None:
-        """Follow the topic; while it cannot be read, retry with a delay that doubles up to
-        `retry_max_s` (the shared backoff). An outage is logged once, at WARNING with its reason,
-        and its end at INFO."""
-        backoff, failures = Backoff(self.retry_s, self.retry_max_s), 0
-        outage_since: float | None = None
+        """Connect (retrying on the shared back-off while the topics cannot be read), follow the
+        topics until something fails, and connect again. An outage is logged once, at WARNING with
+        its reason, and its end at INFO."""
+        outage = Outage(log, "live feed", "its topics", {"topics": list(self.topics.values())})
+        backoff = Backoff(self.retry_s, self.retry_max_s)
         while True:
-            consumer = self._consumer()
+            consumer = await connect_with_backoff(self._connect, backoff=backoff, outage=outage)
             try:
-                await consumer.start()
-                await self._assign(consumer)
                 self._ready = True
-                if outage_since is not None:
-                    log.info("live feed reconnected", extra={"topic": self.topic,
-                                                             "outage_s": round(time.monotonic() - outage_since, 1)})
-                outage_since, failures = None, 0
-                log.info("live feed following", extra={"topic": self.topic, "positions": self._positions})
+                log.info("live feed following", extra={"topics": list(self.topics.values()),
+                                                        "positions": format_cursor(self._positions)})
                 await self._follow(consumer)
             except asyncio.CancelledError:
                 raise
             except Exception as err:  # noqa: BLE001 - the broker being away must not stop the gateway
-                failures += 1
-                if outage_since is None:
-                    outage_since = time.monotonic()
-                    log.warning("live feed cannot read the event topic; retrying with back-off until it can",
-                                extra={"topic": self.topic, "error": repr(err), "retry_max_s": self.retry_max_s})
-                else:
-                    log.debug("live feed still cannot read the event topic", extra={"error": repr(err)})
+                outage.failed(err)
             finally:
                 self._ready = False
                 with contextlib.suppress(Exception):
                     await consumer.stop()
-            await asyncio.sleep(backoff.delay(failures))
 
-    async def _assign(self, consumer: AIOKafkaConsumer) -> list[TopicPartition]:
-        """Assign every partition; continue from where this feed was (after a reconnect), else
-        from the end. Raises TopicMissing while the topic does not exist (never auto-creates)."""
-        if self.topic not in await consumer.topics():
-            raise TopicMissing(f"the topic {self.topic} does not exist yet")
-        tps = [TopicPartition(self.topic, p) for p in sorted(consumer.partitions_for_topic(self.topic) or ())]
-        if not tps:
-            raise TopicMissing(f"the topic {self.topic} has no partitions yet")
-        consumer.assign(tps)
-        ends = await consumer.end_offsets(tps)
-        for tp in tps:
-            known = self._positions.get(tp.partition)
-            if known is not None and known <= ends[tp]:
-                consumer.seek(tp, known)
+    async def _assign(self, consumer: AIOKafkaConsumer) -> None:
+        """Assign every partition of both topics; continue from where this feed was (after a
+        reconnect), else from the end. Raises TopicMissing while a topic does not exist (never
+        auto-creates)."""
+        known = await consumer.topics()
+        tps: dict[Position, TopicPartition] = {}
+        for tag, name in self.topics.items():
+            parts = sorted(consumer.partitions_for_topic(name) or ()) if name in known else []
+            if not parts:
+                raise TopicMissing(f"the topic {name} does not exist yet")
+            tps.update({(tag, p): TopicPartition(name, p) for p in parts})
+        consumer.assign(list(tps.values()))
+        ends = await consumer.end_offsets(list(tps.values()))
+        for position, tp in tps.items():
+            at = self._positions.get(position)
+            if at is not None and at <= ends[tp]:
+                consumer.seek(tp, at)
             else:
                 consumer.seek(tp, ends[tp])
-                self._positions[tp.partition] = ends[tp]
-        return tps
+                self._positions[position] = ends[tp]
+
+    def _position(self, record: ConsumerRecord) -> Position:
+        tag = next(t for t, name in self.topics.items() if name == record.topic)
+        return tag, record.partition
 
     async def _follow(self, consumer: AIOKafkaConsumer) -> None:
         while True:
             batch = await consumer.getmany(timeout_ms=1000, max_records=self.settings.kafka_max_batch)
             for records in batch.values():
                 for record in records:
-                    self._positions[record.partition] = record.offset + 1
+                    self._positions[self._position(record)] = record.offset + 1
                     update = self._update(record, self._positions)
                     if update is not None:
                         self._dispatch(update)
@@ -216,18 +236,21 @@ class LiveFeed:
                 sub.overflowed = True
 
     def _update(self, record: ConsumerRecord, cursor: Cursor) -> Update | None:
+        tag, _ = self._position(record)
         try:
-            message = decode(EVENTS_GEOCODED, record.value)
+            message = decode(TAGS[tag], record.value)
         except RejectMessage as err:
             log.warning("live feed skips an undecodable record",
                         extra={"topic": record.topic, "partition": record.partition, "offset": record.offset,
                                "reason": str(err)})
             return None
+        if isinstance(message, IncidentUpdated):
+            return Update(format_cursor(cursor), None, incident=message.payload)
         assert isinstance(message, EventsGeocoded)
         return Update(format_cursor(cursor), message.payload.article_id, tuple(message.payload.events))
 
     async def replay(self, start: Cursor, end: Cursor) -> AsyncIterator[Update]:
-        """The records after `start` and before `end` (both cursors), read with a consumer of their
+        """The records after `start` and before `end` (both cursors), read with a reader of their
         own. Partitions `start` does not name are not replayed. Raises CursorTooOld, before
         yielding anything, when `start` is beyond `end` or before the oldest record kept."""
         if any(start.get(p, o) > o for p, o in end.items()):
@@ -235,10 +258,10 @@ class LiveFeed:
         wanted = {p: start[p] for p in end if p in start and start[p] < end[p]}
         if not wanted:
             return
-        consumer = self._consumer()
+        consumer = self._reader()
         await consumer.start()
         try:
-            tps = {p: TopicPartition(self.topic, p) for p in wanted}
+            tps = {p: TopicPartition(self.topics[p[0]], p[1]) for p in wanted}
             consumer.assign(list(tps.values()))
             first = await consumer.beginning_offsets(list(tps.values()))
             if any(first[tps[p]] > o for p, o in wanted.items()):
@@ -248,11 +271,12 @@ class LiveFeed:
             cursor = {**end, **wanted}
             while wanted:
                 batch = await consumer.getmany(timeout_ms=1000, max_records=self.settings.kafka_max_batch)
-                for tp, records in batch.items():
+                for records in batch.values():
                     for record in records:
-                        if record.offset >= end[tp.partition]:
+                        position = self._position(record)
+                        if record.offset >= end[position]:
                             break
-                        cursor[tp.partition] = record.offset + 1
+                        cursor[position] = record.offset + 1
                         update = self._update(record, cursor)
                         if update is not None:
                             yield update

@@ -23,8 +23,8 @@ from services.gateway.settings import GatewaySettings
 from shared.kafka.broker import free_port
 from shared.kafka.serde import encode
 from shared.messages import IncidentEvent, Location
-from shared.topics import EVENTS_GEOCODED
-from tests.builders import make_event, make_events_geocoded
+from shared.topics import EVENTS_GEOCODED, INCIDENTS
+from tests.builders import make_claim, make_event, make_events_geocoded, make_incident, make_incident_updated
 from tests.kafka_helpers import create_topics, produce_raw
 
 pytestmark = pytest.mark.integration
@@ -319,3 +319,47 @@ async def test_an_outage_of_the_topic_is_logged_once_with_back_off_and_its_end_o
     warnings = [r for r in mine if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "does not exist" in warnings[0].error
     assert [r.getMessage() for r in mine if r.levelno == logging.INFO][:1] == ["live feed reconnected"]
+
+
+async def publish_incidents(settings: GatewaySettings, *states) -> None:
+    await produce_raw(settings, INCIDENTS, [(s.id.encode(), encode(make_incident_updated(s))) for s in states])
+
+
+async def incident_messages(sse: SSEReader, count: int, timeout_s: float = 20.0) -> list[dict]:
+    out: list[dict] = []
+    deadline = time.monotonic() + timeout_s
+    while len(out) < count:
+        msg = await sse.next(max(0.1, deadline - time.monotonic()))
+        if msg.event == "incident":
+            out.append(msg.data)
+    return out
+
+
+def incident_at(id: str, location: Location, sources: int, **kw):  # noqa: A002
+    claims = [make_claim(make_event(f"{id}-a{n}", id=f"{id}-e{n}", location=location, source=f"s{n}"))
+              for n in range(sources)]
+    return make_incident(id, claims, location=location, **kw)
+
+
+async def test_incident_changes_arrive_under_the_filters_and_a_merge_withdraws_one(gateway):
+    settings, url = gateway
+    async with stream(url, {"admin1": "UA-63", "min_sources": "2"}) as sse:
+        await publish_incidents(settings, incident_at("i-kursk", KURSK, 3), incident_at("i-one", KHARKIV, 1),
+                                incident_at("i-kh", KHARKIV, 2))
+        [got] = await incident_messages(sse, 1)
+        assert (got["id"], got["matches"], got["incident"]["sources"]) == ("i-kh", True, 2)
+        assert [c["event_id"] for c in got["incident"]["claims"]] == ["i-kh-e0", "i-kh-e1"]
+        resume_at = sse.last_id
+        await publish_incidents(settings, incident_at("i-kh", KHARKIV, 0, version=2, change="merged",
+                                                      status="merged", merged_into="i-big"))
+        [gone] = await incident_messages(sse, 1)
+        assert (gone["id"], gone["matches"]) == ("i-kh", False)
+        assert (gone["incident"]["status"], gone["incident"]["merged_into"]) == ("merged", "i-big")
+    # a resumed stream replays what it missed after its id (i-one may have been behind it in
+    # another partition), and i-kh only in its new state
+    async with stream(url, {"kinds": "incidents", "status": "any", "country": "UA"}, last_event_id=resume_at) as sse:
+        replayed = await incident_messages(sse, 1)
+        while replayed[-1]["id"] != "i-kh":
+            replayed += await incident_messages(sse, 1)
+        assert {r["id"] for r in replayed} <= {"i-one", "i-kh"}
+        assert replayed[-1]["incident"]["version"] == 2 and replayed[-1]["matches"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Annotated, get_args
 
@@ -33,7 +32,7 @@ def text_param(name: str, value: str | None, *, where: str = "query") -> str | N
     return value
 
 
-def _list(name: str, raw: str | None, allowed: tuple[str, ...] | None = None, *,
+def comma_list(name: str, raw: str | None, allowed: tuple[str, ...] | None = None, *,
           upper: bool = False, pattern: str | None = None) -> tuple[str, ...]:
     if raw is None:
         return ()
@@ -108,7 +107,7 @@ def _utc(name: str, value: datetime | None) -> datetime | None:
 
 
 def _precisions(raw: str | None) -> tuple[str | None, ...]:
-    return tuple(None if v == "none" else v for v in _list("precision", raw, (*PRECISIONS, "none")))
+    return tuple(None if v == "none" else v for v in comma_list("precision", raw, (*PRECISIONS, "none")))
 
 
 async def event_filter(
@@ -142,9 +141,9 @@ async def event_filter(
         raise ParameterError("q", "must not be blank")
     return EventFilter(
         article_id=text_param("article_id", article_id), since=since, until=until,
-        types=_list("type", type, TYPES), weapons=_list("weapon", weapon, WEAPONS),
-        countries=_list("country", country, upper=True, pattern="country"),
-        admin1=_list("admin1", admin1, upper=True, pattern="admin1"),
+        types=comma_list("type", type, TYPES), weapons=comma_list("weapon", weapon, WEAPONS),
+        countries=comma_list("country", country, upper=True, pattern="country"),
+        admin1=comma_list("admin1", admin1, upper=True, pattern="admin1"),
         admin2=text_param("admin2", admin2), bbox=parse_bbox(bbox), near=parse_near(near),
         region=parse_region(region, regions),
         q=q.strip() if q else None, claimed_by=text_param("claimed_by", claimed_by),
@@ -166,9 +165,10 @@ async def incident_filter(
 ) -> IncidentFilter:
     """The event filters on incidents (on the incident's own place, time, type, weapon, reconciled
     count; `article_id`, `claimed_by` and `q` on its claims), with `min_sources` and `status`."""
-    statuses = ("active",) if status is None else () if status.strip() == "any" else _list("status", status, STATUSES)
-    return IncidentFilter(**{f.name: getattr(flt, f.name) for f in fields(EventFilter)},
-                          min_sources=min_sources, statuses=statuses)
+    statuses: tuple[str, ...] = ("active",)
+    if status is not None:
+        statuses = () if status.strip() == "any" else comma_list("status", status, STATUSES)
+    return IncidentFilter(**vars(flt), min_sources=min_sources, statuses=statuses)
 
 
 IncidentFilterDep = Annotated[IncidentFilter, Depends(incident_filter)]

@@ -5,9 +5,8 @@ stored one (a redelivery, or an older state arriving late) changes nothing. A ne
 rewrites the incident's row (its `seq` and `stored_at` stay, so storage-order pages stay stable)
 and replaces its claims.
 
-`body` is the public incident (what GET /v1/incidents serves, without its claims): the message's
-incident with its reconciled values flat (`count`, `killed`, `injured`, `damage`) and the claim
-each came from in `reconciled_from`; each claim's body is the message's claim as it is."""
+`body` is the public incident without its claims (shared/store/incident_body.py); each claim's
+body is the message's claim as it is."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -17,18 +16,8 @@ from typing import Any
 from sqlalchemy import Connection, delete, select
 
 from shared.messages.incidents import Incident
+from shared.store.incident_body import public_incident
 from shared.store.tables import incident_claims, incidents
-
-RECONCILED = ("count", "killed", "injured", "damage")
-
-
-def public_incident(inc: Incident) -> dict[str, Any]:
-    """The incident as the API shows it, without its claims."""
-    doc = inc.model_dump(mode="json", exclude={"claims", *RECONCILED})
-    doc.update({name: getattr(inc, name).value for name in RECONCILED})
-    doc["reconciled_from"] = {name: getattr(inc, name).event_id for name in RECONCILED}
-    doc["claim_count"] = len(inc.claims)
-    return doc
 
 
 def incident_row(inc: Incident, now: datetime) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 the same filters as /v1/events (or /v1/incidents)."""
 from __future__ import annotations
 
-from dataclasses import fields
 from typing import Annotated, Any, Literal, get_args
 
 from fastapi import APIRouter, Query, Request, Response
@@ -10,7 +9,7 @@ from pydantic_core import to_json
 
 from services.gateway.api.deps import StoreDep
 from services.gateway.api.params import IncidentFilterDep
-from services.gateway.filters import EVENTS, INCIDENTS, EventFilter
+from services.gateway.filters import EVENTS, INCIDENTS
 from services.gateway.queries import GroupBy, event_stats
 from services.gateway.schemas import Stats, StatsRow
 from shared.http import ParameterError, problem_responses
@@ -44,9 +43,8 @@ def stats(request: Request, store: StoreDep, flt: IncidentFilterDep, group_by: A
         if key not in keys:
             keys.append(key)  # type: ignore[arg-type]
     with store.connect() as conn:
-        groups = event_stats(conn, flt=flt if of == "incidents" else EventFilter(**{
-            f.name: getattr(flt, f.name) for f in fields(EventFilter)}), group_by=keys,
-            subject=INCIDENTS if of == "incidents" else EVENTS)
+        groups = event_stats(conn, flt=flt if of == "incidents" else flt.events(), group_by=keys,
+                             subject=INCIDENTS if of == "incidents" else EVENTS)
     # Written straight to JSON: the rows are already the response's plain types, and validating
     # them through `Stats` again costs more than the query on a year of days.
     ordered = [{k: row[k] for k in FIELD_ORDER if k in row} for row in groups]

@@ -40,7 +40,7 @@ SQLITE_DOWN = ["DROP TRIGGER incidents_rtree_delete", "DROP TRIGGER incidents_rt
                "DROP TRIGGER incidents_rtree_insert", "DROP TABLE incidents_rtree"]
 
 
-def _when() -> sa.types.TypeEngine[object]:
+def _when() -> sa.DateTime:
     return sa.DateTime(timezone=True)
 
 
