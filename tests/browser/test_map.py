@@ -5,6 +5,7 @@ stream without a reload. Saves docs/map.png (the README's screenshot). With keys
 reads, the page asks for one and then reads, and streams, with it."""
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from pathlib import Path
@@ -12,7 +13,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from shared.kafka.serde import encode
+from shared.messages import IncidentEvent
+from shared.topics import INCIDENTS
+from tests.builders import make_claim, make_incident, make_incident_updated
 from tests.e2e.stack import ROOT, running_stack
+from tests.kafka_helpers import produce_raw
 
 pytestmark = pytest.mark.e2e
 
@@ -112,6 +118,58 @@ def test_the_map_shows_stored_events_reports_and_new_ones_live(stack, page):
     page.wait_for_function(f"() => !window.dronewatch.eventIds().includes('{new_ids[0]}')", timeout=TIMEOUT_MS)
     shown = set(page.evaluate("() => window.dronewatch.eventIds()"))
     assert belgorod["id"] in shown and shown == {e["id"] for e in stack.events(admin1="RU-BEL", limit="1000")}
+
+
+def publish_incidents(stack, *states) -> None:
+    """Incident states into the stack's incident topic, as the incidents service would publish them."""
+    asyncio.run(produce_raw(stack.settings, INCIDENTS,
+                            [(s.id.encode(), encode(make_incident_updated(s))) for s in states]))
+
+
+def wait_stored(stack, incident_id: str, version: int = 1) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        got = httpx.get(f"{stack.gateway}/v1/incidents/{incident_id}", timeout=5)
+        if got.status_code == 200 and got.json()["version"] >= version:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{incident_id} v{version} was not stored in time")
+
+
+def test_the_map_draws_incidents_sized_by_their_sources_and_lists_their_claims(stack, page):
+    reports = [post(stack, "Air defence shot down four drones over the Voronezh region overnight, the governor said."),
+               post(stack, "Four drones were destroyed over the Voronezh region overnight, the defence ministry said.")]
+    events = [doc["events"][0] for doc in reports]
+    claims = [make_claim(IncidentEvent.model_validate(e), claimed_by=who, source=who)
+              for e, who in zip(events, ("Governor Gusev", "Ministry of Defence"), strict=True)]
+    tag = uuid.uuid4().hex[:6]
+    big, small = make_incident(f"big-{tag}", claims), make_incident(f"small-{tag}", claims[:1])
+    publish_incidents(stack, big, small)
+    wait_stored(stack, big.id)
+    wait_stored(stack, small.id)
+
+    page.goto(stack.gateway + "/")
+    page.wait_for_function("ids => ids.every(id => window.dronewatch.incidentIds().includes(id))",
+                           arg=[big.id, small.id], timeout=TIMEOUT_MS)
+    radius = "id => window.dronewatch.incidentRadius(id)"
+    assert page.evaluate(radius, big.id) > page.evaluate(radius, small.id)  # two sources draw a larger ring
+
+    page.evaluate("id => window.dronewatch.openIncident(id)", big.id)
+    page.wait_for_selector(f'.leaflet-popup-content .incident[data-id="{big.id}"] li.claim', timeout=TIMEOUT_MS)
+    listed = page.locator(".leaflet-popup-content li.claim").all_inner_texts()
+    assert len(listed) == 2 and any("Governor Gusev" in c for c in listed)
+    assert any("Ministry of Defence" in c for c in listed)
+    assert "2 sources" in page.locator(".leaflet-popup-content").inner_text()
+
+    # Live: a new incident appears, a retracted one goes, without a reload.
+    page.wait_for_selector("#live-status.on", timeout=TIMEOUT_MS)
+    page.evaluate("() => { window.__notReloaded = true; }")
+    late = make_incident(f"late-{tag}", claims[1:])
+    publish_incidents(stack, late, make_incident(small.id, [], version=2, change="retracted", status="retracted",
+                                                 location=small.location))
+    page.wait_for_function("id => window.dronewatch.incidentIds().includes(id)", arg=late.id, timeout=TIMEOUT_MS)
+    page.wait_for_function("id => !window.dronewatch.incidentIds().includes(id)", arg=small.id, timeout=TIMEOUT_MS)
+    assert page.evaluate("() => window.__notReloaded") is True
 
 
 READ_KEY = "map-test-read-key-7f3a"

@@ -1,5 +1,7 @@
 // dronewatch's live map: stored events from GET /v1/events, new ones from the SSE stream
 // GET /v1/stream under the same filters, the report behind an event from GET /v1/articles/{id}.
+// Incidents (GET /v1/incidents, and `incident` messages of the stream) are rings under the events,
+// sized by their number of sources; a click lists their claims (GET /v1/incidents/{id}).
 // Plain JS, no build step; Leaflet and Leaflet.markercluster are vendored under vendor/.
 // When the gateway wants a key for reads (GATEWAY_REQUIRE_KEY_FOR_READS), the page asks for one,
 // keeps it in this tab's sessionStorage and sends it as `Authorization: Bearer`, never in a URL;
@@ -14,6 +16,7 @@
   const byId = new Map();        // event id -> event
   const markers = new Map();     // event id -> Leaflet marker
   const fresh = new Set();       // ids that arrived live, highlighted once in the list
+  const incidents = new Map();   // incident id -> { incident, ring }
   let selectedId = null;
   let source = null;             // the live stream: { close() }
   let generation = 0;            // bumps on every reload, so late answers of an old one are dropped
@@ -23,6 +26,8 @@
   map.createPane("base").style.zIndex = 250;
   const cluster = L.markerClusterGroup({ maxClusterRadius: 40, showCoverageOnHover: false });
   map.addLayer(cluster);
+  map.createPane("incidents").style.zIndex = 390;  // above the boundaries, under the event markers
+  const incidentLayer = L.layerGroup().addTo(map);
   const tiles = L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png",
     { maxZoom: 18, attribution: "&copy; OpenStreetMap contributors" });
   map.attributionControl.addAttribution("Boundaries: Natural Earth");
@@ -30,7 +35,8 @@
   const legend = L.control({ position: "bottomleft" });
   legend.onAdd = () => {
     const div = L.DomUtil.create("div", "legend");
-    div.innerHTML = Object.entries(TYPES).map(([t, label]) => `<div><span class="${t}"></span>${label}</div>`).join("");
+    div.innerHTML = Object.entries(TYPES).map(([t, label]) => `<div><span class="${t}"></span>${label}</div>`).join("")
+      + '<div><span class="ring"></span>incident (size: sources)</div>';
     return div;
   };
   legend.addTo(map);
@@ -102,7 +108,7 @@
   }
 
   // ---- the live stream ---------------------------------------------------------------------
-  // `on`: open(), trouble(gaveUp), events(msg), reset(), unauthorized(status). Returns { close }.
+  // `on`: open(), trouble(gaveUp), events(msg), incident(msg), reset(), unauthorized(status). Returns { close }.
   function openStream(url, on) {
     return apiKey() ? window.dronewatchSSE.fetchStream(url, () => withKey({}), on) : eventSourceStream(url, on);
   }
@@ -112,6 +118,7 @@
     es.onopen = () => on.open();
     es.onerror = () => on.trouble(es.readyState === EventSource.CLOSED);  // CLOSED: refused (e.g. 503)
     es.addEventListener("events", (e) => on.events(JSON.parse(e.data)));
+    es.addEventListener("incident", (e) => on.incident(JSON.parse(e.data)));
     es.addEventListener("reset", () => on.reset());
     return { close: () => es.close() };
   }
@@ -179,15 +186,77 @@
     renderList();
   }
 
-  async function fetchEvents(params, gen) {
+  // ---- incidents ---------------------------------------------------------------------------
+  const COLOURS = { interception: "#2563eb", attack: "#dc2626", impact: "#ea580c", debris_fall: "#7c3aed" };
+
+  function ringRadius(sources) {
+    return 8 + 6 * Math.sqrt(Math.max(0, (sources || 1) - 1));
+  }
+
+  function removeIncident(id) {
+    const held = incidents.get(id);
+    if (held && held.ring) incidentLayer.removeLayer(held.ring);
+    incidents.delete(id);
+  }
+
+  function putIncident(inc) {
+    removeIncident(inc.id);
+    const loc = inc.location || {};
+    if (loc.lat == null || loc.lon == null) { incidents.set(inc.id, { incident: inc, ring: null }); return; }
+    const ring = L.circleMarker([loc.lat, loc.lon], {
+      pane: "incidents", radius: ringRadius(inc.sources), color: COLOURS[inc.type] || "#333", weight: 2,
+      fillOpacity: 0.12,
+    });
+    ring.bindPopup("loading the claims…", { maxWidth: 360 });
+    ring.on("popupopen", () => showClaims(inc.id));
+    incidentLayer.addLayer(ring);
+    incidents.set(inc.id, { incident: inc, ring });
+  }
+
+  // One stream message: an incident's new state; `matches: false` drops it (retracted, merged, filtered out).
+  function applyIncident(msg) {
+    if (msg.matches) putIncident(msg.incident); else removeIncident(msg.id);
+  }
+
+  async function showClaims(id) {
+    const held = incidents.get(id);
+    if (!held || !held.ring) return;
+    let html;
+    try {
+      const resp = await api(`v1/incidents/${encodeURIComponent(id)}`);
+      html = resp.ok ? incidentHtml(await resp.json()) : `the incident could not be loaded (${resp.status})`;
+    } catch (err) {
+      html = esc(String(err.message || err));
+    }
+    held.ring.setPopupContent(html);
+  }
+
+  function incidentHtml(inc) {
+    const range = inc.count_range ? ` (reports say ${inc.count_range[0]}–${inc.count_range[1]})` : "";
+    const toll = [inc.killed != null ? `${inc.killed} killed` : "", inc.injured != null ? `${inc.injured} injured` : ""]
+      .filter(Boolean).join(", ");
+    const claims = (inc.claims || []).map((c) => `<li class="claim" data-event="${esc(c.event_id)}">`
+      + `<b>${esc(c.claimed_by || c.source || "unnamed source")}</b>`
+      + `${c.count != null ? ` · ${esc(c.count)}` : ""}${c.killed != null ? ` · ${esc(c.killed)} killed` : ""}`
+      + `${c.injured != null ? ` · ${esc(c.injured)} injured` : ""}`
+      + `<div class="meta">${c.published_at ? esc(new Date(c.published_at).toLocaleString()) + " · " : ""}`
+      + `${esc(c.article_id)}</div></li>`).join("");
+    return `<div class="incident" data-id="${esc(inc.id)}"><b>${esc(TYPES[inc.type] || inc.type)}</b>`
+      + `${inc.count != null ? ` · ${esc(inc.count)}${esc(range)}` : ""} ${esc(inc.weapon)} · ${esc(place(inc))}`
+      + `<div class="meta">${esc(inc.sources)} source${inc.sources === 1 ? "" : "s"}${toll ? " · " + esc(toll) : ""}</div>`
+      + `<ol class="claims">${claims}</ol></div>`;
+  }
+
+  async function fetchEvents(params, gen, path) {
+    path = path || "v1/events";
     const out = [];
     let cursor = null;
     do {
       const q = new URLSearchParams(params);
       q.set("limit", "1000");
       if (cursor) q.set("cursor", cursor);
-      const resp = await api(`v1/events?${q}`, { Accept: "application/json" });
-      if (!resp.ok) throw new Error(`GET /v1/events: ${resp.status} ${(await resp.json()).detail || ""}`);
+      const resp = await api(`${path}?${q}`, { Accept: "application/json" });
+      if (!resp.ok) throw new Error(`GET /${path}: ${resp.status} ${(await resp.json()).detail || ""}`);
       const page = await resp.json();
       if (gen !== generation) return null;
       out.push(...page.items);
@@ -212,7 +281,8 @@
         // Given up (e.g. 503): try again later, unless the page is waiting for a key.
         if (gaveUp && keyForm.hidden) setTimeout(() => { if (gen === generation) reload(); }, 5000);
       },
-      events: (msg) => { if (loading) held.push(msg); else applyArticle(msg, true); },
+      events: (msg) => { if (loading) held.push(() => applyArticle(msg, true)); else applyArticle(msg, true); },
+      incident: (msg) => { if (loading) held.push(() => applyIncident(msg)); else applyIncident(msg); },
       reset: () => reload(),
       unauthorized: (status) => { setStatus(false, "needs a key"); askForKey(status); },
     });
@@ -220,20 +290,24 @@
     const note = document.getElementById("list-note");
     note.textContent = "loading…";
     let result;
+    let found;
     try {
-      result = await fetchEvents(params, gen);
+      [result, found] = await Promise.all([fetchEvents(params, gen), fetchEvents(params, gen, "v1/incidents")]);
     } catch (err) {
       note.textContent = String(err.message || err);
       return;
     }
-    if (result === null) return;
+    if (result === null || found === null) return;
+    incidentLayer.clearLayers();
+    incidents.clear();
+    found.items.forEach(putIncident);
     byId.clear();
     markers.clear();
     cluster.clearLayers();
     fresh.clear();
     result.items.forEach(addEvent);
     loading = false;
-    held.forEach((msg) => applyArticle(msg, true));
+    held.forEach((apply) => apply());
     note.textContent = result.truncated ? `(the first ${MAX_EVENTS})` : "";
     renderList();
   }
@@ -339,6 +413,9 @@
   window.dronewatch = {
     markerCount: () => cluster.getLayers().length,
     eventIds: () => [...byId.keys()],
+    incidentIds: () => [...incidents.keys()],
+    incidentRadius: (id) => { const h = incidents.get(id); return h && h.ring ? h.ring.getRadius() : null; },
+    openIncident: (id) => { const h = incidents.get(id); if (h && h.ring) h.ring.openPopup(); },
     select,
   };
 

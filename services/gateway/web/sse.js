@@ -2,7 +2,7 @@
 // EventSource cannot). `fetchStream(url, headers, on)` reads the stream and reconnects after the
 // server's `retry` when the connection drops, sending the last id as Last-Event-ID, as an
 // EventSource would; `headers()` gives the request's headers (the key) at each (re)connection, and
-// `on` gets open(), trouble(gaveUp), events(msg), reset() and unauthorized(status).
+// `on` gets open(), trouble(gaveUp), events(msg), incident(msg), reset() and unauthorized(status).
 "use strict";
 
 (function () {
@@ -30,6 +30,7 @@
               if (msg.lastId !== null) lastId = msg.lastId;
               if (msg.data === null) return;
               if (msg.event === "events") on.events(JSON.parse(msg.data));
+              else if (msg.event === "incident") on.incident(JSON.parse(msg.data));
               else if (msg.event === "reset") on.reset();
             });
           } catch (err) { /* the connection broke: reconnect below */ }
