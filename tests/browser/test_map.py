@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -121,9 +122,11 @@ def test_the_map_shows_stored_events_reports_and_new_ones_live(stack, page):
 
 
 def publish_incidents(stack, *states) -> None:
-    """Incident states into the stack's incident topic, as the incidents service would publish them."""
-    asyncio.run(produce_raw(stack.settings, INCIDENTS,
-                            [(s.id.encode(), encode(make_incident_updated(s))) for s in states]))
+    """Incident states into the stack's incident topic, as the incidents service would publish them
+    (in a thread of its own: Playwright's sync API holds this thread's event loop)."""
+    records = [(s.id.encode(), encode(make_incident_updated(s))) for s in states]
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, produce_raw(stack.settings, INCIDENTS, records)).result(timeout=60)
 
 
 def wait_stored(stack, incident_id: str, version: int = 1) -> None:

@@ -355,6 +355,13 @@ async def test_incident_changes_arrive_under_the_filters_and_a_merge_withdraws_o
         [gone] = await incident_messages(sse, 1)
         assert (gone["id"], gone["matches"]) == ("i-kh", False)
         assert (gone["incident"]["status"], gone["incident"]["merged_into"]) == ("merged", "i-big")
+        # a retraction comes even for one the stream never sent (the client may hold it from GET
+        # /v1/incidents); an update of one it never sent that does not match does not
+        await publish_incidents(settings, incident_at("i-one", KHARKIV, 1, version=2, change="updated"),
+                                incident_at("i-kursk", KURSK, 0, version=2, change="retracted", status="retracted"))
+        [retracted] = await incident_messages(sse, 1)
+        assert (retracted["id"], retracted["matches"], retracted["incident"]["status"]) == (
+            "i-kursk", False, "retracted")
     # a resumed stream replays what it missed after its id (i-one may have been behind it in
     # another partition), and i-kh only in its new state
     async with stream(url, {"kinds": "incidents", "status": "any", "country": "UA"}, last_event_id=resume_at) as sse:

@@ -66,9 +66,10 @@ async def stream_events(
     `{"article_id", "events": [...]}`; it replaces what an earlier message said about that article
     (an empty list withdraws it). Each message `incident` carries an incident's new state (with its
     claims) as `{"id", "matches", "incident"}`: it comes when the incident passes the filters
-    (`min_sources` and `status`, default active, as GET /v1/incidents), and once more with
-    `matches: false` when one this client was sent no longer does (retracted, merged, moved away):
-    drop it then. Ids are positions in the topics: reconnect with `Last-Event-ID` to get exactly
+    (`min_sources` and `status`, default active, as GET /v1/incidents), and with `matches: false`
+    when one this client was sent no longer does (moved away, below `min_sources`), and for every
+    retraction and merge that does not match (the client may hold the incident from GET
+    /v1/incidents): drop it then. Ids are positions in the topics: reconnect with `Last-Event-ID` to get exactly
     what was missed. `reset` means the id cannot be resumed (re-query GET /v1/events and
     /v1/incidents). Comments keep the connection alive."""
     metrics: StreamMetrics = request.app.state.stream_metrics
@@ -161,7 +162,9 @@ class _Client:
         inc = update.incident
         assert inc is not None
         matches = accepts_incident(self.flt, inc, now)
-        if not matches and inc.id not in self.incidents:
+        # An incident this client may hold without this stream having sent it (it read it from GET
+        # /v1/incidents) must still go when it is retracted or merged: those always come.
+        if not matches and inc.id not in self.incidents and inc.change not in ("retracted", "merged"):
             return None
         (self.incidents.add if matches else self.incidents.discard)(inc.id)
         return ServerSentEvent(event="incident", id=update.cursor,
