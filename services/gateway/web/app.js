@@ -349,7 +349,10 @@
     const li = document.querySelector(`#list li[data-id="${CSS.escape(eventId)}"]`);
     if (li) li.classList.add("selected");
     const m = markers.get(eventId);
-    if (m && zoom) cluster.zoomToShowLayer(m);
+    // Not the cluster's zoomToShowLayer: its pending callback throws when a reload empties the
+    // cluster before its animation ends. Zoomed in this far, the marker stands on its own or in a
+    // cluster small enough to click.
+    if (m && zoom) map.setView(m.getLatLng(), Math.max(map.getZoom(), 13));
 
     const panel = document.getElementById("report");
     const text = document.getElementById("report-text");
