@@ -1,7 +1,7 @@
 """Property-based run of schemathesis against the gateway's own OpenAPI schema, in-process over
-ASGI, on real SQLite and PostgreSQL stores holding a few events, with a read key required and sent:
-whatever the generated parameters (valid and invalid alike), no 5xx and every response (status,
-content type, body) conforms to the schema."""
+ASGI, on real SQLite and PostgreSQL stores holding a few events and incidents, with a read key
+required and sent: whatever the generated parameters (valid and invalid alike), no 5xx and every
+response (status, content type, body) conforms to the schema."""
 from __future__ import annotations
 
 import asyncio
@@ -22,7 +22,7 @@ from services.gateway.api import create_app
 from services.gateway.settings import GatewaySettings
 from services.storage.adapters.sql import SqlIncidentStore, make_engine
 from shared.messages import GeocodedArticle, Location, TimeWindow
-from tests.builders import make_article, make_event
+from tests.builders import make_article, make_claim, make_event, make_incident
 
 pytestmark = pytest.mark.integration
 
@@ -40,6 +40,10 @@ async def _fill(db_url: str) -> None:
         make_event("a-1", id="e-2", type="impact", weapon="missile", location=KHARKIV, killed=1,
                    occurred_at=TimeWindow(start=datetime(2026, 3, 1, tzinfo=UTC))),
         make_event("a-1", id="e-3", location=Location(mention="somewhere", reason="unknown"))]))
+    await store.record_incidents([
+        make_incident("i-1", [make_claim(make_event("a-1", id="e-2", location=KHARKIV, killed=1))], count_range=(1, 3)),
+        make_incident("i-2", [], version=2, change="merged", status="merged", merged_into="i-1", location=KHARKIV),
+        make_incident("i-3", [], version=2, change="retracted", status="retracted")])
     engine.dispose()
 
 
@@ -53,7 +57,7 @@ SETTINGS = GatewaySettings(_env_file=None, database_url="sqlite:///set-by-the-ga
                            api_keys=f"{TOKEN}=fuzzer:read", gateway_require_key_for_reads=True)
 # The query API only: the live stream (/v1/stream) never ends a response; the map is static files.
 schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(SETTINGS)).include(
-    path_regex=r"^/(v1/(events|stats|articles)|healthz|readyz)")
+    path_regex=r"^/(v1/(events|incidents|stats|articles)|healthz|readyz)")
 # Invalid inputs too: wrong types, out-of-range numbers, odd characters, NUL bytes.
 schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE], allow_x00=True)
 
