@@ -363,10 +363,11 @@ async def test_incident_changes_arrive_under_the_filters_and_a_merge_withdraws_o
         assert (retracted["id"], retracted["matches"], retracted["incident"]["status"]) == (
             "i-kursk", False, "retracted")
     # a resumed stream replays what it missed after its id (i-one may have been behind it in
-    # another partition), and i-kh only in its new state
+    # another partition; i-kursk's retraction came after it), and i-kh only in its new state
     async with stream(url, {"kinds": "incidents", "status": "any", "country": "UA"}, last_event_id=resume_at) as sse:
         replayed = await incident_messages(sse, 1)
         while replayed[-1]["id"] != "i-kh":
             replayed += await incident_messages(sse, 1)
-        assert {r["id"] for r in replayed} <= {"i-one", "i-kh"}
+        assert {r["id"] for r in replayed} <= {"i-one", "i-kh", "i-kursk"}  # i-kursk: its retraction
+        assert all(not r["matches"] for r in replayed if r["id"] == "i-kursk")
         assert replayed[-1]["incident"]["version"] == 2 and replayed[-1]["matches"]
