@@ -1,6 +1,7 @@
 """Incident grouping as a pure function, for evaluation: the articles' events grouped into
 incidents by the very engine the service runs (routing, then the region engine), in memory, with
-the default rules. Articles are fed in order of publication (then id), as they would arrive."""
+the default rules. Articles are fed in order of publication (then id and version), as they would
+arrive."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -19,7 +20,7 @@ def group_events(articles: Sequence[GeocodedArticle], rules: Rules | None = None
     """The incidents the articles' events form, as sets of event ids (every event in exactly one)."""
     rules = rules or Rules()
     state = MemoryState(rules)
-    for article in sorted(articles, key=lambda a: (a.published_at or _LAST, a.article_id)):
+    for article in sorted(articles, key=lambda a: (a.published_at or _LAST, a.article_id, a.version)):
         for rc in state.route_sync(article, lambda last, a=article: plan(a, last)):  # type: ignore[misc]
             state.in_region_sync(rc.region, lambda ws, rc=rc: apply(ws, rc, rules))  # type: ignore[misc]
     return active_groups(state.incidents.values())

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from services.incidents.adapters.memory import MemoryState
 from services.incidents.handlers import handle_claims_routed, handle_events_geocoded
+from services.incidents.ports import IncidentState
 from services.incidents.rules import Rules
 from shared.messages import EventsGeocoded, GeocodedArticle, Incident, IncidentUpdated
 
 
 class Pipeline:
-    def __init__(self, rules: Rules | None = None) -> None:
-        self.state = MemoryState(rules)
+    def __init__(self, state: IncidentState | None = None, rules: Rules | None = None) -> None:
         self.rules = rules or Rules()
+        self.state = state or MemoryState(self.rules)
         self.published: list[IncidentUpdated] = []
         self.latest: dict[str, Incident] = {}
 

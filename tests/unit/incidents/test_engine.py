@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from services.incidents.grouping import group_events
-from tests.unit.incidents.pipeline import Pipeline
 from tests.unit.incidents.reports import (
     BELGOROD_REGION,
     GRAIVORON,
@@ -21,8 +20,8 @@ from tests.unit.incidents.reports import (
 H = timedelta(hours=1)
 
 
-async def test_three_reports_in_three_languages_make_one_incident_with_three_claims():
-    p = Pipeline()
+async def test_three_reports_in_three_languages_make_one_incident_with_three_claims(pipeline):
+    p = pipeline
     await p.feed(report("gov-ru", SHEBEKINO, language="ru", count=3, claimed_by="Governor"))
     await p.feed(report("news-en", SHEBEKINO, at=2 * H, language="en", count=3))
     await p.feed(report("outlet-uk", SHEBEKINO, at=3 * H, language="uk", count=4))
@@ -35,23 +34,23 @@ async def test_three_reports_in_three_languages_make_one_incident_with_three_cla
     assert incident.version == 3 and incident.change == "updated"
 
 
-async def test_the_same_place_a_week_later_is_a_second_incident():
-    p = Pipeline()
+async def test_the_same_place_a_week_later_is_a_second_incident(pipeline):
+    p = pipeline
     await p.feed(report("r1", SHEBEKINO))
     await p.feed(report("r2", SHEBEKINO, at=timedelta(days=7)))
     assert len(p.active()) == 2
 
 
-async def test_other_type_or_weapon_is_another_incident():
-    p = Pipeline()
+async def test_other_type_or_weapon_is_another_incident(pipeline):
+    p = pipeline
     await p.feed(report("r1", SHEBEKINO))
     await p.feed(report("r2", SHEBEKINO, weapon="missile"))
     await p.feed(report("r3", SHEBEKINO, type_="interception"))
     assert len(p.active()) == 3
 
 
-async def test_a_place_far_away_is_another_incident_and_a_near_one_the_same():
-    p = Pipeline()
+async def test_a_place_far_away_is_another_incident_and_a_near_one_the_same(pipeline):
+    p = pipeline
     await p.feed(report("r1", SHEBEKINO))
     await p.feed(report("r2", GRAIVORON, at=H))
     await p.feed(report("r3", NOVAYA_TAVOLZHANKA, at=2 * H))  # 8 km from Shebekino
@@ -59,14 +58,14 @@ async def test_a_place_far_away_is_another_incident_and_a_near_one_the_same():
     assert groups == [["r1", "r3"], ["r2"]]
 
 
-async def test_a_report_never_merges_with_itself():
-    p = Pipeline()
+async def test_a_report_never_merges_with_itself(pipeline):
+    p = pipeline
     await p.feed(report("r1", SHEBEKINO, NOVAYA_TAVOLZHANKA))
     assert len(p.active()) == 2
 
 
-async def test_a_casualty_update_raises_the_toll():
-    p = Pipeline()
+async def test_a_casualty_update_raises_the_toll(pipeline):
+    p = pipeline
     await p.feed(report("gov-1", SHEBEKINO, claimed_by="Governor", killed=1, injured=2))
     [incident] = p.active()
     assert (incident.killed.value, incident.injured.value) == (1, 2)
@@ -76,16 +75,16 @@ async def test_a_casualty_update_raises_the_toll():
     assert incident.killed.event_id == next(c.event_id for c in incident.claims if c.article_id == "gov-2")
 
 
-async def test_damage_is_true_if_any_claim_reports_it():
-    p = Pipeline()
+async def test_damage_is_true_if_any_claim_reports_it(pipeline):
+    p = pipeline
     await p.feed(report("r1", SHEBEKINO, damage=False))
     await p.feed(report("r2", SHEBEKINO, at=H, damage=True))
     [incident] = p.active()
     assert incident.damage.value is True
 
 
-async def test_an_edit_that_moves_the_place_moves_the_claim():
-    p = Pipeline()
+async def test_an_edit_that_moves_the_place_moves_the_claim(pipeline):
+    p = pipeline
     await p.feed(report("r1", SHEBEKINO))
     await p.feed(report("r2", GRAIVORON, at=H))
     await p.feed(report("r3", SHEBEKINO, at=2 * H))
@@ -96,8 +95,8 @@ async def test_an_edit_that_moves_the_place_moves_the_claim():
     assert {m.payload.change for m in out} == {"updated"}
 
 
-async def test_an_edit_into_another_region_moves_the_claim_there():
-    p = Pipeline()
+async def test_an_edit_into_another_region_moves_the_claim_there(pipeline):
+    p = pipeline
     await p.feed(report("k1", KURSK_CITY))
     await p.feed(report("r1", SHEBEKINO, at=H))
     await p.feed(report("r1", KURSK_CITY, at=H, version=2))
@@ -106,8 +105,8 @@ async def test_an_edit_into_another_region_moves_the_claim_there():
     assert [i.status for i in p.latest.values() if i.id != incident.id] == ["retracted"]
 
 
-async def test_a_retraction_withdraws_the_claims_and_an_empty_incident_is_retracted():
-    p = Pipeline()
+async def test_a_retraction_withdraws_the_claims_and_an_empty_incident_is_retracted(pipeline):
+    p = pipeline
     await p.feed(report("r1", SHEBEKINO, count=5))
     await p.feed(report("r2", SHEBEKINO, at=H, count=3))
     [incident] = p.active()
@@ -120,8 +119,8 @@ async def test_a_retraction_withdraws_the_claims_and_an_empty_incident_is_retrac
     assert gone.status == "retracted" and gone.change == "retracted" and gone.claims == []
 
 
-async def test_a_report_that_bridges_two_incidents_merges_them():
-    p = Pipeline()
+async def test_a_report_that_bridges_two_incidents_merges_them(pipeline):
+    p = pipeline
     # Maslova Pristan and Novaya Tavolzhanka are ~21 km apart; Shebekino lies ~13 and ~10 km from them.
     await p.feed(report("r1", MASLOVA))
     await p.feed(report("r2", NOVAYA_TAVOLZHANKA, at=H))
@@ -135,8 +134,8 @@ async def test_a_report_that_bridges_two_incidents_merges_them():
     assert len(merged) == 1 and merged[0].merged_into == survivor.id and merged[0].change == "merged"
 
 
-async def test_a_claim_for_the_containing_region_supports_the_incident_without_moving_it():
-    p = Pipeline()
+async def test_a_claim_for_the_containing_region_supports_the_incident_without_moving_it(pipeline):
+    p = pipeline
     await p.feed(report("gov", SHEBEKINO, count=3, claimed_by="Governor"))
     await p.feed(report("mod", BELGOROD_REGION, at=H, count=27, claimed_by="Ministry of Defence"))
     [incident] = p.active()
@@ -146,8 +145,8 @@ async def test_a_claim_for_the_containing_region_supports_the_incident_without_m
     assert incident.count.value == 3 and incident.count_range is None  # the region's total is not this incident's
 
 
-async def test_a_region_claim_alone_is_an_incident_that_a_later_specific_report_locates():
-    p = Pipeline()
+async def test_a_region_claim_alone_is_an_incident_that_a_later_specific_report_locates(pipeline):
+    p = pipeline
     await p.feed(report("mod", BELGOROD_REGION, count=27, claimed_by="Ministry of Defence"))
     [incident] = p.active()
     assert incident.location.precision == "admin1"
@@ -156,24 +155,24 @@ async def test_a_region_claim_alone_is_an_incident_that_a_later_specific_report_
     assert incident.location.name == "Shebekino" and incident.sources == 2
 
 
-async def test_a_district_claim_joins_a_village_in_it():
-    p = Pipeline()
+async def test_a_district_claim_joins_a_village_in_it(pipeline):
+    p = pipeline
     await p.feed(report("r1", MASLOVA))
     await p.feed(report("r2", SHEBEKINSKY, at=H))
     [incident] = p.active()
     assert incident.location.name == "Maslova Pristan"
 
 
-async def test_a_redelivered_report_publishes_the_same_messages_again():
-    p = Pipeline()
+async def test_a_redelivered_report_publishes_the_same_messages_again(pipeline):
+    p = pipeline
     first = await p.feed(report("r1", SHEBEKINO))
     again = await p.feed(report("r1", SHEBEKINO))
     assert [m.event_id for m in again] == [m.event_id for m in first]
     assert [m.payload for m in again] == [m.payload for m in first]
 
 
-async def test_an_older_version_arriving_late_changes_nothing():
-    p = Pipeline()
+async def test_an_older_version_arriving_late_changes_nothing(pipeline):
+    p = pipeline
     await p.feed(report("r1", GRAIVORON, version=2))
     assert await p.feed(report("r1", SHEBEKINO, version=1)) == []
     [incident] = p.active()
