@@ -6,7 +6,12 @@ from __future__ import annotations
 from functools import partial
 
 from services.incidents.adapters.sql import SqlState, make_state_engine
-from services.incidents.handlers import handle_claims_routed, handle_events_geocoded
+from services.incidents.handlers import (
+    handle_claims_routed,
+    handle_claims_routed_many,
+    handle_events_geocoded,
+    handle_events_geocoded_many,
+)
 from services.incidents.ports import IncidentState
 from services.incidents.settings import IncidentsSettings
 from shared.kafka.runner import Runner, Subscription
@@ -15,12 +20,16 @@ from shared.topics import EVENTS_GEOCODED, INCIDENT_CLAIMS
 
 def build_runner(settings: IncidentsSettings, *, state: IncidentState | None = None) -> Runner:
     on_close = []
+    rules = settings.rules()
     if state is None:
         engine = make_state_engine(settings.incidents_database_url)
-        state = SqlState(engine, settings.rules())
+        state = SqlState(engine, rules)
         on_close.append(engine.dispose)
     subs = [
-        Subscription(EVENTS_GEOCODED, partial(handle_events_geocoded, state=state)),
-        Subscription(INCIDENT_CLAIMS, partial(handle_claims_routed, state=state, rules=settings.rules())),
+        # A consumer batch of each topic in one transaction; record by record only to isolate a failure.
+        Subscription(EVENTS_GEOCODED, partial(handle_events_geocoded, state=state),
+                     batch_handler=partial(handle_events_geocoded_many, state=state)),
+        Subscription(INCIDENT_CLAIMS, partial(handle_claims_routed, state=state, rules=rules),
+                     batch_handler=partial(handle_claims_routed_many, state=state, rules=rules)),
     ]
     return Runner(settings, "incidents", subs, on_close=on_close)

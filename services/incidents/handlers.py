@@ -10,34 +10,65 @@ Both are idempotent: a redelivered input finds its version already applied and s
 messages again, with the same ids (derived from incident id and version)."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import partial
+
 from services.incidents.engine import apply
 from services.incidents.ports import IncidentState
 from services.incidents.routing import plan
 from services.incidents.rules import Rules, region_of
 from shared.kafka.errors import RejectMessage
-from shared.messages import ClaimsRouted, EventsGeocoded, Incident, IncidentUpdated, derived_id
+from shared.messages import (
+    ClaimsRouted,
+    EventsGeocoded,
+    GeocodedArticle,
+    Incident,
+    IncidentUpdated,
+    RegionClaims,
+    derived_id,
+)
 
 PRODUCER = "incidents"
 
 
 async def handle_events_geocoded(msg: EventsGeocoded, *, state: IncidentState) -> list[ClaimsRouted]:
-    article = msg.payload
-    strays = [ev.id for ev in article.events if ev.article_id != article.article_id]
-    if strays:
-        raise RejectMessage(f"events {strays} belong to another article than {article.article_id!r}")
-    routed = await state.route(article, lambda last: plan(article, last))
-    return [ClaimsRouted.create(producer=PRODUCER, correlation_id=article.article_id, payload=rc,
-                                event_id=derived_id(article.article_id, article.version, "claims", rc.region))
-            for rc in routed]
+    return await handle_events_geocoded_many([msg], state=state)
+
+
+async def handle_events_geocoded_many(msgs: Sequence[EventsGeocoded], *, state: IncidentState) -> list[ClaimsRouted]:
+    """A consumer batch routed in one transaction (the runner retries a failed batch one by one)."""
+    articles = [_checked_article(m.payload) for m in msgs]
+    routed = await state.route_many([(a, partial(plan, a)) for a in articles])
+    return [ClaimsRouted.create(producer=PRODUCER, correlation_id=a.article_id, payload=rc,
+                                event_id=derived_id(a.article_id, a.version, "claims", rc.region))
+            for a, messages in zip(articles, routed, strict=True) for rc in messages]
 
 
 async def handle_claims_routed(msg: ClaimsRouted, *, state: IncidentState, rules: Rules) -> list[IncidentUpdated]:
-    rc = msg.payload
+    return await handle_claims_routed_many([msg], state=state, rules=rules)
+
+
+async def handle_claims_routed_many(msgs: Sequence[ClaimsRouted], *, state: IncidentState,
+                                    rules: Rules) -> list[IncidentUpdated]:
+    """A consumer batch applied in one transaction, in order; the outputs in the same order."""
+    claims = [_checked_claims(m.payload) for m in msgs]
+    changed = await state.in_regions([(rc.region, partial(apply, rc=rc, rules=rules)) for rc in claims])
+    return [incident_message(i, rc.article_id) for rc, incidents in zip(claims, changed, strict=True)
+            for i in incidents]
+
+
+def _checked_article(article: GeocodedArticle) -> GeocodedArticle:
+    strays = [ev.id for ev in article.events if ev.article_id != article.article_id]
+    if strays:
+        raise RejectMessage(f"events {strays} belong to another article than {article.article_id!r}")
+    return article
+
+
+def _checked_claims(rc: RegionClaims) -> RegionClaims:
     misplaced = [ev.id for ev in rc.events if region_of(ev.location) != rc.region or ev.article_id != rc.article_id]
     if misplaced:
         raise RejectMessage(f"events {misplaced} are not of article {rc.article_id!r} in region {rc.region!r}")
-    changed = await state.in_region(rc.region, lambda ws: apply(ws, rc, rules))
-    return [incident_message(i, rc.article_id) for i in changed]
+    return rc
 
 
 def incident_message(incident: Incident, article_id: str) -> IncidentUpdated:

@@ -103,7 +103,7 @@ async def test_two_workers_make_one_incident_of_each_real_event(settings_factory
             return groups(await latest_incidents(settings), regional) == expected
         await wait_for(settled, timeout_s=90, interval_s=1.0)
     finally:
-        for _, stop, task in (first, second):
+        for _, stop, _ in (first, second):
             stop.set()
         await asyncio.gather(*(task for *_, task in (first, second)))
     for runner, *_ in (first, second):

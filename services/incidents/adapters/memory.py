@@ -67,6 +67,12 @@ class MemoryState:
     async def in_region(self, region: str, work: Callable[[MemoryWorkspace], T]) -> T:
         return self.in_region_sync(region, work)
 
+    async def in_regions(self, work: Sequence[tuple[str, Callable[[MemoryWorkspace], T]]]) -> list[T]:
+        return [self.in_region_sync(region, fn) for region, fn in work]
+
+    async def route_many(self, work: Sequence[tuple[GeocodedArticle, RoutePlan]]) -> list[Sequence[RegionClaims]]:
+        return [self.route_sync(article, plan) for article, plan in work]
+
     def in_region_sync(self, region: str, work: Callable[[MemoryWorkspace], T]) -> T:
         return work(MemoryWorkspace(self, region))
 

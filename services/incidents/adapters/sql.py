@@ -118,27 +118,41 @@ class SqlState:
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key(name)})
 
     async def in_region(self, region: str, work: Callable[[SqlWorkspace], T]) -> T:
-        def run() -> T:
+        [out] = await self.in_regions([(region, work)])
+        return out
+
+    async def in_regions(self, work: Sequence[tuple[str, Callable[[SqlWorkspace], T]]]) -> list[T]:
+        """One transaction; the regions' locks taken up front in sorted order (no deadlock)."""
+        def run() -> list[T]:
             with self.engine.begin() as conn:
-                self._lock(conn, f"region:{region}")
-                return work(SqlWorkspace(conn, region, self.rules))
+                for region in sorted({r for r, _ in work}):
+                    self._lock(conn, f"region:{region}")
+                return [fn(SqlWorkspace(conn, region, self.rules)) for region, fn in work]
         return await self._run(run)
 
     async def route(self, article: GeocodedArticle, plan: RoutePlan) -> Sequence[RegionClaims]:
-        def run() -> Sequence[RegionClaims]:
+        [out] = await self.route_many([(article, plan)])
+        return out
+
+    async def route_many(self, work: Sequence[tuple[GeocodedArticle, RoutePlan]]) -> list[Sequence[RegionClaims]]:
+        def run() -> list[Sequence[RegionClaims]]:
             with self.engine.begin() as conn:
-                self._lock(conn, f"article:{article.article_id}")
-                row = conn.execute(select(routes).where(routes.c.article_id == article.article_id)).first()
-                last = Route(row.version, list(row.regions), list(row.sent)) if row else None
-                route, messages = plan(last)
-                if route is not None:
-                    values = {"version": route.version, "regions": route.regions, "sent": route.sent}
-                    if row is None:
-                        conn.execute(insert(routes).values(article_id=article.article_id, **values))
-                    else:
-                        conn.execute(update(routes).where(routes.c.article_id == article.article_id).values(**values))
-                return messages
+                for article_id in sorted({a.article_id for a, _ in work}):
+                    self._lock(conn, f"article:{article_id}")
+                return [self._route(conn, article, plan) for article, plan in work]
         return await self._run(run)
+
+    def _route(self, conn: Connection, article: GeocodedArticle, plan: RoutePlan) -> Sequence[RegionClaims]:
+        row = conn.execute(select(routes).where(routes.c.article_id == article.article_id)).first()
+        last = Route(row.version, list(row.regions), list(row.sent)) if row else None
+        route, messages = plan(last)
+        if route is not None:
+            values = {"version": route.version, "regions": route.regions, "sent": route.sent}
+            if row is None:
+                conn.execute(insert(routes).values(article_id=article.article_id, **values))
+            else:
+                conn.execute(update(routes).where(routes.c.article_id == article.article_id).values(**values))
+        return messages
 
     def incidents(self) -> list[Incident]:
         """Every incident held (for tests and the rebuild check)."""
