@@ -34,11 +34,11 @@ def claim_of(ev: IncidentEvent, rc: RegionClaims) -> Claim:
     return Claim(event_id=ev.id, article_id=rc.article_id, article_version=rc.version, claimed_by=ev.claimed_by,
                  source=ev.source or rc.source, published_at=ev.published_at or rc.published_at, count=ev.count,
                  killed=ev.killed, injured=ev.injured, damage=ev.damage, location=ev.location,
-                 occurred_at=ev.occurred_at, evidence=list(ev.evidence))
+                 occurred_at=ev.occurred_at, seen_at=rc.seen_at, evidence=list(ev.evidence))
 
 
 def incident_window(incident: Incident, rules: Rules) -> Window | None:
-    return union([window_of(c.occurred_at, c.published_at, rules) for c in incident.claims])
+    return union([window_of(c.occurred_at, c.published_at or c.seen_at, rules) for c in incident.claims])
 
 
 def _rank_key(incident: Incident) -> tuple[object, ...]:
@@ -126,7 +126,7 @@ class _Apply:
 
     def _place(self, ev: IncidentEvent) -> None:
         claim = claim_of(ev, self.rc)
-        window = window_of(claim.occurred_at, claim.published_at, self.rules)
+        window = window_of(claim.occurred_at, claim.published_at or claim.seen_at, self.rules)
         matches = self._matches(ev, window) if window is not None else []
         joins = [i for i, rel in matches if rel not in SUPPORT and not is_coarse(ev.location)]
         if joins:

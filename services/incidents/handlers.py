@@ -11,10 +11,11 @@ messages again, with the same ids (derived from incident id and version)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from functools import partial
 
 from services.incidents.engine import apply
-from services.incidents.ports import IncidentState
+from services.incidents.ports import IncidentState, Route
 from services.incidents.routing import plan
 from services.incidents.rules import Rules, region_of
 from shared.kafka.errors import RejectMessage
@@ -38,7 +39,8 @@ async def handle_events_geocoded(msg: EventsGeocoded, *, state: IncidentState) -
 async def handle_events_geocoded_many(msgs: Sequence[EventsGeocoded], *, state: IncidentState) -> list[ClaimsRouted]:
     """A consumer batch routed in one transaction (the runner retries a failed batch one by one)."""
     articles = [_checked_article(m.payload) for m in msgs]
-    routed = await state.route_many([(a, partial(plan, a)) for a in articles])
+    plans = [(a, partial(_plan, a, m.occurred_at)) for a, m in zip(articles, msgs, strict=True)]
+    routed = await state.route_many(plans)
     return [ClaimsRouted.create(producer=PRODUCER, correlation_id=a.article_id, payload=rc,
                                 event_id=derived_id(a.article_id, a.version, "claims", rc.region))
             for a, messages in zip(articles, routed, strict=True) for rc in messages]
@@ -55,6 +57,11 @@ async def handle_claims_routed_many(msgs: Sequence[ClaimsRouted], *, state: Inci
     changed = await state.in_regions([(rc.region, partial(apply, rc=rc, rules=rules)) for rc in claims])
     return [incident_message(i, rc.article_id) for rc, incidents in zip(claims, changed, strict=True)
             for i in incidents]
+
+
+def _plan(article: GeocodedArticle, seen_at: datetime, last: Route | None) -> tuple[Route | None,
+                                                                                Sequence[RegionClaims]]:
+    return plan(article, last, seen_at)
 
 
 def _checked_article(article: GeocodedArticle) -> GeocodedArticle:

@@ -9,7 +9,8 @@
 * killed, injured: the latest figure (claims with a claimant first), since tolls rise during a day;
 * damage: true if any claim reports damage (false only if some claim says none and none says some);
 * sources: distinct sources (a report without a source counts as its own); first/last reported:
-  the claims' earliest and latest publication; occurred_at: the union of the windows the texts give.
+  the claims' earliest and latest publication (or, for a report without one, when the pipeline saw
+  it); occurred_at: the union of the windows the texts give.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _when(c: Claim) -> datetime:
-    return c.published_at or EPOCH
+    return c.published_at or c.seen_at or EPOCH
 
 
 def claim_order(c: Claim) -> tuple[datetime, str]:
@@ -104,7 +105,7 @@ def reconcile(incident: Incident, claims: Sequence[Claim]) -> Incident:
         "injured": _pick(ordered, lambda c: c.injured, lambda c: (_official(c),)),
         "damage": _damage(ordered),
         "sources": len({c.source or f"article:{c.article_id}" for c in ordered}),
-        "first_reported_at": min((c.published_at for c in ordered if c.published_at), default=None),
-        "last_reported_at": max((c.published_at for c in ordered if c.published_at), default=None),
+        "first_reported_at": min((_when(c) for c in ordered if c.published_at or c.seen_at), default=None),
+        "last_reported_at": max((_when(c) for c in ordered if c.published_at or c.seen_at), default=None),
         "claims": ordered,
     })

@@ -3,7 +3,8 @@
 *What*: the same type and weapon class. *Where*: the same place, places that contain one another
 (a village and its district or region, by admin codes and precision), or two point places within
 `near_km`. *When*: the time windows overlap, with `slack` either side; an event's window is its
-`occurred_at` when the text gives one, else the `published_window` before its report's publication.
+`occurred_at` when the text gives one, else the `published_window` before its report's publication
+(or, for a report without a publication time, before the pipeline saw it).
 See docs/architecture.md (Incidents) for why these figures.
 """
 from __future__ import annotations

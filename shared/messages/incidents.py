@@ -31,6 +31,9 @@ class Claim(Frozen):
     damage: bool | None = None
     location: Location
     occurred_at: TimeWindow | None = None  # when the report says it happened (None: it does not say)
+    # When the pipeline first saw this version of the report (the geocoded message's time): stands in
+    # for `published_at` when the report has none.
+    seen_at: datetime | None = None
     # True when the claim names only an area containing the incident (a ministry's "over the
     # Rostov region"): it supports the incident without moving it.
     containing_only: bool = False
@@ -85,6 +88,7 @@ class RegionClaims(Frozen):
     article_id: str
     version: int = 1
     published_at: datetime | None = None
+    seen_at: datetime | None = None  # when the pipeline saw this version (events.geocoded.v1's message time)
     source: str | None = None
     events: list[IncidentEvent] = Field(default_factory=list)
 

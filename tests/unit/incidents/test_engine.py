@@ -179,6 +179,22 @@ async def test_an_older_version_arriving_late_changes_nothing(pipeline):
     assert incident.location.name == "Graivoron"
 
 
+async def test_a_report_without_a_publication_time_is_timed_by_when_the_pipeline_saw_it(pipeline):
+    p = pipeline
+
+    def undated(article_id):
+        r = report(article_id, SHEBEKINO)
+        return r.model_copy(update={"published_at": None,
+                                    "events": [e.model_copy(update={"published_at": None}) for e in r.events]})
+    await p.feed(undated("u1"), seen_at=T0)
+    await p.feed(undated("u2"), seen_at=T0 + H)
+    await p.feed(undated("u3"), seen_at=T0 + timedelta(days=7))
+    groups = sorted(sorted(c.article_id for c in i.claims) for i in p.active())
+    assert groups == [["u1", "u2"], ["u3"]]
+    first = next(i for i in p.active() if len(i.claims) == 2)
+    assert (first.first_reported_at, first.last_reported_at) == (T0, T0 + H)
+
+
 def test_group_events_gives_every_event_one_group():
     articles = [report("b", SHEBEKINO, at=H), report("a", SHEBEKINO), report("c", GRAIVORON),
                 report("d", SHEBEKINO, at=timedelta(days=3))]

@@ -9,13 +9,9 @@ from services.incidents.adapters.memory import MemoryState
 from services.incidents.handlers import handle_claims_routed_many, handle_events_geocoded_many
 from services.incidents.rules import Rules
 from shared.kafka.errors import RejectMessage
-from shared.messages import ClaimsRouted, EventsGeocoded
-from tests.unit.incidents.pipeline import Pipeline
+from shared.messages import ClaimsRouted
+from tests.unit.incidents.pipeline import Pipeline, as_message
 from tests.unit.incidents.reports import GRAIVORON, KURSK_CITY, SHEBEKINO, report
-
-
-def as_message(article):
-    return EventsGeocoded.create(producer="test", correlation_id=article.article_id, payload=article)
 
 
 async def run_batched(articles):
