@@ -24,7 +24,18 @@ from collections.abc import Iterable
 
 from services.incidents.ports import Applied, Workspace
 from services.incidents.reconcile import claim_order, reconcile
-from services.incidents.rules import Relation, Rules, Window, is_coarse, overlaps, relation, union, window_of
+from services.incidents.rules import (
+    Relation,
+    Rules,
+    Window,
+    is_coarse,
+    overlaps,
+    relation,
+    union,
+    utc,
+    utc_window,
+    window_of,
+)
 from shared.messages import Claim, Incident, IncidentEvent, RegionClaims, derived_id
 
 SUPPORT: frozenset[Relation] = frozenset({"contains"})
@@ -32,9 +43,9 @@ SUPPORT: frozenset[Relation] = frozenset({"contains"})
 
 def claim_of(ev: IncidentEvent, rc: RegionClaims) -> Claim:
     return Claim(event_id=ev.id, article_id=rc.article_id, article_version=rc.version, claimed_by=ev.claimed_by,
-                 source=ev.source or rc.source, published_at=ev.published_at or rc.published_at, count=ev.count,
+                 source=ev.source or rc.source, published_at=utc(ev.published_at or rc.published_at), count=ev.count,
                  killed=ev.killed, injured=ev.injured, damage=ev.damage, location=ev.location,
-                 occurred_at=ev.occurred_at, seen_at=rc.seen_at, evidence=list(ev.evidence))
+                 occurred_at=utc_window(ev.occurred_at), seen_at=utc(rc.seen_at), evidence=list(ev.evidence))
 
 
 def incident_window(incident: Incident, rules: Rules) -> Window | None:

@@ -10,7 +10,7 @@ See docs/architecture.md (Incidents) for why these figures.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from shared.geo import haversine_km
@@ -31,6 +31,17 @@ class Rules:
     near_km: float = 15.0  # two point places (city, city district, street) this close are one place
     published_window: timedelta = timedelta(hours=12)  # no time in the text: this long before publication
     slack: timedelta = timedelta(hours=2)  # windows this far apart still overlap (clock and wording slop)
+
+
+def utc(moment: datetime | None) -> datetime | None:
+    """Naive times are taken as UTC (as ingestion does), so every comparison is between aware ones."""
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
+def utc_window(tw: TimeWindow | None) -> TimeWindow | None:
+    if tw is None or (tw.start is None or tw.start.tzinfo) and (tw.end is None or tw.end.tzinfo):
+        return tw
+    return tw.model_copy(update={"start": utc(tw.start), "end": utc(tw.end)})
 
 
 def region_of(loc: Location) -> str:

@@ -201,3 +201,11 @@ def test_group_events_gives_every_event_one_group():
     groups = group_events(articles)
     ids = {a.article_id: a.events[0].id for a in articles}
     assert sorted(map(sorted, groups)) == sorted([sorted([ids["a"], ids["b"]]), [ids["c"]], [ids["d"]]])
+
+
+def test_naive_times_are_taken_as_utc():
+    aware = report("a", SHEBEKINO)
+    naive = report("b", SHEBEKINO, at=H)
+    naive = naive.model_copy(update={"published_at": naive.published_at.replace(tzinfo=None), "events": [
+        e.model_copy(update={"published_at": e.published_at.replace(tzinfo=None)}) for e in naive.events]})
+    assert len(group_events([aware, naive])) == 1
