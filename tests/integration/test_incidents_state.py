@@ -29,7 +29,7 @@ def state_url(request, tmp_path, pg_database):
     if request.param == "postgresql":
         engine = create_engine(url)
         with engine.begin() as conn:
-            for table in ("incidents_state", "incident_claims", "incident_articles", "incident_routes"):
+            for table in ("incstate_incidents", "incstate_claims", "incstate_applied", "incstate_routes"):
                 conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
         engine.dispose()
 

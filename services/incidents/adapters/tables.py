@@ -1,7 +1,8 @@
 """The incidents service's own tables (its state store, not the query store): the incidents with
 their whole state as JSON plus the columns the matching queries filter on, the claim index (which
 incidents hold which report's claims), what each report version applied where, and where each
-report was routed. Created at start when missing (`metadata.create_all`)."""
+report was routed. Created at start when missing (`metadata.create_all`). Named `incstate_*` so
+that they can share a PostgreSQL database with the query store without meeting its tables."""
 from __future__ import annotations
 
 from sqlalchemy import JSON, Column, Index, Integer, MetaData, String, Table
@@ -11,7 +12,7 @@ from shared.store.tables import UtcDateTime
 metadata = MetaData()
 
 incidents = Table(
-    "incidents_state", metadata,
+    "incstate_incidents", metadata,
     Column("id", String(64), primary_key=True),
     Column("region", String(16), nullable=False),
     Column("type", String(32), nullable=False),
@@ -21,21 +22,21 @@ incidents = Table(
     Column("window_end", UtcDateTime()),
     Column("version", Integer, nullable=False),
     Column("body", JSON, nullable=False),  # the Incident, as published
-    Index("ix_incidents_state_match", "region", "status", "type", "weapon", "window_end"),
+    Index("ix_incstate_incidents_match", "region", "status", "type", "weapon", "window_end"),
 )
 
 claims = Table(
-    "incident_claims", metadata,
+    "incstate_claims", metadata,
     Column("event_id", String(64), primary_key=True),
     Column("article_id", String(200), nullable=False),
     Column("region", String(16), nullable=False),
     Column("incident_id", String(64), nullable=False),
-    Index("ix_incident_claims_article", "region", "article_id"),
-    Index("ix_incident_claims_incident", "incident_id"),
+    Index("ix_incstate_claims_article", "region", "article_id"),
+    Index("ix_incstate_claims_incident", "incident_id"),
 )
 
 applied = Table(
-    "incident_articles", metadata,
+    "incstate_applied", metadata,
     Column("region", String(16), primary_key=True),
     Column("article_id", String(200), primary_key=True),
     Column("version", Integer, nullable=False),
@@ -43,7 +44,7 @@ applied = Table(
 )
 
 routes = Table(
-    "incident_routes", metadata,
+    "incstate_routes", metadata,
     Column("article_id", String(200), primary_key=True),
     Column("version", Integer, nullable=False),
     Column("regions", JSON, nullable=False),  # regions holding the version's events
