@@ -9,9 +9,10 @@ For one `RegionClaims` (a report's complete set of events in the region at a ver
    retracted); claims whose event is still there are refreshed in place;
 3. each new event (finer places first) is matched against the region's active incidents of its
    type and weapon with an overlapping window, skipping those that hold a claim of the same
-   report (a report never merges with itself):
-   * a place that names only an area (admin1, country) supports the best incident inside it (most
-     claims, then the earliest) as a `containing_only` claim, or else starts one of its own;
+   report (a report never merges with itself; but its area event supports its own place's):
+   * a place that names only an area (admin1, country) supports the best incident inside it (the
+     one holding the same report's finer event, else the one with most claims, then the earliest)
+     as a `containing_only` claim, or else starts one of its own;
    * any other place joins the incidents it shares a place with (same, near, inside); when it
      meets two or more it bridges them: they are merged into the earliest, which keeps its id,
      and the others become `merged` with `merged_into`; an incident it only contains (the event
@@ -120,18 +121,22 @@ class _Apply:
             self._save(incident, claims)
         return kept_ids
 
+    def _own(self, incident: Incident) -> bool:
+        return any(c.article_id == self.rc.article_id for c in incident.claims)
+
     def _matches(self, ev: IncidentEvent, window: Window) -> list[tuple[Incident, Relation]]:
+        """The active incidents the event may join, oldest first. One holding a claim of the same
+        report only for an area containing it (the report's "over Shebekino, Belgorod region" gives
+        the region too: that supports the report's own incident instead of starting another)."""
         slack = self.rules.slack
         found = []
         for incident in self.ws.candidates(ev.type, ev.weapon, window[0] - slack, window[1] + slack):
             if incident.status != "active" or (incident.type, incident.weapon) != (ev.type, ev.weapon):
                 continue
-            if any(c.article_id == self.rc.article_id for c in incident.claims):
-                continue
             if not overlaps(incident_window(incident, self.rules), window, self.rules):
                 continue
             rel = relation(ev.location, incident.location, self.rules)
-            if rel is not None:
+            if rel is not None and (not self._own(incident) or (rel in SUPPORT and is_coarse(ev.location))):
                 found.append((incident, rel))
         return sorted(found, key=lambda m: _rank_key(m[0]))
 
@@ -144,7 +149,7 @@ class _Apply:
             survivor = self._merge(joins)
             self._save(survivor, [*survivor.claims, claim])
         elif matches:
-            best = min((i for i, _ in matches), key=lambda i: (-len(i.claims), *_rank_key(i)))
+            best = min((i for i, _ in matches), key=lambda i: (not self._own(i), -len(i.claims), *_rank_key(i)))
             self._save(best, [*best.claims, claim])
         else:
             self._create(claim, ev)

@@ -209,3 +209,11 @@ def test_naive_times_are_taken_as_utc():
     naive = naive.model_copy(update={"published_at": naive.published_at.replace(tzinfo=None), "events": [
         e.model_copy(update={"published_at": e.published_at.replace(tzinfo=None)}) for e in naive.events]})
     assert len(group_events([aware, naive])) == 1
+
+
+async def test_a_reports_region_event_supports_its_own_place_instead_of_starting_an_incident(pipeline):
+    p = pipeline
+    await p.feed(report("ru", SHEBEKINO, BELGOROD_REGION, count=3))  # "over Shebekino, Belgorod region"
+    [incident] = p.active()
+    assert incident.location.name == "Shebekino" and incident.sources == 1
+    assert sorted(c.containing_only for c in incident.claims) == [False, True]
