@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, and_, delete, event, insert, select, text, update
+from sqlalchemy import Connection, Engine, bindparam, delete, event, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from services.incidents.adapters.tables import applied, claims, incidents, metadata, routes
@@ -49,37 +49,68 @@ def _lock_key(name: str) -> int:
     return zlib.crc32(name.encode()) - 2**31  # a signed 32-bit key for pg_advisory_xact_lock
 
 
+class _Statements:
+    """The workspace's statements, built once per store (building a SQLAlchemy statement costs more
+    than running it on SQLite)."""
+
+    def __init__(self) -> None:
+        c, cl, ap = incidents.c, claims.c, applied.c
+        one = (ap.region == bindparam("r"), ap.article_id == bindparam("a"))
+        self.applied = select(ap.version, ap.touched).where(*one)
+        self.update_applied = update(applied).where(*one).values(version=bindparam("v"), touched=bindparam("t"))
+        self.insert_applied = insert(applied).values(region=bindparam("r"), article_id=bindparam("a"),
+                                                     version=bindparam("v"), touched=bindparam("t"))
+        held = select(cl.incident_id).where(cl.region == bindparam("r"), cl.article_id == bindparam("a"))
+        self.holding = select(c.id, c.body).where(c.id.in_(held)).order_by(c.id)
+        self.candidates = select(c.id, c.body).where(
+            c.region == bindparam("r"), c.status == "active", c.type == bindparam("ty"), c.weapon == bindparam("w"),
+            c.window_end >= bindparam("s"), c.window_start <= bindparam("e"))
+        self.get = select(c.body).where(c.id == bindparam("i"))
+        fields = ("region", "type", "weapon", "status", "window_start", "window_end", "version", "body")
+        self.update = update(incidents).where(c.id == bindparam("b_id")).values({f: bindparam(f) for f in fields})
+        self.insert = insert(incidents)
+        self.drop_claims = delete(claims).where(cl.incident_id == bindparam("i"))
+        self.insert_claims = insert(claims)
+
+
 class SqlWorkspace:
-    def __init__(self, conn: Connection, region: str, rules: Rules) -> None:
-        self.conn, self.region, self.rules = conn, region, rules
+    """One region's state in one transaction. Incidents read or written in it are kept for the rest
+    of the transaction (the region's lock keeps every other writer out meanwhile)."""
+
+    def __init__(self, conn: Connection, region: str, rules: Rules, sql: _Statements,
+                 seen: dict[str, Incident | None]) -> None:
+        self.conn, self.region, self.rules, self.sql, self.seen = conn, region, rules, sql, seen
 
     def applied(self, article_id: str) -> Applied | None:
-        row = self.conn.execute(select(applied.c.version, applied.c.touched).where(
-            applied.c.region == self.region, applied.c.article_id == article_id)).first()
+        row = self.conn.execute(self.sql.applied, {"r": self.region, "a": article_id}).first()
         return Applied(row.version, list(row.touched)) if row else None
 
     def set_applied(self, article_id: str, done: Applied) -> None:
-        where = and_(applied.c.region == self.region, applied.c.article_id == article_id)
-        if self.conn.execute(update(applied).where(where).values(version=done.version,
-                                                                 touched=done.touched)).rowcount == 0:
-            self.conn.execute(insert(applied).values(region=self.region, article_id=article_id,
-                                                     version=done.version, touched=done.touched))
+        params = {"r": self.region, "a": article_id, "v": done.version, "t": done.touched}
+        if self.conn.execute(self.sql.update_applied, params).rowcount == 0:
+            self.conn.execute(self.sql.insert_applied, params)
+
+    def _load(self, rows: Any) -> list[Incident]:
+        out = []
+        for row in rows:
+            incident = self.seen.get(row.id)
+            if incident is None:
+                incident = self.seen[row.id] = Incident.model_validate(row.body)
+            out.append(incident)
+        return out
 
     def holding(self, article_id: str) -> list[Incident]:
-        ids = select(claims.c.incident_id).where(claims.c.region == self.region, claims.c.article_id == article_id)
-        rows = self.conn.execute(select(incidents.c.body).where(incidents.c.id.in_(ids)).order_by(incidents.c.id))
-        return [Incident.model_validate(r.body) for r in rows]
+        return self._load(self.conn.execute(self.sql.holding, {"r": self.region, "a": article_id}))
 
     def candidates(self, type_: str, weapon: str, start: datetime, end: datetime) -> list[Incident]:
-        c = incidents.c
-        rows = self.conn.execute(select(c.body).where(
-            c.region == self.region, c.status == "active", c.type == type_, c.weapon == weapon,
-            c.window_end >= start, c.window_start <= end))
-        return [Incident.model_validate(r.body) for r in rows]
+        params = {"r": self.region, "ty": type_, "w": weapon, "s": start, "e": end}
+        return self._load(self.conn.execute(self.sql.candidates, params))
 
     def get(self, incident_id: str) -> Incident | None:
-        row = self.conn.execute(select(incidents.c.body).where(incidents.c.id == incident_id)).first()
-        return Incident.model_validate(row.body) if row else None
+        if incident_id not in self.seen:
+            row = self.conn.execute(self.sql.get, {"i": incident_id}).first()
+            self.seen[incident_id] = Incident.model_validate(row.body) if row else None
+        return self.seen[incident_id]
 
     def put(self, incident: Incident) -> None:
         window = incident_window(incident, self.rules)
@@ -87,13 +118,16 @@ class SqlWorkspace:
                   "status": incident.status, "window_start": window[0] if window else None,
                   "window_end": window[1] if window else None, "version": incident.version,
                   "body": incident.model_dump(mode="json")}
-        if self.conn.execute(update(incidents).where(incidents.c.id == incident.id).values(**values)).rowcount == 0:
-            self.conn.execute(insert(incidents).values(id=incident.id, **values))
-        self.conn.execute(delete(claims).where(claims.c.incident_id == incident.id))
+        if self.get(incident.id) is not None:
+            self.conn.execute(self.sql.update, {"b_id": incident.id, **values})
+        else:
+            self.conn.execute(self.sql.insert, {"id": incident.id, **values})
+        self.conn.execute(self.sql.drop_claims, {"i": incident.id})
         if incident.claims:
-            self.conn.execute(insert(claims), [
+            self.conn.execute(self.sql.insert_claims, [
                 {"event_id": cl.event_id, "article_id": cl.article_id, "region": self.region,
                  "incident_id": incident.id} for cl in incident.claims])
+        self.seen[incident.id] = incident
 
 
 class SqlState:
@@ -102,6 +136,7 @@ class SqlState:
     def __init__(self, engine: Engine, rules: Rules | None = None) -> None:
         self.engine = engine
         self.rules = rules or Rules()
+        self.sql = _Statements()
 
     async def _run(self, fn: Callable[[], T]) -> T:
         try:
@@ -127,7 +162,8 @@ class SqlState:
             with self.engine.begin() as conn:
                 for region in sorted({r for r, _ in work}):
                     self._lock(conn, f"region:{region}")
-                return [fn(SqlWorkspace(conn, region, self.rules)) for region, fn in work]
+                seen: dict[str, Incident | None] = {}
+                return [fn(SqlWorkspace(conn, region, self.rules, self.sql, seen)) for region, fn in work]
         return await self._run(run)
 
     async def route(self, article: GeocodedArticle, plan: RoutePlan) -> Sequence[RegionClaims]:
