@@ -85,7 +85,7 @@ class _Apply:
 
     def _create(self, claim: Claim, ev: IncidentEvent) -> Incident:
         n, incident_id = 1, derived_id("incident", claim.event_id)
-        while self.ws.get(incident_id) is not None and incident_id not in self.before:
+        while self.ws.get(incident_id) is not None:  # its event's earlier incident, since retracted
             n += 1
             incident_id = derived_id("incident", claim.event_id, n)
         seed = Incident(id=incident_id, version=1, change="created", type=ev.type, weapon=ev.weapon,

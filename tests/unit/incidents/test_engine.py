@@ -217,3 +217,14 @@ async def test_a_reports_region_event_supports_its_own_place_instead_of_starting
     [incident] = p.active()
     assert incident.location.name == "Shebekino" and incident.sources == 1
     assert sorted(c.containing_only for c in incident.claims) == [False, True]
+
+
+async def test_a_report_restored_after_its_withdrawal_makes_a_new_incident_with_a_new_id(pipeline):
+    p = pipeline
+    await p.feed(report("r1", SHEBEKINO))
+    [first] = p.active()
+    await p.feed(report("r1", version=2, withdrawn=True))
+    assert p.active() == []
+    await p.feed(report("r1", SHEBEKINO, version=3))
+    [again] = p.active()
+    assert again.id != first.id and again.version == 1 and p.latest[first.id].status == "retracted"
