@@ -95,13 +95,13 @@ bench-gateway: install postgis ## gateway over 100k events on SQLite and Postgre
 bench-incidents: install ## incidents engine on its SQLite state: sustained reports/s (batches of 200) and p50/p99 per report (BENCH_INCIDENTS_ARGS=--url postgresql+psycopg://...)
 	$(BIN)/python -m bench.incidents $(BENCH_INCIDENTS_ARGS)
 
-lint: install ## ruff (with the complexity rule, C901) and mypy (strict on shared/ and the handlers, gradual elsewhere); CI runs it
-	$(BIN)/ruff check shared services tests bench tools
-	$(BIN)/mypy shared services
+lint: install ## ruff (with the complexity rule, C901) and mypy (strict on dronewatch/, shared/ and the handlers, gradual elsewhere); CI runs it
+	$(BIN)/ruff check dronewatch shared services tests bench tools
+	$(BIN)/mypy dronewatch shared services
 
 fmt: install ## ruff format + import order
-	$(BIN)/ruff check --fix --select I shared services tests
-	$(BIN)/ruff format shared services tests
+	$(BIN)/ruff check --fix --select I dronewatch shared services tests
+	$(BIN)/ruff format dronewatch shared services tests
 
 schemas: install ## export topic JSON Schemas to deploy/schemas (an API change: review the diff)
 	$(BIN)/dronewatch schemas --out deploy/schemas

@@ -164,9 +164,9 @@ class BenchStack:
 @contextlib.contextmanager
 def running_stack(data: Path, index: Path, extra_env: dict[str, str]) -> Iterator[BenchStack]:
     """The five services as processes, like `dronewatch run`, on a broker of their own."""
+    from dronewatch.devstack import LOCAL_BROKER_ENV, Stack, ready, wait_until
     from services.storage.migrations import upgrade
     from shared.config import BaseServiceSettings
-    from shared.devstack import LOCAL_BROKER_ENV, Stack, ready, wait_until
     from shared.kafka.broker import LocalBroker, free_port
     from shared.kafka.clients import ensure_topics
     from shared.topics import ALL_TOPICS

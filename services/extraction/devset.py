@@ -81,18 +81,25 @@ def score(scorer: ModuleType, reports: Iterable[dict], predictions: dict[str, li
             if (g.get("location") or {}).get("level") in scorer.FINE:
                 t["fine_gold"] += 1
                 t["fine_hit"] += gi in matched
+        wrong = []  # matched events whose count or toll differs: (field, gold value, predicted, gold event)
         for gi, pi in typed:
             g, p = gold[gi], pred[pi]
             if g.get("count") is not None:
                 t["count_gold"] += 1
                 t["count_hit"] += p.get("count") == g["count"]
+                if p.get("count") != g["count"]:
+                    wrong.append(("count", g["count"], p.get("count"), g))
             for field in ("killed", "injured"):
                 if g.get(field) is not None:
                     t["cas_gold"] += 1
                     t["cas_hit"] += (p.get(field) or 0) == g[field]
-        if show_errors and (len(typed) < len(gold) or len(typed) < len(pred)):
+                    if (p.get(field) or 0) != g[field]:
+                        wrong.append((field, g[field], p.get(field), g))
+        if show_errors and (len(typed) < len(gold) or len(typed) < len(pred) or wrong):
             hit_g, hit_p = {g for g, _ in typed}, {p for _, p in typed}
             print(f"--- {art['id']} ({art.get('language')})", file=out)
+            for field, want, got, g in wrong:
+                print(f"  {field}: gold {want}, predicted {got}:", scorer._brief(g), file=out)
             for gi, g in enumerate(gold):
                 if gi not in hit_g:
                     print("  missed:  ", scorer._brief(g), file=out)

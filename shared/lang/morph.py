@@ -114,8 +114,10 @@ class Morph:
         if "-" in word and not self.parse(word, lang):
             return word
         parses = [p for p in self.parse(word, lang) if p.tag.POS == "ADJF"]
-        if not parses:
-            return word
+        if not parses:  # an adjectival surname ("Каменским"): the district is named like the adjective
+            surnames = [p for p in self.parse(word, lang) if "Surn" in p.tag.grammemes]
+            chosen = next((p for p in surnames if p.tag.case == case), surnames[0]) if surnames else None
+            return _cap_like(word, chosen.normal_form) if chosen is not None else word
         chosen = next((p for p in parses if p.tag.case == case), parses[0])
         for f in chosen.lexeme:
             g = f.tag.grammemes

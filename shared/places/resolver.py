@@ -102,9 +102,13 @@ class GazetteerGeocoder:
         surfaces = [s for s in dict.fromkeys([normalized, text]) if s and s.strip()]
         cands: dict[int, tuple[float, str]] = {}
         word_lvl = tail = None
+        exact = False
         for s in surfaces:
             c, lvl, t = self.g.candidates(s, language)
-            word_lvl, tail = word_lvl or lvl, tail or t
+            # a tail ("X of Y": Y the inline parent) only from a surface read so, never from the
+            # text's form of a name its normalised form already matches exactly ("селе Волчья Александровка")
+            word_lvl, tail = word_lvl or lvl, tail or (None if exact else t)
+            exact = exact or any(q >= 0.98 for q, _how in c.values())
             for e, v in c.items():
                 if cands.get(e, (0,))[0] < v[0]:
                     cands[e] = v
@@ -348,11 +352,17 @@ class GazetteerGeocoder:
             scored.append((s, e, notes))
         scored.sort(key=lambda x: -x[0])
         best_s, eid, notes = scored[0]
+        # a namesake in another region than a parent whose own reading is safe (a region, a district or
+        # hromada, a famous city) contradicts the text; a parent that is itself a small namesake does not
+        par = g.entries[parent_eid] if parent_eid is not None else None
+        other_region = par is not None and par.a1 not in (None, g.entries[eid].a1) and (
+            par.level in ("admin1", "admin2") or famous(par, g.capitals, parent_eid))
         if parent_eid is not None and not self._inside(g.entries[eid], eid, parent_eid) and (
-                cands[eid][0] < 0.9 or (g.entries[eid].level in ("city_district", "street")
-                                        and famous(g.entries[parent_eid], g.capitals, parent_eid))):
-            # a loose match, or a city district of another city outside the large city the text puts
-            # it in ("Ленинский район Курска" is no district of Rostov): trust the text's parent
+                cands[eid][0] < 0.9 or other_region or (g.entries[eid].level in ("city_district", "street")
+                                                        and famous(g.entries[parent_eid], g.capitals, parent_eid))):
+            # a loose match, a namesake in another region than the parent's, or a city district of
+            # another city outside the large city the text puts it in ("Ленинский район Курска" is no
+            # district of Rostov): trust the text's parent
             why = f"{g.entries[eid].name} lies outside {g.entries[parent_eid].name}, which the text names as its place"
             return self._via_parent(pm, parent_eid, why), None
         be = g.entries[eid]

@@ -47,6 +47,18 @@ def test_every_service_is_built_from_the_one_dockerfile_and_exists(compose):
     assert (ROOT / "deploy" / "Dockerfile").exists()
 
 
+def test_the_image_copies_every_package_the_project_installs():
+    # the image runs `pip install .`: a package left out of the COPY lines is silently missing from it
+    # (then `dronewatch topics`, compose's topics-init, fails at start)
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    packages = {p.rstrip("*") for p in project["tool"]["setuptools"]["packages"]["find"]["include"]}
+    copied = set(re.findall(r"^COPY (\w+) \1$", (ROOT / "deploy" / "Dockerfile").read_text(), re.M))
+    assert packages == {"dronewatch", "shared", "services"} and packages <= copied, packages - copied
+    assert project["project"]["scripts"]["dronewatch"] == "dronewatch.cli:main"
+
+
 def test_infrastructure_uses_official_images_with_volumes_and_healthchecks(compose):
     services = compose["services"]
     assert services["kafka"]["image"].startswith("apache/kafka:")

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import httpx
 
+from dronewatch.devstack import Stack, ready, wait_until
 from services.storage.migrations import upgrade
 from shared.config import BaseServiceSettings, GazetteerSettings
-from shared.devstack import Stack, ready, wait_until
 from shared.kafka.broker import free_port
 from shared.places.indexfile import ensure_index
 from tests.kafka_helpers import create_topics

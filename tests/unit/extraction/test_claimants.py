@@ -64,3 +64,14 @@ def test_a_bare_governor_is_the_claimant_when_no_name_was_given(extractor):
     text = ("Governor Petr Orlov said a drone was shot down over Oryol. "
             "Later the governor said two more were downed over Mtsensk.")
     assert set(_claims(extractor, text, "en")) == {"Governor Petr Orlov"}
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("said Oleksandr Khorunzhyi, spokesman of the State Emergency Service", "Oleksandr Khorunzhyi"),
+    ("Mykola Lukashuk, the head of the regional council, said", "Mykola Lukashuk"),
+    ("according to Ivan Petrov, a local official", "Ivan Petrov"),
+])
+def test_a_name_followed_by_a_role_is_a_person(resources, text, name):
+    """Such names are never read as places ("Oleksandr" is not the town of Oleksandriia)."""
+    m = resources.claims["en"].name_with_role.search(text)
+    assert m is not None and m.group("name") == name

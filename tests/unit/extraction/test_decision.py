@@ -88,3 +88,40 @@ def test_training_learns_the_sign_of_a_clear_feature():
     model = train_decision.fit(rows)
     assert model.events.weights["rules_keep"] > 0 > model.events.weights["set_aside_origin"]
     assert model.counts is None
+
+
+def test_a_region_restated_by_the_districts_inside_it_gives_no_event_of_its_own(learned):
+    text = ("Ночью над Воронежской областью работала ПВО. Губернатор сообщил, что беспилотники уничтожены "
+            "над Лискинским и Россошанским районами.")
+    places = {p for _, p, _ in _events(learned, "ru", text)}
+    assert places == {"Liskinsky District", "Rossoshansky District"}
+
+
+def test_a_region_with_its_own_count_keeps_its_event_beside_the_places_inside_it(learned):
+    text = ("Air defences destroyed 12 drones over the Belgorod region overnight; debris of one fell on a "
+            "house in the village of Maslova Pristan.")
+    events = _events(learned, "en", text)
+    assert ("interception", "Belgorod Oblast", 12) in events
+
+
+def test_an_attack_that_killed_someone_is_an_impact_there(rules):
+    text = "В Грайвороне беспилотник атаковал грузовик, водитель погиб."
+    assert [(t, p) for t, p, _ in _events(rules, "ru", text)] == [("impact", "Grayvoron")]
+
+
+def test_an_adjectival_surname_before_a_plural_descriptor_is_a_district(rules):
+    text = "Беспилотники уничтожены над Каменским и Тарасовским районами Ростовской области."
+    places = {p for _, p, _ in _events(rules, "ru", text)}
+    assert {"Kamensky District", "Tarasovsky District"} <= places
+
+
+def test_a_place_inside_quotation_marks_is_part_of_a_name():
+    from services.extraction.nlp.engine.decision import _quoted
+
+    text = 'Староста розповів «Суспільне Полтава», що дрон влучив у склад у Полтаві.'
+    inside = text.index("Полтава»")
+    outside = text.rindex("Полтаві")
+    assert _quoted(text, inside, inside + len("Полтава"))
+    assert not _quoted(text, outside, outside + len("Полтаві"))
+    quoted = 'The "Kursk" plant said a drone hit a warehouse near Kursk.'
+    assert _quoted(quoted, 5, 10) and not _quoted(quoted, quoted.rindex("Kursk"), len(quoted) - 1)

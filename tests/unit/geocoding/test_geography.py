@@ -64,3 +64,22 @@ def test_the_sources_region_anchors_a_report_that_names_none(geocoder):
 def test_a_town_keeps_its_name_against_another_towns_alternate_name(geocoder):
     [town] = geocoder.resolve([pm("Novorossiysk", "city")], language="en")
     assert town.name == "Novorossiysk"
+
+
+def test_a_namesake_in_another_region_than_the_named_parent_is_refused(geocoder):
+    # Tsimmermanovka exists only in Khabarovsk Krai; the text puts it in a district of Kursk Oblast
+    _region, village, district = geocoder.resolve([
+        pm("Kursk region", "oblast", cue="descriptor"),
+        pm("Tsimmermanovka", "village", parent=2, start=30, cue="descriptor"),
+        pm("Rylsky District", "district", start=60, cue="descriptor")], language="en")
+    assert village.admin1_code == "RU-KRS" and "Khabarovsk" not in (village.name or "")
+    assert "which the text names as its place" in village.reason
+
+
+def test_a_two_word_name_matched_exactly_is_not_read_as_a_name_and_its_parent(geocoder):
+    # "селе Волчья Александровка": "Александровка" is not the place containing "Волчья"
+    region, village = geocoder.resolve([
+        pm("Белгородской области", "oblast", cue="descriptor"),
+        PlaceMention(text="селе Волчья Александровка", span=(40, 65), normalized="Волчья Александровка",
+                     level_hint="village", cue="descriptor")], language="ru")
+    assert village.admin1_code == "RU-BEL" and village.name == "Volchya Aleksandrovka"

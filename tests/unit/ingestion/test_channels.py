@@ -206,8 +206,8 @@ async def test_admin_api_manages_channels_and_the_channels_file_is_loaded_at_sta
 
 
 def test_the_cli_adds_lists_polls_and_removes_channels(make_settings, web, recorder, capsys, tmp_path):
+    from dronewatch.cli import main
     from services.ingestion.api import create_app
-    from shared.cli import main
     from tests.unit.ingestion.local_web import serve_app
 
     ch = PreviewChannel("smolensk_gov", "Governor")

@@ -9,10 +9,10 @@ import json
 import httpx
 import pytest
 
+from dronewatch.cli import main as cli
 from services.ingestion.adapters.outbox import SqlOutbox
 from services.ingestion.api import create_app
 from services.ingestion.sources.files import Progress, batch_poster, read_report_file, send_items
-from shared.cli import main as cli
 from tests.unit.ingestion.local_web import serve_app
 
 REPORTS = [

@@ -130,8 +130,10 @@ class Assembler:
         elif not (weapons or context or (recent and strong)):
             types = self._consequence(types, s, s_places) if recent else {}
         if proposed and not types:  # triggers, but no weapon, no incident context and no event just before
-            self._propose(s, proposed, weapons, [(p, None) for p in s_places if not p.origin], cas, dmg,
-                          flag="ungated")
+            pool, aside, _source = self._pool(s, s_places)
+            in_sentence = {id(p) for p in s_places}
+            self._propose(s, proposed, weapons, [(p, None) for p in pool if id(p) in in_sentence] + aside, cas, dmg,
+                          ungated=True)
         if not inherited:
             self.header = (types, weapons) if types and self.text[s.start:s.end].rstrip().endswith(":") else None
         if not types:
@@ -178,17 +180,17 @@ class Assembler:
         self._attach(s.idx, cas, dmg)
 
     def _propose(self, s: Sentence, types: dict[str, list[Hit]], weapons: list[Hit],
-                 places: list[tuple[Place, str | None]], cas: list[Hit], dmg: list[Hit], flag: str | None = None,
+                 places: list[tuple[Place, str | None]], cas: list[Hit], dmg: list[Hit], ungated: bool = False,
                  ) -> None:
         """Candidates the hand rules would not make, for the decision stage, each flagged with why:
         at the places the rules set aside (see `_pool`), or in a sentence the rules pass over
-        (`flag`: "ungated" when it has triggers but neither a weapon nor incident context)."""
+        (`ungated`: it has triggers but neither a weapon nor incident context)."""
         classes = sorted({w.kind for w in weapons}) or [self.last_weapon]
         made = []
         for p, why in places:
             for t, hits in types.items():
                 for wclass in (classes if len(types) == 1 else [self._nearest_weapon(hits, weapons)]):
-                    c = Candidate(t, wclass, p, s.idx, (s.idx, hits[0].start), excluded=why or flag,
+                    c = Candidate(t, wclass, p, s.idx, (s.idx, hits[0].start), excluded=why, ungated=ungated,
                                   source="sentence", list_size=len(places), sentence_places=len(places))
                     c.ev["type"] = (hits[0].start, hits[0].end)
                     c.weak = t == "impact" and not any(h.kind == "impact" for h in hits)

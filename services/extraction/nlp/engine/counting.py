@@ -35,10 +35,17 @@ def options(c: Candidate, ctx: Any) -> list[NumberSpan]:
     return sorted(inside, key=lambda n: n.start)
 
 
+def chars_between(n: NumberSpan, p: Any) -> int:
+    """Characters between a number and a place mention."""
+    return min(abs(p.start - n.end), abs(n.start - p.end))
+
+
 def features(c: Candidate, n: NumberSpan, ctx: Any, places_in_sentence: list[Any],
-             first: int | None = None) -> dict[str, float]:
+             first: int | None = None, place: Any = None) -> dict[str, float]:
+    """`place`: the mention of the candidate's place to measure from (the one nearest the number
+    when the text names the place more than once); by default the candidate's own."""
     text = ctx.text
-    p = c.place
+    p = place if place is not None else c.place
     f: dict[str, float] = {"value_log": math.log10(n.value + 1)}
     if n.tok_lo < 0:
         f["implicit_one" if n.value == 1 else "rules_only"] = 1.0
@@ -56,6 +63,10 @@ def features(c: Candidate, n: NumberSpan, ctx: Any, places_in_sentence: list[Any
     nearest = min(places_in_sentence, key=lambda q: min(abs(q.start - n.end), abs(n.start - q.end)), default=None)
     if nearest is p:
         f["nearest_place"] = 1.0
+        if all(chars_between(m, p) >= chars_between(n, p) for m in ctx.numbers if m.value is not None and m is not n):
+            f["mutual_nearest"] = 1.0  # the place's nearest number, and the number's nearest place
+    if not between and not PUNCT.search(gap):
+        f["same_clause"] = 1.0
     after = text[n.end:n.end + 40]
     if any(0 <= w.start - n.end <= 25 and not PUNCT.search(text, n.end, w.start) for w in ctx.weapons):
         f["weapon_follows"] = 1.0
@@ -70,6 +81,8 @@ def features(c: Candidate, n: NumberSpan, ctx: Any, places_in_sentence: list[Any
         f["year_like"] = 1.0
     if ctx.count_grammar.distributive.search(text[max(0, n.start - 12):n.start]):
         f["distributive"] = 1.0
+        if before and not any(n.end <= m.start < p.start for m in ctx.numbers if m.value is not None):
+            f["distributive_over_what_follows"] = 1.0  # "по одному — в Калуге, Обнинске и ..."
     if ctx.count_grammar.of_them.match(after):
         f["of_them"] = 1.0
     if c.ev.get("count") == (n.start, n.end):
@@ -85,3 +98,4 @@ def features(c: Candidate, n: NumberSpan, ctx: Any, places_in_sentence: list[Any
     if len(places_in_sentence) > 1:
         f["several_places"] = math.log1p(len(places_in_sentence) - 1)
     return f
+

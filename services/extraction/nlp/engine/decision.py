@@ -66,7 +66,7 @@ def features(cands: list[Candidate], ctx: Context) -> list[dict[str, float]]:
         level = LEVELS.get(c.place.level or "", "none")
         f: dict[str, float] = {f"type_{c.type}": 1.0, f"level_{level}": 1.0, f"{c.type}_at_{level}": 1.0,
                                f"cue_{c.place.kind}": 1.0, f"role_{_role(c, ctx)}": 1.0, **report}
-        if not (c.excluded or c.absorbed or c.outcome_elsewhere):
+        if not (c.excluded or c.ungated or c.absorbed or c.outcome_elsewhere):
             f["rules_keep"] = 1.0
         if c.weapon == "unknown":
             f["weapon_unknown"] = 1.0
@@ -74,6 +74,12 @@ def features(cands: list[Candidate], ctx: Context) -> list[dict[str, float]]:
             f["weapon_named"] = 1.0
         if c.excluded:
             f[f"set_aside_{c.excluded}"] = 1.0
+        if c.ungated:
+            f["ungated"] = 1.0
+        if c.place.title:  # named as an official's jurisdiction ("governor of the X region")
+            f["jurisdiction"] = 1.0
+        if c.place.origin:
+            f["launch_area"] = 1.0
         for flag in ("absorbed", "outcome_elsewhere", "soft", "weak"):
             if getattr(c, flag):
                 f[flag] = 1.0
@@ -98,6 +104,11 @@ def features(cands: list[Candidate], ctx: Context) -> list[dict[str, float]]:
                 f["place_before_trigger"] = 1.0
         if ctx.words is not None and c.place.kind != "descriptor" and _ordinary(c.place.text, ctx):
             f["ordinary_word"] = 1.0
+        if _quoted(ctx.text, c.place.start, c.place.end):
+            f["in_quotes"] = 1.0  # part of a name: «Суспільне Чернігів», "Kursk" the submarine
+        if c.type == "impact" and c.weak and any(
+                d.type == "debris_fall" and d.place.normalized.lower() == c.place.normalized.lower() for d in cands):
+            f["weak_impact_beside_debris"] = 1.0  # the damage there was the debris' doing
         f.update(_geography(c, loc, cands, locs, primary, len(regions)))
         out.append(f)
     return out
@@ -115,6 +126,24 @@ def _role(c: Candidate, ctx: Context) -> str:
         if low in ctx.grammar.prepositions:
             return "at"
     return "none"
+
+
+QUOTES = {"«": "»", "“": "”", "„": "“", '"': '"'}
+
+
+def _quoted(text: str, start: int, end: int, reach: int = 60) -> bool:
+    """Whether [start, end) stands inside a pair of quotation marks on its line."""
+    left = text[max(0, start - reach):start]
+    left = left[left.rfind("\n") + 1:]
+    for opening, closing in QUOTES.items():
+        i = left.rfind(opening)
+        closed = left.count(opening) % 2 == 0 if opening == closing else left.rfind(closing) > i
+        if i < 0 or closed:
+            continue
+        right = text[end:end + reach].split("\n", 1)[0]
+        if closing in right:
+            return True
+    return False
 
 
 def _ordinary(text: str, ctx: Context) -> bool:
@@ -152,6 +181,8 @@ def _geography(c: Candidate, loc: Any, cands: list[Candidate], locs: list[Any], 
             n["coarser_same_type" if d.type == c.type else "coarser_other_type"] += 1
     for name, k in n.items():
         f[name] = math.log1p(k)
+    if (n["finer_same_type"] or n["finer_other_type"]) and c.count is None and not (c.killed or c.injured):
+        f["finer_inside_and_no_figures_of_its_own"] = 1.0  # the "granularity" rule: the finer place carries it
     return f
 
 
@@ -165,9 +196,28 @@ def _contains(outer: Candidate, outer_loc: Any, inner: Candidate, inner_loc: Any
     return outer_loc.name in (inner_loc.admin2, inner_loc.city)
 
 
+def granularity(kept: list[Candidate], ctx: Context) -> list[Candidate]:
+    """The annotation rules' granularity, applied to what the model keeps: an event at a region
+    that only restates events of its type at places inside it is left out, and the finer places
+    carry the incident. A region keeps its event when it has figures of its own (a count, a toll),
+    unless it is named only as an official's jurisdiction ("said the governor of the X region")."""
+    out = []
+    for c in kept:
+        loc = ctx.locations.get(id(c.place))
+        restates = c.place.title or (c.count is None and not (c.killed or c.injured))
+        if loc is not None and loc.precision == "admin1" and restates:
+            inside = [d for d in kept if d is not c and d.type == c.type
+                      and (dl := ctx.locations.get(id(d.place))) is not None and dl.precision not in (None, "admin1")
+                      and dl.admin1_code == loc.admin1_code]
+            if inside:
+                continue
+        out.append(c)
+    return out
+
+
 def rule_decision(candidates: list[Candidate]) -> list[Candidate]:
     """The hand rules alone: drop what they set aside, fold, or find an outcome for elsewhere."""
-    return [c for c in candidates if not (c.excluded or c.absorbed or c.outcome_elsewhere)]
+    return [c for c in candidates if not (c.excluded or c.ungated or c.absorbed or c.outcome_elsewhere)]
 
 
 @dataclass(frozen=True)
@@ -210,6 +260,7 @@ class DecisionModel:
     def decide(self, cands: list[Candidate], ctx: Context) -> list[Candidate]:
         kept = [c for c, f in zip(cands, features(cands, ctx), strict=True)
                 if self.events.probability(f) >= self.events.threshold]
+        kept = granularity(kept, ctx)
         if self.counts is not None:
             for c in kept:
                 choose_count(c, ctx, self.counts)
@@ -224,7 +275,10 @@ def count_options(c: Candidate, ctx: Context) -> list[tuple[Any, dict[str, float
     s_places = [q for q in ctx.places if any(s.start <= q.start < s.end for s in spans)]
     options = counting.options(c, ctx)
     first = options[0].start if options else None
-    return [(n, counting.features(c, n, ctx, s_places, first)) for n in options]
+    name = c.place.normalized.lower()
+    same = [q for q in s_places if q.normalized.lower() == name] or [c.place]
+    return [(n, counting.features(c, n, ctx, s_places, first,
+                                  place=min(same, key=lambda q: counting.chars_between(n, q)))) for n in options]
 
 
 def choose_count(c: Candidate, ctx: Context, model: Linear) -> None:

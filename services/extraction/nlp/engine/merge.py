@@ -79,12 +79,18 @@ def finish(cands: list[Candidate], sentences: list[Sentence], sig: Signals, plac
         t = _context(c.sentence, times, sentences, 3) or lead
         if t is not None:
             c.occurred, c.ev["occurred_at"] = t.value, (t.start, t.end)
+    for c in (*cands, *extras):
+        _attack_with_consequences(c)
     events = _merge(cands)
     aside = [c for c in _merge(extras) if not any(_key(c) == _key(e) for e in events)]
     folds = _absorb_coarse(events, places)
     kept = [c for c in events if id(c) not in folds]
     for c in kept:
         c.outcome_elsewhere = c.type == "attack" and _has_outcome(c, kept)
+        if c.outcome_elsewhere:  # the attack's sentences speak of the outcome at its place too (its figures)
+            for o in kept:
+                if o.type in ("impact", "debris_fall") and o.place.normalized.lower() == c.place.normalized.lower():
+                    o.sentences |= c.sentences
     for c in events:
         c.absorbed = id(c) in folds
     chosen = (decide or rule_decision)([*events, *aside])
@@ -96,6 +102,13 @@ def finish(cands: list[Candidate], sentences: list[Sentence], sig: Signals, plac
 
 
 Decide = Callable[[list[Candidate]], list[Candidate]]
+
+
+def _attack_with_consequences(c: Candidate) -> None:
+    """An attack that killed, injured or damaged something there is an impact there: the text
+    reports an outcome ("a drone attacked a car; the driver died")."""
+    if c.type == "attack" and (c.killed or c.injured or c.damage):
+        c.type, c.weak = "impact", True
 
 
 def _key(c: Candidate) -> tuple[str, str, str]:

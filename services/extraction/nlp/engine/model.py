@@ -65,6 +65,7 @@ class Candidate:
     weak: bool = False  # an impact known only from its consequences (fire, damage, casualties)
     soft: bool = False  # placed at an official's jurisdiction or at a container the text then itemises
     excluded: str | None = None  # set aside by the sentence rules: origin, title, container
+    ungated: bool = False  # from a sentence with triggers but neither a weapon nor incident context
     source: str = "sentence"  # where the place came from (see Assembler._pool)
     list_size: int = 1  # places of its type in the sentence
     sentence_places: int = 0  # places named in the sentence

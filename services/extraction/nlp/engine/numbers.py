@@ -39,6 +39,7 @@ class NumberFinder:
         self._mult = {lang: t.get("multipliers", {}) for lang, t in tables.items()}
         self._vague = {lang: set(t.get("vague", [])) for lang, t in tables.items()}
         self._measures = {lang: frozenset(t.get("measures", [])) for lang, t in tables.items()}
+        self._year_after = {lang: frozenset(t.get("year_after", [])) for lang, t in tables.items()}
         self._prefixes = {
             lang: {k[:2] for k in list(self._values[lang]) + list(self._mult[lang]) + list(self._vague[lang])}
             for lang in tables
@@ -72,7 +73,16 @@ class NumberFinder:
     def find(self, tokens: list[Token], lang: str) -> list[NumberSpan]:
         """Number phrases, without those that measure something else: an age, a year, a duration
         ("47 years", "1985 року народження", "2 hours": the `measures` of `numbers.yaml`)."""
-        return [n for n in self._find(tokens, lang) if not self._measure_follows(tokens, n.tok_hi, lang)]
+        return [n for n in self._find(tokens, lang)
+                if not self._measure_follows(tokens, n.tok_hi, lang) and not self._year(tokens, n, lang)]
+
+    def _year(self, tokens: list[Token], n: NumberSpan, lang: str) -> bool:
+        """A number from 1900 to 2100 in digits right after a word that introduces a year ("born in 1935")."""
+        if n.value is None or not (1900 <= n.value <= 2100) or n.tok_lo <= 0 or not tokens[n.tok_lo].text.isdigit():
+            return False
+        word = tokens[n.tok_lo - 1].low
+        words = self._year_after.get(lang, frozenset())
+        return word in words or (lang != "en" and self._morph.lemma(word, lang) in words)
 
     def _measure_follows(self, tokens: list[Token], j: int, lang: str) -> bool:
         measures = self._measures.get(lang)

@@ -99,6 +99,7 @@ class ClaimGrammar:
     speaker_words: frozenset[str] = frozenset()  # every word of the body patterns, lower case
     head_of: re.Pattern | None = None  # "Name, head of the X Military Administration"
     name_then_title: re.Pattern | None = None  # "Name Surname, the governor"
+    name_with_role: re.Pattern | None = None  # "Name Surname, spokesman of ...": a person, not a place
     name_after_title: re.Pattern | None = None  # the name right after a title
     not_names: frozenset[str] = frozenset()  # capitalised words never part of a person's name
     leading: re.Pattern | None = None  # words dropped from the front of a source quoted as written
@@ -219,7 +220,8 @@ def _claim_grammar(d: dict, lang: str, note: Note) -> ClaimGrammar:
     titles = d.get("titles", {}) or {}
     title_names = [(note(re.compile(rf"\b{k}(?!\w)", FLAGS), [k]), v) for k, v in titles.items()]
     bare = [(note(re.compile(rf"\b{k}(?!\w)", FLAGS), [k]), v) for k, v in (d.get("bare_titles") or {}).items()]
-    cased = {k: note(re.compile(d[k], re.UNICODE), [d[k]]) for k in ("head_of", "name_then_title") if d.get(k)}
+    cased = {k: note(re.compile(d[k], re.UNICODE), [d[k]]) for k in ("head_of", "name_then_title", "name_with_role")
+             if d.get(k)}
     return ClaimGrammar(bodies, re.compile(_alt(list(titles)), FLAGS) if titles else None, title_names, bare,
                         **_speakers(d, lang, note), **cased,
                         name_after_title=re.compile(d["name_after_title"], re.UNICODE)

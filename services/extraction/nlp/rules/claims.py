@@ -38,6 +38,8 @@ def find_claims(res: NlpResources, text: str, lang: str, sig: Signals, ws: TextH
             hits.append(Hit("named", m.start(), m.end(), f"{title} {m.group('name')}"))
             sig.people.append(m.span("name"))
             taken.append((m.start(), m.end()))
+    if g.name_with_role is not None:  # a person's name, whether or not a claimant: never a place
+        sig.people.extend(m.span("name") for m in ws.finditer(g.name_with_role))
     for pat, title in g.title_names:
         for m in ws.finditer(pat):
             if not free(m.start(), m.end()):

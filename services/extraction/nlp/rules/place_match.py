@@ -45,11 +45,11 @@ def descriptor_rules(ctx: RuleContext) -> None:
         level = _level(ctx, lemma)
         if en and toks[i].is_cap and i + 1 < n and toks[i + 1].low in ctx.g.not_after_descriptor:
             continue
-        plural = (en and toks[i].low in ctx.g.plural) or (not en and "plur" in _tag(ctx, i))
         # postfix: "<Name> Region", "Брянской области", "A, B and C districts"
         j = i
         while j > 0 and toks[j - 1].low in ctx.g.modifiers and not ctx.used[j - 1]:
             j -= 1
+        plural = (en and toks[i].low in ctx.g.plural) or (not en and _plural(ctx, i, j))
         items = ctx.list_left(j) if plural else ([(ctx.run_left(j), j)] if ctx.run_left(j) < j else [])
         if not en:
             items = [(lo, hi) for lo, hi in (_adj_trim(ctx, lo, hi) for lo, hi in items) if lo < hi]
@@ -116,14 +116,28 @@ def _elided(ctx: RuleContext, i: int, level: str | None) -> None:
 
 
 def _adj_trim(ctx: RuleContext, lo: int, hi: int) -> tuple[int, int]:
-    """ru/uk: keep only the adjectives right before a descriptor ("Губернатор Курской" -> "Курской")."""
+    """ru/uk: keep only the adjectives right before a descriptor ("Губернатор Курской" -> "Курской").
+    An adjectival surname counts ("Каменским" is also the surname Каменский): districts are named so."""
     k = hi
     while k > lo:
         w = ctx.tokens[k - 1].text
-        if not (any(p.tag.POS == "ADJF" for p in ctx.morph.parse(w.lower(), ctx.lang)[:4]) or "-" in w):
+        parses = ctx.morph.parse(w.lower(), ctx.lang)[:4]
+        if not (any(p.tag.POS == "ADJF" or "Surn" in p.tag.grammemes for p in parses) or "-" in w):
             break
         k -= 1
     return (k, hi)
+
+
+def _plural(ctx: RuleContext, i: int, j: int) -> bool:
+    """ru/uk: a descriptor read as plural. "громади", "области" are also singular genitives: they are
+    plural when a plural reading exists and a coordinated list stands before them ("Білопільська,
+    Глухівська та Новослобідська громади")."""
+    parses = ctx.morph.parse(ctx.tokens[i].low, ctx.lang)[:4]
+    if not parses:
+        return False
+    if "plur" in parses[0].tag.grammemes:
+        return True
+    return any("plur" in p.tag.grammemes for p in parses) and len(ctx.list_left(j)) > 1
 
 
 def _tag(ctx: RuleContext, i: int) -> set[str]:

@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "run":
-        from shared.devstack import run as run_stack
+        from dronewatch.devstack import run as run_stack
 
         return run_stack(args.samples, channels=args.channels)
     if args.command == "topics":

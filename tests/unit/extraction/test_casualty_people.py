@@ -1,0 +1,25 @@
+"""One person named with an age or a description is a toll of one; a year is never a toll. Our
+own texts."""
+from __future__ import annotations
+
+import pytest
+
+
+def _tolls(extractor, text: str) -> list[tuple[int | None, int | None]]:
+    r = extractor.extract(article_id="t", text=text, title=None, language="en", published_at=None)
+    return [(e.killed, e.injured) for e in r.events]
+
+
+@pytest.mark.parametrize(("text", "toll"), [
+    ("A kamikaze drone injured a 63-year-old pensioner in the village of Krasnoye.", (None, 1)),
+    ("In the village of Krasnoye a drone hit a car. The driver, a 35-year-old man, later died in hospital.",
+     (1, None)),
+    ("A drone struck a shop in the village of Krasnoye; a woman born in 1958 was hurt.", (None, 1)),
+])
+def test_one_person_is_a_toll_of_one(extractor, text, toll):
+    assert toll in _tolls(extractor, text)
+
+
+def test_a_year_is_not_a_toll(extractor):
+    tolls = _tolls(extractor, "A drone struck a shop in the village of Krasnoye; a man born in 1949 was injured.")
+    assert all(k != 1949 and i != 1949 for k, i in tolls) and tolls
