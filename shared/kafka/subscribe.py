@@ -1,6 +1,7 @@
 """`dronewatch subscribe`: follow the public event topic and print one JSON line per event that
-passes the filters. Works against Apache Kafka and against the local broker (Debian's kcat cannot
-talk to the latter). Without --group it reads every partition on its own (nothing is committed);
+passes the filters (with `incidents=True`, the public incident topic: one line per incident state,
+the incident's whole new state as `incidents.v1` carries it, filtered the same way). Works against
+Apache Kafka and against the local broker (Debian's kcat cannot talk to the latter). Without --group it reads every partition on its own (nothing is committed);
 with --group it joins that consumer group and commits what it printed, so a restart resumes."""
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from shared.config import BaseServiceSettings
 from shared.kafka.clients import connection_options, topic_name
 from shared.kafka.errors import RejectMessage
 from shared.kafka.serde import decode
-from shared.topics import EVENTS_GEOCODED
+from shared.topics import EVENTS_GEOCODED, INCIDENTS, Topic
 
 
 @dataclass(frozen=True)
@@ -44,12 +45,25 @@ def events_of(value: bytes | None) -> Iterable[dict[str, Any]]:
     return [e.model_dump(mode="json") for e in message.payload.events]
 
 
+def incidents_of(value: bytes | None) -> Iterable[dict[str, Any]]:
+    """The incident state in one record of the incident topic (none if it is not a valid message)."""
+    try:
+        message = decode(INCIDENTS, value)
+    except RejectMessage:
+        return []
+    return [message.payload.model_dump(mode="json")]
+
+
 async def subscribe(settings: BaseServiceSettings, flt: EventFilter, *, from_beginning: bool = False,
                     group: str | None = None, max_events: int | None = None, idle_timeout_s: float | None = None,
-                    out: IO[str] = sys.stdout, stop: Callable[[], bool] = lambda: False) -> int:
-    """Print matching events as JSON lines until `max_events` were printed, nothing arrived for
-    `idle_timeout_s`, or `stop()` says so. Returns how many were printed."""
-    name = topic_name(settings, EVENTS_GEOCODED)
+                    out: IO[str] = sys.stdout, stop: Callable[[], bool] = lambda: False,
+                    incidents: bool = False) -> int:
+    """Print matching events (or, with `incidents`, incident states) as JSON lines until
+    `max_events` were printed, nothing arrived for `idle_timeout_s`, or `stop()` says so. Returns
+    how many were printed."""
+    topic: Topic = INCIDENTS if incidents else EVENTS_GEOCODED
+    items_of = incidents_of if incidents else events_of
+    name = topic_name(settings, topic)
     consumer = AIOKafkaConsumer(group_id=group, enable_auto_commit=False,
                                 auto_offset_reset="earliest" if from_beginning else "latest",
                                 session_timeout_ms=settings.kafka_session_timeout_ms,
@@ -61,7 +75,7 @@ async def subscribe(settings: BaseServiceSettings, flt: EventFilter, *, from_beg
         if group:
             consumer.subscribe([name])
         else:
-            known = consumer.partitions_for_topic(name) or range(EVENTS_GEOCODED.partitions)
+            known = consumer.partitions_for_topic(name) or range(topic.partitions)
             parts = [TopicPartition(name, p) for p in known]
             consumer.assign(parts)
             if from_beginning:
@@ -73,7 +87,7 @@ async def subscribe(settings: BaseServiceSettings, flt: EventFilter, *, from_beg
             idle = 0.0 if batch else idle + 0.5
             for records in batch.values():
                 for record in records:
-                    for event in events_of(record.value):
+                    for event in items_of(record.value):
                         if flt.accepts(event):
                             out.write(json.dumps(event, ensure_ascii=False) + "\n")
                             printed += 1
