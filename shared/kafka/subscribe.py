@@ -1,8 +1,9 @@
 """`dronewatch subscribe`: follow the public event topic and print one JSON line per event that
 passes the filters (with `incidents=True`, the public incident topic: one line per incident state,
 the incident's whole new state as `incidents.v1` carries it, filtered the same way). Works against
-Apache Kafka and against the local broker (Debian's kcat cannot talk to the latter). Without --group it reads every partition on its own (nothing is committed);
-with --group it joins that consumer group and commits what it printed, so a restart resumes."""
+Apache Kafka and against the local broker (Debian's kcat cannot talk to the latter). Without
+--group it reads every partition on its own (nothing is committed); with --group it joins that
+consumer group and commits what it printed, so a restart resumes."""
 from __future__ import annotations
 
 import asyncio
