@@ -1,7 +1,7 @@
 """`dronewatch run`: the whole stack on one machine, for development and demos.
 
 Starts the local broker unless KAFKA_BOOTSTRAP_SERVERS is set, creates the topics, builds the
-gazetteer index and migrates the store if needed, starts the five services as separate processes,
+gazetteer index and migrates the store if needed, starts the six services as separate processes,
 feeds the sample reports, prints the URLs, and on Ctrl-C stops everything in reverse order."""
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from shared.kafka.broker import LocalBroker, free_port
 from shared.kafka.clients import ensure_topics
 from shared.topics import ALL_TOPICS
 
-SERVICES = ("storage", "geocoding", "extraction", "gateway", "ingestion")
+SERVICES = ("storage", "geocoding", "extraction", "incidents", "gateway", "ingestion")
 # Group joins on the local broker take about half the session timeout; keep them short.
 LOCAL_BROKER_ENV = {"KAFKA_SESSION_TIMEOUT_MS": "3000", "KAFKA_HEARTBEAT_INTERVAL_MS": "300"}
 
@@ -204,6 +204,7 @@ def run(samples_dir: Path, channels: Path | None = None) -> int:
         from services.extraction.settings import ExtractionSettings
         from services.gateway.settings import GatewaySettings
         from services.geocoding.settings import GeocodingSettings
+        from services.incidents.settings import IncidentsSettings
         from services.ingestion.settings import IngestionSettings
         from services.storage.migrations import upgrade
         from services.storage.settings import StorageSettings
@@ -220,7 +221,8 @@ def run(samples_dir: Path, channels: Path | None = None) -> int:
         ingest = f"http://{ingestion_settings.ingestion_host}:{ingestion_settings.ingestion_port}"
         gateway = f"http://{gateway_settings.gateway_host}:{gateway_settings.gateway_port}"
         workers = [f"http://{s.ops_host}:{s.ops_port}"
-                   for s in (StorageSettings(), GeocodingSettings(), ExtractionSettings()) if s.ops_port]
+                   for s in (StorageSettings(), GeocodingSettings(), ExtractionSettings(), IncidentsSettings())
+                   if s.ops_port]
         wait_until(lambda: ready([f"{gateway}/readyz", f"{ingest}/readyz"]), "the HTTP services", stack)
         wait_until(lambda: ready([f"{w}/readyz" for w in workers]), "the workers to join their groups", stack)
         print("feeding sample reports:", flush=True)
@@ -230,6 +232,7 @@ def run(samples_dir: Path, channels: Path | None = None) -> int:
               f"  gateway    {gateway}/v1/events     (docs {gateway}/docs)\n"
               f"  metrics    {ingest}/metrics, {gateway}/metrics, " + ", ".join(f"{w}/metrics" for w in workers) + "\n"
               f"  channels   {ingest}/v1/admin/channels   (`dronewatch channels list`)\n"
+              f"  incidents  `dronewatch subscribe --incidents --from-beginning` (one real event across reports)\n"
               f"  logs       {data_dir / 'log'}/\nCtrl-C stops everything.", flush=True)
         while not stopping:
             if dead := stack.dead():
