@@ -36,6 +36,7 @@ from services.incidents.rules import (
     utc,
     utc_window,
     window_of,
+    within_span,
 )
 from shared.messages import Claim, Incident, IncidentEvent, RegionClaims, derived_id
 
@@ -133,7 +134,8 @@ class _Apply:
         for incident in self.ws.candidates(ev.type, ev.weapon, window[0] - slack, window[1] + slack):
             if incident.status != "active" or (incident.type, incident.weapon) != (ev.type, ev.weapon):
                 continue
-            if not overlaps(incident_window(incident, self.rules), window, self.rules):
+            joined = incident_window(incident, self.rules)
+            if not overlaps(joined, window, self.rules) or not within_span(joined, window, self.rules):
                 continue
             rel = relation(ev.location, incident.location, self.rules)
             if rel is not None and (not self._own(incident) or (rel in SUPPORT and is_coarse(ev.location))):

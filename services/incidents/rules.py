@@ -31,6 +31,9 @@ class Rules:
     near_km: float = 15.0  # two point places (city, city district, street) this close are one place
     published_window: timedelta = timedelta(hours=12)  # no time in the text: this long before publication
     slack: timedelta = timedelta(hours=2)  # windows this far apart still overlap (clock and wording slop)
+    # An incident spans at most this long (its claims' windows together): reports that keep coming
+    # about one region every few hours must not chain into one incident without end.
+    max_span: timedelta = timedelta(hours=24)
 
 
 def utc(moment: datetime | None) -> datetime | None:
@@ -59,6 +62,13 @@ def window_of(occurred: TimeWindow | None, published_at: datetime | None, rules:
     if published_at is not None:
         return published_at - rules.published_window, published_at
     return None
+
+
+def within_span(a: Window | None, b: Window | None, rules: Rules) -> bool:
+    """Together the two windows span no more than `max_span`."""
+    if a is None or b is None:
+        return False
+    return max(a[1], b[1]) - min(a[0], b[0]) <= rules.max_span
 
 
 def union(windows: list[Window | None]) -> Window | None:

@@ -16,8 +16,10 @@ class IncidentsSettings(BaseServiceSettings):
     incidents_near_km: float = 15.0  # two point places this close are one place
     incidents_published_window_h: float = 12.0  # no time in the text: the window before publication
     incidents_slack_h: float = 2.0  # windows this far apart still overlap
+    incidents_max_span_h: float = 24.0  # an incident spans at most this long (no chaining without end)
 
     def rules(self) -> Rules:
         return Rules(near_km=self.incidents_near_km,
                      published_window=timedelta(hours=self.incidents_published_window_h),
-                     slack=timedelta(hours=self.incidents_slack_h))
+                     slack=timedelta(hours=self.incidents_slack_h),
+                     max_span=timedelta(hours=self.incidents_max_span_h))

@@ -228,3 +228,11 @@ async def test_a_report_restored_after_its_withdrawal_makes_a_new_incident_with_
     await p.feed(report("r1", SHEBEKINO, version=3))
     [again] = p.active()
     assert again.id != first.id and again.version == 1 and p.latest[first.id].status == "retracted"
+
+
+async def test_reports_every_few_hours_do_not_chain_into_one_endless_incident(pipeline):
+    p = pipeline
+    for n in range(8):  # a region-wide claim every 10 hours: each window meets the next
+        await p.feed(report(f"mod-{n}", BELGOROD_REGION, at=10 * n * H, claimed_by="Ministry of Defence"))
+    spans = [max(c.published_at for c in i.claims) - min(c.published_at for c in i.claims) for i in p.active()]
+    assert len(p.active()) > 1 and all(s <= timedelta(hours=24) for s in spans)
