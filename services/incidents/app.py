@@ -20,7 +20,7 @@ from shared.topics import EVENTS_GEOCODED, INCIDENT_CLAIMS
 
 def build_runner(settings: IncidentsSettings, *, state: IncidentState | None = None) -> Runner:
     on_close = []
-    rules = settings.rules()
+    rules, cap = settings.rules(), settings.incidents_max_claims_published
     if state is None:
         engine = make_state_engine(settings.incidents_database_url)
         state = SqlState(engine, rules)
@@ -29,7 +29,7 @@ def build_runner(settings: IncidentsSettings, *, state: IncidentState | None = N
         # A consumer batch of each topic in one transaction; record by record only to isolate a failure.
         Subscription(EVENTS_GEOCODED, partial(handle_events_geocoded, state=state),
                      batch_handler=partial(handle_events_geocoded_many, state=state)),
-        Subscription(INCIDENT_CLAIMS, partial(handle_claims_routed, state=state, rules=rules),
-                     batch_handler=partial(handle_claims_routed_many, state=state, rules=rules)),
+        Subscription(INCIDENT_CLAIMS, partial(handle_claims_routed, state=state, rules=rules, max_claims=cap),
+                     batch_handler=partial(handle_claims_routed_many, state=state, rules=rules, max_claims=cap)),
     ]
     return Runner(settings, "incidents", subs, on_close=on_close)

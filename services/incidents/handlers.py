@@ -46,17 +46,24 @@ async def handle_events_geocoded_many(msgs: Sequence[EventsGeocoded], *, state: 
             for a, messages in zip(articles, routed, strict=True) for rc in messages]
 
 
-async def handle_claims_routed(msg: ClaimsRouted, *, state: IncidentState, rules: Rules) -> list[IncidentUpdated]:
-    return await handle_claims_routed_many([msg], state=state, rules=rules)
+async def handle_claims_routed(msg: ClaimsRouted, *, state: IncidentState, rules: Rules,
+                               max_claims: int = 100) -> list[IncidentUpdated]:
+    return await handle_claims_routed_many([msg], state=state, rules=rules, max_claims=max_claims)
 
 
 async def handle_claims_routed_many(msgs: Sequence[ClaimsRouted], *, state: IncidentState,
-                                    rules: Rules) -> list[IncidentUpdated]:
-    """A consumer batch applied in one transaction, in order; the outputs in the same order."""
+                                    rules: Rules, max_claims: int = 100) -> list[IncidentUpdated]:
+    """A consumer batch applied in one transaction, in order. Each incident it changed goes out once,
+    in its last state (a reader keeps the highest version; the ones between are skipped), so that a
+    burst of reports about one incident is not a burst of its whole state."""
     claims = [_checked_claims(m.payload) for m in msgs]
     changed = await state.in_regions([(rc.region, partial(apply, rc=rc, rules=rules)) for rc in claims])
-    return [incident_message(i, rc.article_id) for rc, incidents in zip(claims, changed, strict=True)
-            for i in incidents]
+    last: dict[str, IncidentUpdated] = {}
+    for rc, incidents in zip(claims, changed, strict=True):
+        for incident in incidents:
+            last.pop(incident.id, None)  # re-inserted: ordered by last change
+            last[incident.id] = incident_message(incident, rc.article_id, max_claims)
+    return list(last.values())
 
 
 def _plan(article: GeocodedArticle, seen_at: datetime, last: Route | None) -> tuple[Route | None,
@@ -78,7 +85,22 @@ def _checked_claims(rc: RegionClaims) -> RegionClaims:
     return rc
 
 
-def incident_message(incident: Incident, article_id: str) -> IncidentUpdated:
-    """The incident's whole state; the same id for the same incident version, always."""
-    return IncidentUpdated.create(producer=PRODUCER, correlation_id=article_id, payload=incident,
+def incident_message(incident: Incident, article_id: str, max_claims: int = 100) -> IncidentUpdated:
+    """The incident's whole state, with at most `max_claims` claims (those the reconciled fields
+    name, then the latest; `claims_total` says how many it has); the same id for the same incident
+    version, always."""
+    return IncidentUpdated.create(producer=PRODUCER, correlation_id=article_id, payload=bounded(incident, max_claims),
                                   event_id=derived_id("incident", incident.id, incident.version))
+
+
+def bounded(incident: Incident, max_claims: int) -> Incident:
+    if len(incident.claims) <= max_claims:
+        return incident
+    named = {r.event_id for r in (incident.count, incident.killed, incident.injured, incident.damage) if r.event_id}
+    keep = {c.event_id for c in incident.claims if c.event_id in named}
+    for c in reversed(incident.claims):  # report order: the latest last
+        if len(keep) >= max_claims:
+            break
+        keep.add(c.event_id)
+    return incident.model_copy(update={"claims": [c for c in incident.claims if c.event_id in keep],
+                                       "claims_total": len(incident.claims)})

@@ -17,6 +17,8 @@ class IncidentsSettings(BaseServiceSettings):
     incidents_published_window_h: float = 12.0  # no time in the text: the window before publication
     incidents_slack_h: float = 2.0  # windows this far apart still overlap
     incidents_max_span_h: float = 24.0  # an incident spans at most this long (no chaining without end)
+    # Claims one incidents.v1 message carries at most (claims_total gives the number): bounded messages.
+    incidents_max_claims_published: int = 100
 
     def rules(self) -> Rules:
         return Rules(near_km=self.incidents_near_km,

@@ -66,6 +66,10 @@ class Incident(Frozen):
     first_reported_at: datetime | None = None
     last_reported_at: datetime | None = None
     claims: list[Claim] = Field(default_factory=list)
+    # How many claims the incident has when `claims` carries fewer: a message carries at most a
+    # bounded number (the ones the reconciled fields name, then the latest), so that an incident
+    # a burst of reports supports stays a message of bounded size. None: `claims` is all of them.
+    claims_total: int | None = None
 
 
 class IncidentUpdated(Message):
