@@ -198,7 +198,8 @@ def _checks(r: SoakResult) -> list[tuple[str, str, bool]]:
          + (f" e.g. {list(store.wrong_events.items())[:2]}" if store.wrong_events else ""),
          not store.wrong_events and not any(store.duplicates.values())),
         ("each stored event in exactly one active incident",
-         f"unclaimed {store.unclaimed}, claimed twice {store.claimed_twice}, claims of gone events {store.stale_claims}",
+         f"unclaimed {store.unclaimed}, claimed twice {store.claimed_twice}, "
+         f"claims of gone events {store.stale_claims}",
          not (store.unclaimed or store.claimed_twice or store.stale_claims)),
         ("ingestion's outbox empty",
          ", ".join(f"{k} {v}" for k, v in r.outbox.items()) or "unavailable",

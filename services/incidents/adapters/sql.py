@@ -69,17 +69,27 @@ class _Statements:
         fields = ("region", "type", "weapon", "status", "window_start", "window_end", "version", "body")
         self.update = update(incidents).where(c.id == bindparam("b_id")).values({f: bindparam(f) for f in fields})
         self.insert = insert(incidents)
-        self.drop_claims = delete(claims).where(cl.incident_id == bindparam("i"))
+        self.drop_claims = delete(claims).where(cl.incident_id == bindparam("i"),
+                                                cl.event_id.in_(bindparam("e", expanding=True)))
         self.insert_claims = insert(claims)
 
 
-class SqlWorkspace:
-    """One region's state in one transaction. Incidents read or written in it are kept for the rest
-    of the transaction (the region's lock keeps every other writer out meanwhile)."""
+class _Tx:
+    """What one transaction has read and changed. The region's lock keeps every other writer out
+    meanwhile, so what it read stays true; its changes are written once, at the end (`flush`): a
+    batch of reports about one incident rewrites it once, not once per report."""
 
-    def __init__(self, conn: Connection, region: str, rules: Rules, sql: _Statements,
-                 seen: dict[str, Incident | None]) -> None:
-        self.conn, self.region, self.rules, self.sql, self.seen = conn, region, rules, sql, seen
+    def __init__(self) -> None:
+        self.seen: dict[str, Incident | None] = {}  # the current state by id (None: no such incident)
+        self.stored: dict[str, set[str] | None] = {}  # changed ids -> claim event ids in the store (None: new)
+        self.dirty: dict[str, tuple[str, Incident]] = {}  # id -> (region, state to write)
+
+
+class SqlWorkspace:
+    """One region's state in one transaction (see `_Tx`)."""
+
+    def __init__(self, conn: Connection, region: str, rules: Rules, sql: _Statements, tx: _Tx) -> None:
+        self.conn, self.region, self.rules, self.sql, self.tx = conn, region, rules, sql, tx
 
     def applied(self, article_id: str) -> Applied | None:
         row = self.conn.execute(self.sql.applied, {"r": self.region, "a": article_id}).first()
@@ -93,41 +103,69 @@ class SqlWorkspace:
     def _load(self, rows: Any) -> list[Incident]:
         out = []
         for row in rows:
-            incident = self.seen.get(row.id)
-            if incident is None:
-                incident = self.seen[row.id] = Incident.model_validate(row.body)
-            out.append(incident)
+            if row.id not in self.tx.seen:
+                self.tx.seen[row.id] = Incident.model_validate(row.body)
+            incident = self.tx.seen[row.id]
+            if incident is not None:
+                out.append(incident)
         return out
 
+    def _changed_here(self) -> list[Incident]:
+        return [i for region, i in self.tx.dirty.values() if region == self.region]
+
     def holding(self, article_id: str) -> list[Incident]:
-        return self._load(self.conn.execute(self.sql.holding, {"r": self.region, "a": article_id}))
+        found = {i.id: i for i in self._load(self.conn.execute(self.sql.holding, {"r": self.region, "a": article_id}))}
+        for incident in self._changed_here():  # the store's claim index is as it was before this transaction
+            if any(c.article_id == article_id for c in incident.claims):
+                found[incident.id] = incident
+            else:
+                found.pop(incident.id, None)
+        return [found[i] for i in sorted(found)]
 
     def candidates(self, type_: str, weapon: str, start: datetime, end: datetime) -> list[Incident]:
         params = {"r": self.region, "ty": type_, "w": weapon, "s": start, "e": end}
-        return self._load(self.conn.execute(self.sql.candidates, params))
+        found = {i.id: i for i in self._load(self.conn.execute(self.sql.candidates, params))}
+        found.update({i.id: i for i in self._changed_here()})  # more than asked for: the engine checks again
+        return list(found.values())
 
     def get(self, incident_id: str) -> Incident | None:
-        if incident_id not in self.seen:
+        if incident_id not in self.tx.seen:
             row = self.conn.execute(self.sql.get, {"i": incident_id}).first()
-            self.seen[incident_id] = Incident.model_validate(row.body) if row else None
-        return self.seen[incident_id]
+            self.tx.seen[incident_id] = Incident.model_validate(row.body) if row else None
+        return self.tx.seen[incident_id]
 
     def put(self, incident: Incident) -> None:
-        window = incident_window(incident, self.rules)
-        values = {"region": self.region, "type": incident.type, "weapon": incident.weapon,
-                  "status": incident.status, "window_start": window[0] if window else None,
-                  "window_end": window[1] if window else None, "version": incident.version,
-                  "body": incident.model_dump(mode="json")}
-        if self.get(incident.id) is not None:
-            self.conn.execute(self.sql.update, {"b_id": incident.id, **values})
-        else:
-            self.conn.execute(self.sql.insert, {"id": incident.id, **values})
-        self.conn.execute(self.sql.drop_claims, {"i": incident.id})
-        if incident.claims:
-            self.conn.execute(self.sql.insert_claims, [
-                {"event_id": cl.event_id, "article_id": cl.article_id, "region": self.region,
-                 "incident_id": incident.id} for cl in incident.claims])
-        self.seen[incident.id] = incident
+        if incident.id not in self.tx.stored:
+            before = self.get(incident.id)
+            self.tx.stored[incident.id] = {c.event_id for c in before.claims} if before else None
+        self.tx.seen[incident.id] = incident
+        self.tx.dirty[incident.id] = (self.region, incident)
+
+    def flush(self) -> None:
+        """Write every incident the transaction changed, and the changes to the claim index (all
+        removals before any addition: a claim may move from one incident to another)."""
+        added: list[dict[str, str]] = []
+        for incident_id, (region, incident) in self.tx.dirty.items():
+            window = incident_window(incident, self.rules)
+            values = {"region": region, "type": incident.type, "weapon": incident.weapon,
+                      "status": incident.status, "window_start": window[0] if window else None,
+                      "window_end": window[1] if window else None, "version": incident.version,
+                      "body": incident.model_dump(mode="json")}
+            before = self.tx.stored[incident_id]
+            if before is None:
+                self.conn.execute(self.sql.insert, {"id": incident_id, **values})
+            else:
+                self.conn.execute(self.sql.update, {"b_id": incident_id, **values})
+            now = {c.event_id: c for c in incident.claims}
+            gone = sorted((before or set()) - set(now))
+            if gone:
+                self.conn.execute(self.sql.drop_claims, {"i": incident_id, "e": gone})
+            added.extend({"event_id": e, "article_id": now[e].article_id, "region": region, "incident_id": incident_id}
+                         for e in sorted(set(now) - (before or set())))
+        if added:
+            self.conn.execute(self.sql.insert_claims, added)
+        self.tx.dirty.clear()
+        self.tx.stored.clear()
 
 
 class SqlState:
@@ -162,8 +200,10 @@ class SqlState:
             with self.engine.begin() as conn:
                 for region in sorted({r for r, _ in work}):
                     self._lock(conn, f"region:{region}")
-                seen: dict[str, Incident | None] = {}
-                return [fn(SqlWorkspace(conn, region, self.rules, self.sql, seen)) for region, fn in work]
+                tx = _Tx()
+                out = [fn(SqlWorkspace(conn, region, self.rules, self.sql, tx)) for region, fn in work]
+                SqlWorkspace(conn, "", self.rules, self.sql, tx).flush()
+                return out
         return await self._run(run)
 
     async def route(self, article: GeocodedArticle, plan: RoutePlan) -> Sequence[RegionClaims]:
