@@ -81,3 +81,22 @@ async def test_a_rebuild_from_the_routed_claims_gives_the_same_incidents(state_u
     for rc in routed:  # the internal topic's records, replayed into an empty store
         rebuilt.in_region_sync(rc.region, lambda ws, rc=rc: apply(ws, rc, Rules()))
     assert rebuilt.incidents == live
+
+
+def test_workers_starting_together_create_the_state_tables_once(state_url):
+    import threading
+
+    errors: list[str] = []
+
+    def start() -> None:
+        try:
+            make_state_engine(state_url).dispose()
+        except Exception as err:  # noqa: BLE001 - collected for the assertion
+            errors.append(repr(err))
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []

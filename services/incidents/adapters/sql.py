@@ -29,9 +29,9 @@ T = TypeVar("T")
 
 
 def make_state_engine(url: str) -> Engine:
-    """The engine for the state store, its tables created when missing. On SQLite every
-    transaction begins IMMEDIATE (takes the write lock at once), so two workers sharing the file
-    never interleave a read-decide-write."""
+    """The engine for the state store, its tables created when missing (under a lock: workers start
+    together). On SQLite every transaction begins IMMEDIATE (takes the write lock at once), so two
+    workers sharing the file never interleave a read-decide-write."""
     engine = make_engine(url)
     if engine.dialect.name == "sqlite":
         @event.listens_for(engine, "connect")
@@ -41,7 +41,10 @@ def make_state_engine(url: str) -> Engine:
         @event.listens_for(engine, "begin")
         def _begin(conn: Connection) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
-    metadata.create_all(engine)
+    with engine.begin() as conn:  # workers starting together create the tables one at a time
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_key("incstate:tables")})
+        metadata.create_all(conn)
     return engine
 
 
