@@ -12,8 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+from sqlalchemy import create_engine
 
 from dronewatch.devstack import Stack, ready, wait_until
+from services.incidents.adapters.tables import metadata as incidents_state
 from services.storage.migrations import upgrade
 from shared.config import BaseServiceSettings, GazetteerSettings
 from shared.kafka.broker import free_port
@@ -84,6 +86,10 @@ def running_stack(kafka_bootstrap: str, data: Path, db_url: str, instances: dict
     index_path = ROOT / "var" / "gazetteer" / "index.pkl.gz"  # shared with make run: built once
     index = ensure_index(GazetteerSettings(_env_file=None, gazetteer_index_path=index_path))
     upgrade(db_url)
+    if not db_url.startswith("sqlite"):  # the incidents state shares the session's database: start it empty
+        engine = create_engine(db_url)
+        incidents_state.drop_all(engine)
+        engine.dispose()
     settings = BaseServiceSettings(_env_file=None, kafka_bootstrap_servers=kafka_bootstrap, kafka_topic_prefix=prefix)
     asyncio.run(create_topics(settings))
     ingest_port, gateway_port = free_port(), free_port()
