@@ -134,11 +134,11 @@ class _Apply:
         for incident in self.ws.candidates(ev.type, ev.weapon, window[0] - slack, window[1] + slack):
             if incident.status != "active" or (incident.type, incident.weapon) != (ev.type, ev.weapon):
                 continue
-            joined = incident_window(incident, self.rules)
-            if not overlaps(joined, window, self.rules) or not within_span(joined, window, self.rules):
+            rel = relation(ev.location, incident.location, self.rules)  # before what reads every claim
+            if rel is None or (self._own(incident) and not (rel in SUPPORT and is_coarse(ev.location))):
                 continue
-            rel = relation(ev.location, incident.location, self.rules)
-            if rel is not None and (not self._own(incident) or (rel in SUPPORT and is_coarse(ev.location))):
+            joined = incident_window(incident, self.rules)
+            if overlaps(joined, window, self.rules) and within_span(joined, window, self.rules):
                 found.append((incident, rel))
         return sorted(found, key=lambda m: _rank_key(m[0]))
 

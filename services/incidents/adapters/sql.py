@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
+from cachetools import LRUCache
 from sqlalchemy import Connection, Engine, bindparam, delete, event, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -64,11 +65,12 @@ class _Statements:
         self.insert_applied = insert(applied).values(region=bindparam("r"), article_id=bindparam("a"),
                                                      version=bindparam("v"), touched=bindparam("t"))
         held = select(cl.incident_id).where(cl.region == bindparam("r"), cl.article_id == bindparam("a"))
-        self.holding = select(c.id, c.body).where(c.id.in_(held)).order_by(c.id)
-        self.candidates = select(c.id, c.body).where(
+        self.holding = select(c.id, c.version).where(c.id.in_(held)).order_by(c.id)
+        self.candidates = select(c.id, c.version).where(
             c.region == bindparam("r"), c.status == "active", c.type == bindparam("ty"), c.weapon == bindparam("w"),
             c.window_end >= bindparam("s"), c.window_start <= bindparam("e"))
-        self.get = select(c.body).where(c.id == bindparam("i"))
+        self.get = select(c.id, c.version).where(c.id == bindparam("i"))
+        self.bodies = select(c.id, c.body).where(c.id.in_(bindparam("ids", expanding=True)))
         fields = ("region", "type", "weapon", "status", "window_start", "window_end", "version", "body")
         self.update = update(incidents).where(c.id == bindparam("b_id")).values({f: bindparam(f) for f in fields})
         self.insert = insert(incidents)
@@ -82,10 +84,12 @@ class _Tx:
     meanwhile, so what it read stays true; its changes are written once, at the end (`flush`): a
     batch of reports about one incident rewrites it once, not once per report."""
 
-    def __init__(self) -> None:
+    def __init__(self, cache: MutableMapping[str, Incident]) -> None:
+        self.cache = cache  # incidents as last committed, across transactions (checked by version)
         self.seen: dict[str, Incident | None] = {}  # the current state by id (None: no such incident)
         self.stored: dict[str, set[str] | None] = {}  # changed ids -> claim event ids in the store (None: new)
         self.dirty: dict[str, tuple[str, Incident]] = {}  # id -> (region, state to write)
+        self.written: list[Incident] = []  # flushed: into the cache once the transaction commits
 
 
 class SqlWorkspace:
@@ -104,14 +108,23 @@ class SqlWorkspace:
             self.conn.execute(self.sql.insert_applied, params)
 
     def _load(self, rows: Any) -> list[Incident]:
-        out = []
+        """The incidents of these (id, version) rows: this transaction's state when it has one, else
+        the one parsed before if the store still holds that version, else parsed from the store.
+        Parsing a large incident's JSON is most of a report's cost; the region's owner seldom needs to."""
+        rows = list(rows)
+        missing = []
         for row in rows:
-            if row.id not in self.tx.seen:
+            if row.id in self.tx.seen:
+                continue
+            cached = self.tx.cache.get(row.id)
+            if cached is not None and cached.version == row.version:
+                self.tx.seen[row.id] = cached
+            else:
+                missing.append(row.id)
+        if missing:
+            for row in self.conn.execute(self.sql.bodies, {"ids": missing}):
                 self.tx.seen[row.id] = Incident.model_validate(row.body)
-            incident = self.tx.seen[row.id]
-            if incident is not None:
-                out.append(incident)
-        return out
+        return [i for i in (self.tx.seen.get(row.id) for row in rows) if i is not None]
 
     def _changed_here(self) -> list[Incident]:
         return [i for region, i in self.tx.dirty.values() if region == self.region]
@@ -133,8 +146,8 @@ class SqlWorkspace:
 
     def get(self, incident_id: str) -> Incident | None:
         if incident_id not in self.tx.seen:
-            row = self.conn.execute(self.sql.get, {"i": incident_id}).first()
-            self.tx.seen[incident_id] = Incident.model_validate(row.body) if row else None
+            found = self._load(self.conn.execute(self.sql.get, {"i": incident_id}))
+            self.tx.seen[incident_id] = found[0] if found else None
         return self.tx.seen[incident_id]
 
     def put(self, incident: Incident) -> None:
@@ -167,6 +180,7 @@ class SqlWorkspace:
                          for e in sorted(set(now) - (before or set())))
         if added:
             self.conn.execute(self.sql.insert_claims, added)
+        self.tx.written.extend(i for _, i in self.tx.dirty.values())
         self.tx.dirty.clear()
         self.tx.stored.clear()
 
@@ -174,10 +188,13 @@ class SqlWorkspace:
 class SqlState:
     """IncidentState on SQLAlchemy (see the module docstring)."""
 
-    def __init__(self, engine: Engine, rules: Rules | None = None) -> None:
+    def __init__(self, engine: Engine, rules: Rules | None = None, cache_size: int = 2000) -> None:
         self.engine = engine
         self.rules = rules or Rules()
         self.sql = _Statements()
+        # Parsed incidents by id, used while the store holds the same version (a region's owner
+        # wrote it); bounded, least recently used out.
+        self.cache: MutableMapping[str, Incident] = LRUCache(maxsize=cache_size)
 
     async def _run(self, fn: Callable[[], T]) -> T:
         try:
@@ -203,10 +220,12 @@ class SqlState:
             with self.engine.begin() as conn:
                 for region in sorted({r for r, _ in work}):
                     self._lock(conn, f"region:{region}")
-                tx = _Tx()
+                tx = _Tx(self.cache)
                 out = [fn(SqlWorkspace(conn, region, self.rules, self.sql, tx)) for region, fn in work]
                 SqlWorkspace(conn, "", self.rules, self.sql, tx).flush()
-                return out
+            for incident in tx.written:  # committed
+                self.cache[incident.id] = incident
+            return out
         return await self._run(run)
 
     async def route(self, article: GeocodedArticle, plan: RoutePlan) -> Sequence[RegionClaims]:
