@@ -123,7 +123,7 @@ class SqlWorkspace:
                 missing.append(row.id)
         if missing:
             for row in self.conn.execute(self.sql.bodies, {"ids": missing}):
-                self.tx.seen[row.id] = Incident.model_validate(row.body)
+                self.tx.seen[row.id] = Incident.model_validate_json(row.body)
         return [i for i in (self.tx.seen.get(row.id) for row in rows) if i is not None]
 
     def _changed_here(self) -> list[Incident]:
@@ -166,7 +166,7 @@ class SqlWorkspace:
             values = {"region": region, "type": incident.type, "weapon": incident.weapon,
                       "status": incident.status, "window_start": window[0] if window else None,
                       "window_end": window[1] if window else None, "version": incident.version,
-                      "body": incident.model_dump(mode="json")}
+                      "body": incident.model_dump_json()}
             before = self.tx.stored[incident_id]
             if before is None:
                 self.conn.execute(self.sql.insert, {"id": incident_id, **values})
@@ -255,4 +255,4 @@ class SqlState:
     def incidents(self) -> list[Incident]:
         """Every incident held (for tests and the rebuild check)."""
         with self.engine.connect() as conn:
-            return [Incident.model_validate(r.body) for r in conn.execute(select(incidents.c.body))]
+            return [Incident.model_validate_json(r.body) for r in conn.execute(select(incidents.c.body))]

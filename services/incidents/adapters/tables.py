@@ -5,7 +5,7 @@ report was routed. Created at start when missing (`metadata.create_all`). Named 
 that they can share a PostgreSQL database with the query store without meeting its tables."""
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, Index, Integer, MetaData, String, Table
+from sqlalchemy import JSON, Column, Index, Integer, MetaData, String, Table, Text
 
 from shared.store.tables import UtcDateTime
 
@@ -21,7 +21,7 @@ incidents = Table(
     Column("window_start", UtcDateTime()),  # the union of the claims' windows (rules.window_of)
     Column("window_end", UtcDateTime()),
     Column("version", Integer, nullable=False),
-    Column("body", JSON, nullable=False),  # the Incident, as published
+    Column("body", Text, nullable=False),  # the Incident as JSON text (pydantic writes and reads it fastest)
     Index("ix_incstate_incidents_match", "region", "status", "type", "weapon", "window_end"),
 )
 
