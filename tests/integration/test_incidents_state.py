@@ -100,3 +100,14 @@ def test_workers_starting_together_create_the_state_tables_once(state_url):
     for t in threads:
         t.join()
     assert errors == []
+
+
+async def test_an_incident_larger_than_the_cache_is_still_written_and_read(state_url):
+    engine = make_state_engine(state_url)
+    state = SqlState(engine, cache_claims=3)
+    p = Pipeline(state)
+    for n in range(5):
+        await p.feed(report(f"r{n}", SHEBEKINO, at=timedelta(minutes=n)))
+    [incident] = [i for i in state.incidents() if i.status == "active"]
+    engine.dispose()
+    assert len(incident.claims) == 5 and incident.version == 5

@@ -188,13 +188,16 @@ class SqlWorkspace:
 class SqlState:
     """IncidentState on SQLAlchemy (see the module docstring)."""
 
-    def __init__(self, engine: Engine, rules: Rules | None = None, cache_size: int = 2000) -> None:
+    def __init__(self, engine: Engine, rules: Rules | None = None, cache_claims: int = 20_000) -> None:
         self.engine = engine
         self.rules = rules or Rules()
         self.sql = _Statements()
+        self.cache_claims = cache_claims
         # Parsed incidents by id, used while the store holds the same version (a region's owner
-        # wrote it); bounded, least recently used out.
-        self.cache: MutableMapping[str, Incident] = LRUCache(maxsize=cache_size)
+        # wrote it); bounded by the claims it holds (an incident weighs its claims), least recently
+        # used out.
+        self.cache: MutableMapping[str, Incident] = LRUCache(maxsize=cache_claims,
+                                                             getsizeof=lambda i: len(i.claims) + 1)
 
     async def _run(self, fn: Callable[[], T]) -> T:
         try:
@@ -224,7 +227,10 @@ class SqlState:
                 out = [fn(SqlWorkspace(conn, region, self.rules, self.sql, tx)) for region, fn in work]
                 SqlWorkspace(conn, "", self.rules, self.sql, tx).flush()
             for incident in tx.written:  # committed
-                self.cache[incident.id] = incident
+                if len(incident.claims) < self.cache_claims:  # (LRUCache refuses what exceeds it whole)
+                    self.cache[incident.id] = incident
+                else:
+                    self.cache.pop(incident.id, None)
             return out
         return await self._run(run)
 
