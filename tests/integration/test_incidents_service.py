@@ -97,6 +97,7 @@ async def test_two_workers_make_one_incident_of_each_real_event(settings_factory
     first = await start(settings)
     await produce_raw(settings, EVENTS_GEOCODED, records(articles[:half]))
     second = await start(settings)  # joins while the first is at work: the partitions are shared out anew
+    await wait_for(lambda: second[0]._consumer.assignment(), timeout_s=30)  # it has its share before the rest
     await produce_raw(settings, EVENTS_GEOCODED, records(articles[half:]))
     try:
         async def settled() -> bool:
