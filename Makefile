@@ -10,7 +10,7 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check
 PYTEST := $(BIN)/python -m pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help install run chromium postgis pg-client chaos test test-unit test-integration test-e2e eval decision-model quality-baseline bench bench-extract bench-geocode bench-e2e bench-gateway lint docs fmt schemas lock gazetteer clean
+.PHONY: help install run chromium postgis pg-client chaos test test-unit test-integration test-e2e eval decision-model quality-baseline bench bench-extract bench-geocode bench-e2e bench-gateway bench-incidents lint docs fmt schemas lock gazetteer clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -78,7 +78,7 @@ decision-model: install ## retrain the extraction decision stage on ../shared/da
 quality-baseline: install ## rewrite tests/quality/baseline.json, the figures the quality gate in `make test` holds (and the README's table of them)
 	$(BIN)/python -m tests.quality.baseline
 
-bench: bench-extract bench-geocode bench-e2e bench-gateway ## all benchmarks
+bench: bench-extract bench-geocode bench-e2e bench-gateway bench-incidents ## all benchmarks
 
 bench-extract: install ## extraction throughput, latency and peak memory on ~3 KB reports, one core
 	$(BIN)/python -m bench.extract --n 300 --size 3000
@@ -91,6 +91,9 @@ bench-e2e: install ## the whole stack under load: post -> processed p50/p95/p99 
 
 bench-gateway: install postgis ## gateway over 100k events on SQLite and PostgreSQL: p50/p99 of filtered queries at 200 req/s, max req/s (BENCH_GATEWAY_ARGS)
 	$(BIN)/python -m bench.gateway $(BENCH_GATEWAY_ARGS)
+
+bench-incidents: install ## incidents engine on its SQLite state: sustained reports/s (batches of 200) and p50/p99 per report (BENCH_INCIDENTS_ARGS=--url postgresql+psycopg://...)
+	$(BIN)/python -m bench.incidents $(BENCH_INCIDENTS_ARGS)
 
 lint: install ## ruff (with the complexity rule, C901) and mypy (strict on dronewatch/, shared/ and the handlers, gradual elsewhere); CI runs it
 	$(BIN)/ruff check dronewatch shared services tests bench tools

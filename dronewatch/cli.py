@@ -32,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
                       choices=["interception", "attack", "impact", "debris_fall"])
     subs.add_argument("--weapon", action="append", default=[], dest="weapons",
                       choices=["uav", "missile", "glide_bomb", "artillery", "unknown"])
+    subs.add_argument("--incidents", action="store_true",
+                      help="follow incidents.v1 instead: each incident's whole new state (one real event, all reports)")
     subs.add_argument("--from-beginning", action="store_true", help="replay what the topic still holds")
     subs.add_argument("--group", help="join this consumer group and commit, so a restart resumes")
     subs.add_argument("--max-events", type=int, help="stop after printing this many")
@@ -93,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
                           country=frozenset(c.upper() for c in args.country),
                           types=frozenset(args.types), weapons=frozenset(args.weapons))
         return run_subscribe(flt, from_beginning=args.from_beginning, group=args.group,
-                             max_events=args.max_events, idle_timeout_s=args.idle_timeout)
+                             max_events=args.max_events, idle_timeout_s=args.idle_timeout, incidents=args.incidents)
     if args.command in ("import", "telegram-import"):
         from services.ingestion.sources.cli import run_import_command
 

@@ -1,7 +1,7 @@
 """`dronewatch run`: the whole stack on one machine, for development and demos.
 
 Starts the local broker unless KAFKA_BOOTSTRAP_SERVERS is set, creates the topics, builds the
-gazetteer index and migrates the store if needed, starts the five services as separate processes,
+gazetteer index and migrates the store if needed, starts the six services as separate processes,
 feeds the sample reports, and once every service answers its readiness endpoint
 (dronewatch/readiness.py) writes the ready file and prints the URLs; on Ctrl-C stops everything in
 reverse order."""
@@ -34,7 +34,7 @@ from shared.kafka.broker import LocalBroker, free_port
 from shared.kafka.clients import ensure_topics
 from shared.topics import ALL_TOPICS
 
-SERVICES = ("storage", "geocoding", "extraction", "gateway", "ingestion")
+SERVICES = ("storage", "geocoding", "extraction", "incidents", "gateway", "ingestion")
 # Group joins on the local broker take about half the session timeout; keep them short.
 LOCAL_BROKER_ENV = {"KAFKA_SESSION_TIMEOUT_MS": "3000", "KAFKA_HEARTBEAT_INTERVAL_MS": "300"}
 
@@ -255,6 +255,7 @@ def run(samples_dir: Path, channels: Path | None = None, ready_file: Path | None
               f"  gateway    {gateway}/v1/events     (docs {gateway}/docs)\n"
               f"  metrics    {ingest}/metrics, {gateway}/metrics, " + ", ".join(f"{w}/metrics" for w in workers) + "\n"
               f"  channels   {ingest}/v1/admin/channels   (`dronewatch channels list`)\n"
+              f"  incidents  `dronewatch subscribe --incidents --from-beginning` (one real event across reports)\n"
               f"  logs       {data_dir / 'log'}/\n"
               f"  ready file {ready_path}   (`dronewatch wait` returns once every service answers)\n"
               "Ctrl-C stops everything.", flush=True)

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
-WORKERS = ("storage", "geocoding", "extraction")
+WORKERS = ("storage", "geocoding", "extraction", "incidents")
 READY_FILE_ENV = "DRONEWATCH_READY_FILE"
 READY_FILE_NAME = "dronewatch.ready"
 
@@ -43,6 +43,7 @@ def service_urls(env: Mapping[str, str] | None = None) -> dict[str, str]:
     from services.extraction.settings import ExtractionSettings
     from services.gateway.settings import GatewaySettings
     from services.geocoding.settings import GeocodingSettings
+    from services.incidents.settings import IncidentsSettings
     from services.ingestion.settings import IngestionSettings
     from services.storage.settings import StorageSettings
 
@@ -51,7 +52,7 @@ def service_urls(env: Mapping[str, str] | None = None) -> dict[str, str]:
     urls = {"ingestion": f"http://{_local(ingestion.ingestion_host)}:{ingestion.ingestion_port}",
             "gateway": f"http://{_local(gateway.gateway_host)}:{gateway.gateway_port}"}
     for name, settings_class in (("storage", StorageSettings), ("geocoding", GeocodingSettings),
-                                 ("extraction", ExtractionSettings)):
+                                 ("extraction", ExtractionSettings), ("incidents", IncidentsSettings)):
         settings = settings_class()
         port = worker_ops_env(name, env).get("OPS_PORT") or settings.ops_port
         if port:

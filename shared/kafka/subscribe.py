@@ -1,7 +1,8 @@
-"""`dronewatch subscribe`: follow the public event topic and print one JSON line per event that
-passes the filters. Works against Apache Kafka and against the local broker (Debian's kcat cannot
-talk to the latter). Without --group it reads every partition on its own (nothing is committed);
-with --group it joins that consumer group and commits what it printed, so a restart resumes."""
+"""`dronewatch subscribe`: follow the public event topic (or, with --incidents, the incident
+topic) and print one JSON line per event (incident state) that passes the filters. Works against
+Apache Kafka and against the local broker (Debian's kcat cannot talk to the latter). Without
+--group it reads every partition on its own (nothing is committed); with --group it joins that
+consumer group and commits what it printed, so a restart resumes."""
 from __future__ import annotations
 
 import asyncio
@@ -17,7 +18,7 @@ from shared.config import BaseServiceSettings
 from shared.kafka.clients import make_reader, topic_name
 from shared.kafka.errors import RejectMessage
 from shared.kafka.serde import decode
-from shared.topics import EVENTS_GEOCODED
+from shared.topics import EVENTS_GEOCODED, INCIDENTS, Topic
 
 
 @dataclass(frozen=True)
@@ -44,19 +45,32 @@ def events_of(value: bytes | None) -> Iterable[dict[str, Any]]:
     return [e.model_dump(mode="json") for e in message.payload.events]
 
 
+def incidents_of(value: bytes | None) -> Iterable[dict[str, Any]]:
+    """The incident state in one record of the incident topic (none if it is not a valid message)."""
+    try:
+        message = decode(INCIDENTS, value)
+    except RejectMessage:
+        return []
+    return [message.payload.model_dump(mode="json")]
+
+
 async def subscribe(settings: BaseServiceSettings, flt: EventFilter, *, from_beginning: bool = False,
                     group: str | None = None, max_events: int | None = None, idle_timeout_s: float | None = None,
-                    out: IO[str] = sys.stdout, stop: Callable[[], bool] = lambda: False) -> int:
-    """Print matching events as JSON lines until `max_events` were printed, nothing arrived for
-    `idle_timeout_s`, or `stop()` says so. Returns how many were printed. With `group`, what was
-    printed is committed: every record whose events were all printed (or filtered out), so a
-    restart neither skips an event nor repeats a record it finished."""
+                    out: IO[str] = sys.stdout, stop: Callable[[], bool] = lambda: False,
+                    incidents: bool = False) -> int:
+    """Print matching events (or, with `incidents`, incident states) as JSON lines until
+    `max_events` were printed, nothing arrived for `idle_timeout_s`, or `stop()` says so. Returns
+    how many were printed. With `group`, what was printed is committed: every record whose items
+    were all printed (or filtered out), so a restart neither skips one nor repeats a record it
+    finished."""
+    topic: Topic = INCIDENTS if incidents else EVENTS_GEOCODED
     consumer = make_reader(settings, "subscribe", group=group, from_beginning=from_beginning)
     await consumer.start()
-    printer = _Printer(flt, out, max_events)
+    printer = _Printer(flt, out, max_events, incidents_of if incidents else events_of)
     idle = 0.0
     try:
-        await _attach(consumer, topic_name(settings, EVENTS_GEOCODED), group=group, from_beginning=from_beginning)
+        await _attach(consumer, topic_name(settings, topic), topic.partitions, group=group,
+                      from_beginning=from_beginning)
         while not stop() and not printer.full:
             batch = await consumer.getmany(timeout_ms=500)
             idle = 0.0 if batch else idle + 0.5
@@ -70,12 +84,13 @@ async def subscribe(settings: BaseServiceSettings, flt: EventFilter, *, from_beg
         await consumer.stop()
 
 
-async def _attach(consumer: AIOKafkaConsumer, name: str, *, group: str | None, from_beginning: bool) -> None:
+async def _attach(consumer: AIOKafkaConsumer, name: str, partitions: int, *, group: str | None,
+                  from_beginning: bool) -> None:
     """Join `group` on the topic, or, without one, read every partition on its own."""
     if group:
         consumer.subscribe([name])
         return
-    known = consumer.partitions_for_topic(name) or range(EVENTS_GEOCODED.partitions)
+    known = consumer.partitions_for_topic(name) or range(partitions)
     parts = [TopicPartition(name, p) for p in known]
     consumer.assign(parts)
     if from_beginning:
@@ -89,6 +104,7 @@ class _Printer:
     flt: EventFilter
     out: IO[str]
     max_events: int | None
+    items_of: Callable[[bytes | None], Iterable[dict[str, Any]]] = events_of
     printed: int = 0
 
     @property
@@ -113,7 +129,7 @@ class _Printer:
         """Print one record's matching events; False if it was full before the record's last one."""
         if self.full:
             return False
-        events = [e for e in events_of(value) if self.flt.accepts(e)]
+        events = [e for e in self.items_of(value) if self.flt.accepts(e)]
         for i, event in enumerate(events):
             self.out.write(json.dumps(event, ensure_ascii=False) + "\n")
             self.printed += 1

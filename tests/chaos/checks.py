@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -35,10 +36,32 @@ class StoreOutcome:
     wrong_events: dict[str, str] = field(default_factory=dict)  # id -> what the store has instead
     duplicates: dict[str, int] = field(default_factory=dict)  # table -> rows repeating a natural key
     poison_failed: int = 0  # poison records that ended as failed articles (dead-lettered)
+    # The incidents service's state (when its tables share the store's database): stored events that
+    # no active incident claims, or that more than one claims, and active claims of events no longer stored.
+    unclaimed: int = 0
+    claimed_twice: int = 0
+    stale_claims: int = 0
 
     @property
     def ok(self) -> bool:
-        return not (self.missing or self.not_processed or self.wrong_events or any(self.duplicates.values()))
+        return not (self.missing or self.not_processed or self.wrong_events or any(self.duplicates.values())
+                    or self.unclaimed or self.claimed_twice or self.stale_claims)
+
+
+ACTIVE_CLAIMS = ("SELECT c.event_id FROM incstate_claims c JOIN incstate_incidents i ON i.id = c.incident_id "
+                 "WHERE i.status = 'active'")
+
+
+def incident_claims(conn: Any, out: StoreOutcome) -> None:
+    """Every stored event is claimed by exactly one active incident, and no active incident claims
+    an event the store no longer has (two workers must never make two incidents of one event)."""
+    out.unclaimed = conn.execute(text(
+        f"SELECT count(*) FROM events e WHERE e.id NOT IN ({ACTIVE_CLAIMS})")).scalar_one()
+    out.claimed_twice = conn.execute(text(
+        f"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM ({ACTIVE_CLAIMS}) AS a "
+        "GROUP BY event_id HAVING count(*) > 1) AS d")).scalar_one()
+    out.stale_claims = conn.execute(text(
+        f"SELECT count(*) FROM ({ACTIVE_CLAIMS}) AS a WHERE a.event_id NOT IN (SELECT id FROM events)")).scalar_one()
 
 
 def store_outcome(db_url: str, expected: dict[str, Expected], accepted: set[str]) -> StoreOutcome:
@@ -60,6 +83,8 @@ def store_outcome(db_url: str, expected: dict[str, Expected], accepted: set[str]
                     out.duplicates[table] = conn.execute(text(
                         f'SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM "{table}" '
                         f"GROUP BY {cols} HAVING count(*) > 1) AS d")).scalar_one()
+            if "incstate_claims" in tables:
+                incident_claims(conn, out)
             out.poison_failed = conn.execute(select(func.count()).where(
                 articles.c.id.like("chaos-poison-%"), articles.c.status == "failed")).scalar_one()
     finally:

@@ -15,13 +15,15 @@ import yaml
 from services.extraction.settings import ExtractionSettings
 from services.gateway.settings import GatewaySettings
 from services.geocoding.settings import GeocodingSettings
+from services.incidents.settings import IncidentsSettings
 from services.ingestion.settings import IngestionSettings
 from services.storage.settings import StorageSettings
 from shared.topics import ALL_TOPICS
 
 ROOT = Path(__file__).resolve().parents[2]
-WORKERS = {"storage", "extraction", "geocoding", "ingestion", "gateway"}
-SETTINGS = [StorageSettings, ExtractionSettings, GeocodingSettings, IngestionSettings, GatewaySettings]
+WORKERS = {"storage", "extraction", "geocoding", "incidents", "ingestion", "gateway"}
+SETTINGS = [StorageSettings, ExtractionSettings, GeocodingSettings, IncidentsSettings, IngestionSettings,
+            GatewaySettings]
 COMPOSE_ONLY = {"POSTGRES_PASSWORD", "INGESTION_PUBLISH_PORT", "GATEWAY_PUBLISH_PORT"}
 DEVSTACK_ONLY = {"LOCAL_BROKER_PORT", "TANSU_BIN"}
 
@@ -69,7 +71,7 @@ def test_infrastructure_uses_official_images_with_volumes_and_healthchecks(compo
 def test_workers_start_after_topics_and_database_and_stop_gracefully(compose):
     services = compose["services"]
     assert services["topics-init"]["command"] == ["dronewatch", "topics"]
-    for name in ("storage", "extraction", "geocoding", "ingestion"):
+    for name in ("storage", "extraction", "geocoding", "incidents", "ingestion"):
         deps = services[name]["depends_on"]
         assert deps["topics-init"]["condition"] == "service_completed_successfully"
         assert deps["postgres"]["condition"] == "service_healthy"

@@ -12,16 +12,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+from sqlalchemy import create_engine
 
 from dronewatch.devstack import Stack, ready, wait_until
+from services.incidents.adapters.tables import metadata as incidents_state
 from services.storage.migrations import upgrade
 from shared.config import BaseServiceSettings, GazetteerSettings
 from shared.kafka.broker import free_port
+from shared.kafka.serde import decode
+from shared.messages import Incident
 from shared.places.indexfile import ensure_index
-from tests.kafka_helpers import create_topics
+from shared.topics import INCIDENTS
+from tests.kafka_helpers import create_topics, read_topic
 
 ROOT = Path(__file__).resolve().parents[2]
-WORKERS = ("storage", "geocoding", "extraction")
+WORKERS = ("storage", "geocoding", "extraction", "incidents")
 HTTP_SERVICES = ("gateway", "ingestion")
 
 
@@ -47,6 +52,24 @@ class Running:
         raise AssertionError(f"{article_id} still {doc.get('status', 'unknown')} after {timeout_s}s; "
                              f"logs in {self.stack.data_dir / 'log'}")
 
+    def incidents(self, article_ids: set[str], timeout_s: float = 30.0) -> list[Incident]:
+        """The active incidents (latest state of each, read from incidents.v1) holding claims of
+        exactly these reports, once every report has a claim in one."""
+        deadline = time.monotonic() + timeout_s
+        found: list[Incident] = []
+        while time.monotonic() < deadline:
+            latest: dict[str, Incident] = {}
+            for record in asyncio.run(read_topic(self.settings, INCIDENTS, expect=10**9, timeout_s=0.5)):
+                inc = decode(INCIDENTS, record.value).payload
+                if inc.id not in latest or latest[inc.id].version < inc.version:
+                    latest[inc.id] = inc
+            found = [i for i in latest.values() if i.status == "active"
+                     and {c.article_id for c in i.claims} & article_ids]
+            if {c.article_id for i in found for c in i.claims} >= article_ids:
+                return found
+            time.sleep(0.3)
+        raise AssertionError(f"no incidents for {sorted(article_ids)} after {timeout_s}s: {found}")
+
     def events(self, **params: str) -> list[dict]:
         resp = httpx.get(f"{self.gateway}/v1/events", params=params, timeout=5)
         assert resp.status_code == 200, resp.text
@@ -63,6 +86,10 @@ def running_stack(kafka_bootstrap: str, data: Path, db_url: str, instances: dict
     index_path = ROOT / "var" / "gazetteer" / "index.pkl.gz"  # shared with make run: built once
     index = ensure_index(GazetteerSettings(_env_file=None, gazetteer_index_path=index_path))
     upgrade(db_url)
+    if not db_url.startswith("sqlite"):  # the incidents state shares the session's database: start it empty
+        engine = create_engine(db_url)
+        incidents_state.drop_all(engine)
+        engine.dispose()
     settings = BaseServiceSettings(_env_file=None, kafka_bootstrap_servers=kafka_bootstrap, kafka_topic_prefix=prefix)
     asyncio.run(create_topics(settings))
     ingest_port, gateway_port = free_port(), free_port()
@@ -70,7 +97,9 @@ def running_stack(kafka_bootstrap: str, data: Path, db_url: str, instances: dict
            "KAFKA_SESSION_TIMEOUT_MS": "2000", "KAFKA_HEARTBEAT_INTERVAL_MS": "200", "DATABASE_URL": db_url,
            "INGESTION_DB_URL": f"sqlite:///{data / 'ingestion.db'}", "GAZETTEER_INDEX_PATH": str(index),
            "INGESTION_PORT": str(ingest_port), "GATEWAY_PORT": str(gateway_port), "DATA_DIR": str(data),
-           "LOG_FORMAT": "text", "STORAGE_MIGRATE_ON_START": "false"}
+           "LOG_FORMAT": "text", "STORAGE_MIGRATE_ON_START": "false",
+           # the incidents service's own state: a file of its own, or (PostgreSQL) the store's database
+           "INCIDENTS_DATABASE_URL": f"sqlite:///{data / 'incidents.db'}" if db_url.startswith("sqlite") else db_url}
     stack = Stack(data_dir=data, env=env)
     ops: dict[str, str] = {}
     for name in dict.fromkeys((*WORKERS, *(instances or {}))):

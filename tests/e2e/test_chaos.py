@@ -1,8 +1,9 @@
 """The chaos soak's short variant (`make chaos` is the ten-minute one): 100 s at 50 reports/s with
-two extraction and two geocoding workers on PostgreSQL, while the seeded generator strikes every
+two extraction, two geocoding and two incidents workers on PostgreSQL, while the seeded generator strikes every
 20 to 40 s. The default seed gives a 30 s database outage, a broker restart that loses everything
 and a kill -9 of ingestion; CHAOS_SEED=N runs another plan. After the drain: every
-accepted report stored once and processed with its one event, the outbox empty, no group lagging,
+accepted report stored once and processed with its one event, each event in exactly one active
+incident, the outbox empty, no group lagging,
 no process grown past 20% of its RSS after warm-up (tests/chaos/soak.py)."""
 from __future__ import annotations
 

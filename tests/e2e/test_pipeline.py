@@ -46,6 +46,29 @@ def test_a_report_posted_over_http_comes_back_as_a_geolocated_event(running):
     assert running.events(admin1="RU-KRS", article_id=body["id"]) == [event]
 
 
+def test_three_reports_of_one_strike_in_three_languages_are_one_incident(running):
+    """Our own texts: the governor's post in Russian, an English retelling, a Ukrainian outlet."""
+    run = uuid.uuid4().hex[:6]
+    texts = {
+        "ru": "Ночью над Шебекино Белгородской области силы ПВО сбили три беспилотника, сообщил губернатор "
+              "Вячеслав Гладков. Повреждён жилой дом.",
+        "en": "Air defence forces shot down three drones over Shebekino in the Belgorod region overnight, "
+              "governor Vyacheslav Gladkov said. A house was damaged.",
+        "uk": "Уночі над Шебекіним Бєлгородської області російська ППО збила три безпілотники, повідомив "
+              "губернатор В'ячеслав Гладков. Пошкоджено житловий будинок.",
+    }
+    ids = set()
+    for n, (lang, text) in enumerate(texts.items()):
+        body = {"id": f"e2e-inc-{run}-{lang}", "language": lang, "text": text,
+                "published_at": f"2026-03-14T0{7 + n}:00:00+03:00"}
+        assert running.post(body).status_code == 202
+        ids.add(body["id"])
+    [incident] = running.incidents(ids)
+    assert {c.article_id for c in incident.claims} == ids and incident.sources == 3
+    assert (incident.type, incident.weapon, incident.location.admin1_code) == ("interception", "uav", "RU-BEL")
+    assert incident.count.value == 3 and incident.damage.value is True
+
+
 def test_a_regional_breakdown_becomes_one_event_per_region(running):
     article_id = f"e2e-{uuid.uuid4().hex[:6]}"
     text = ("Минобороны сообщило, что ночью дежурные средства ПВО уничтожили 16 украинских беспилотников: "

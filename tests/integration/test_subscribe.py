@@ -9,8 +9,8 @@ import pytest
 
 from shared.kafka.serde import encode
 from shared.kafka.subscribe import EventFilter, subscribe
-from shared.messages import Location
-from shared.topics import EVENTS_GEOCODED
+from shared.messages import Incident, IncidentUpdated, Location
+from shared.topics import EVENTS_GEOCODED, INCIDENTS
 from tests.builders import make_event, make_events_geocoded
 from tests.kafka_helpers import create_topics, produce_raw
 
@@ -63,3 +63,19 @@ async def test_a_group_subscriber_resumes_after_what_it_printed(settings_factory
     assert await run("sub", idle_timeout_s=2.0) == ["e-3"]
     # another group starts from the beginning on its own
     assert await run("other", idle_timeout_s=2.0) == ["e-1", "e-2", "e-3"]
+
+
+async def test_subscribe_follows_the_incidents_with_the_same_filters(settings_factory):
+    settings = settings_factory()
+    await create_topics(settings)
+    states = [Incident(id="i-kh", version=v, change="created" if v == 1 else "updated", type="interception",
+                       weapon="uav", location=KHARKIV, sources=v) for v in (1, 2)]
+    states.append(Incident(id="i-smo", version=1, change="created", type="interception", weapon="uav",
+                           location=make_event("a-1").location))
+    msgs = [IncidentUpdated.create(producer="incidents", correlation_id="a-1", payload=s) for s in states]
+    await produce_raw(settings, INCIDENTS, [(m.key.encode(), encode(m)) for m in msgs])
+    out = io.StringIO()
+    printed = await subscribe(settings, EventFilter(admin1=frozenset({"UA-63"})), from_beginning=True,
+                              idle_timeout_s=2.0, out=out, incidents=True)
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert printed == 2 and [(i["id"], i["version"], i["sources"]) for i in lines] == [("i-kh", 1, 1), ("i-kh", 2, 2)]

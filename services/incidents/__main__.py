@@ -1,0 +1,3 @@
+from services.incidents.main import main
+
+main()
