@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from shared.messages import ArticleReceived, ArticleStored, EventsGeocoded, IncidentUpdated, Message, PlacesExtracted
+from shared.messages import (
+    ArticleReceived,
+    ArticleStored,
+    ClaimsRouted,
+    EventsGeocoded,
+    IncidentUpdated,
+    Message,
+    PlacesExtracted,
+)
 
 DAY_MS = 24 * 3600 * 1000
 
@@ -55,7 +63,7 @@ EVENTS_GEOCODED = Topic(
     partitions=6,
     retention_ms=30 * DAY_MS,
     producers=("geocoding",),
-    consumers=("storage",),
+    consumers=("storage", "incidents"),
     description="Public: one report's complete, geolocated set of incident events. "
     "A later message for the same article replaces the earlier set.",
     public=True,
@@ -71,6 +79,17 @@ INCIDENTS = Topic(
     description="Public: one real incident joined across reports, as its whole new state with a version "
     "and what changed (created, updated, merged, retracted). A reader keeps the highest version.",
     public=True,
+)
+INCIDENT_CLAIMS = Topic(
+    name="incidents.claims.v1",
+    model=ClaimsRouted,
+    key="region (ISO 3166-2 admin1 code)",
+    partitions=6,
+    retention_ms=365 * DAY_MS,
+    producers=("incidents",),
+    consumers=("incidents",),
+    description="Internal to the incidents service: each report version's events re-published by region, so "
+    "that one partition owns one region's incidents. Kept a year: the incidents are rebuilt from it.",
 )
 ARTICLES_STORED = Topic(
     name="articles.stored.v1",
@@ -103,20 +122,23 @@ DLQ_EXTRACTION = dlq("extraction")
 DLQ_GEOCODING = dlq("geocoding")
 DLQ_STORAGE = dlq("storage", consumers=())
 DLQ_INGESTION = dlq("ingestion", consumers=())
+DLQ_INCIDENTS = dlq("incidents", consumers=())
 
 ALL_TOPICS: tuple[Topic, ...] = (
     ARTICLES_RECEIVED,
     ARTICLES_EXTRACTED,
     EVENTS_GEOCODED,
     INCIDENTS,
+    INCIDENT_CLAIMS,
     ARTICLES_STORED,
     DLQ_EXTRACTION,
     DLQ_GEOCODING,
     DLQ_STORAGE,
     DLQ_INGESTION,
+    DLQ_INCIDENTS,
 )
 DLQ_FOR_SERVICE = {"extraction": DLQ_EXTRACTION, "geocoding": DLQ_GEOCODING, "storage": DLQ_STORAGE,
-                   "ingestion": DLQ_INGESTION}
+                   "ingestion": DLQ_INGESTION, "incidents": DLQ_INCIDENTS}
 
 
 def topic_for_model(model: type[Message]) -> Topic:

@@ -18,14 +18,16 @@ from shared.messages.events import (
     PlacesExtracted,
     TimeWindow,
 )
-from shared.messages.incidents import Claim, Incident, IncidentUpdated, Reconciled
+from shared.messages.incidents import Claim, ClaimsRouted, Incident, IncidentUpdated, Reconciled, RegionClaims
 
 __all__ = [
     "Article",
     "Claim",
+    "ClaimsRouted",
     "Incident",
     "IncidentUpdated",
     "Reconciled",
+    "RegionClaims",
     "ArticleReceived",
     "ArticleStored",
     "Evidence",

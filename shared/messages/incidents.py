@@ -10,7 +10,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from shared.messages.envelope import Frozen, Message
-from shared.messages.events import EventType, Evidence, Location, TimeWindow, Weapon
+from shared.messages.events import EventType, Evidence, IncidentEvent, Location, TimeWindow, Weapon
 
 IncidentChange = Literal["created", "updated", "merged", "retracted"]
 IncidentStatus = Literal["active", "retracted", "merged"]
@@ -30,6 +30,7 @@ class Claim(Frozen):
     injured: int | None = None
     damage: bool | None = None
     location: Location
+    occurred_at: TimeWindow | None = None  # when the report says it happened (None: it does not say)
     # True when the claim names only an area containing the incident (a ministry's "over the
     # Rostov region"): it supports the incident without moving it.
     containing_only: bool = False
@@ -72,3 +73,27 @@ class IncidentUpdated(Message):
     @property
     def key(self) -> str:
         return self.payload.id
+
+
+class RegionClaims(Frozen):
+    """Internal (topic `incidents.claims.v1`, keyed by region): one report version's complete set
+    of events in one region, as the incidents service's routing stage re-publishes them so that one
+    partition owns each region's incidents. An empty `events` withdraws the report's claims there
+    (an edit moved them elsewhere, or the report was withdrawn)."""
+
+    region: str  # ISO 3166-2 admin1 code; else the country code; else "ZZ"
+    article_id: str
+    version: int = 1
+    published_at: datetime | None = None
+    source: str | None = None
+    events: list[IncidentEvent] = Field(default_factory=list)
+
+
+class ClaimsRouted(Message):
+    EVENT_TYPE: ClassVar[str] = "incident.claims"
+    SCHEMA_VERSION: ClassVar[int] = 1
+    payload: RegionClaims
+
+    @property
+    def key(self) -> str:
+        return self.payload.region
