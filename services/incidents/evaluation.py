@@ -157,6 +157,7 @@ def found_events(reports: Sequence[dict], predictions: dict[str, list[dict]], ma
 class GroupingScore:
     score: BCubed  # over the found gold events (less the unscored)
     multi: BCubed  # the same, over the found events of gold incidents with more than one event
+    apart: BCubed  # what keeping every event apart scores over the same events (the floor to beat)
     gold_events: int
     found: int
     clusters: int  # predicted incidents
@@ -167,7 +168,8 @@ class GroupingScore:
             return {"precision": round(b.precision, 3), "recall": round(b.recall, 3), "f1": round(b.f1, 3),
                     "items": b.items}
 
-        return {"bcubed": fig(self.score), "bcubed_multi_report": fig(self.multi), "gold_events": self.gold_events,
+        return {"bcubed": fig(self.score), "bcubed_multi_report": fig(self.multi),
+                "bcubed_every_event_apart": fig(self.apart), "gold_events": self.gold_events,
                 "found_gold_events": self.found, "predicted_incidents": self.clusters, "errors": self.errors,
                 "target": TARGET}
 
@@ -181,6 +183,7 @@ def score_grouping(reports: Sequence[dict], predictions: dict[str, list[dict]], 
     multi = items & {e for events in gold.groups.values() for e in events}
     return GroupingScore(
         score=bcubed(predicted, gold.clusters(), items), multi=bcubed(predicted, gold.clusters(), multi),
+        apart=bcubed([], gold.clusters(), items),
         gold_events=sum(len(r.get("events") or []) for r in reports), found=len(found.values()),
         clusters=len(clusters), errors=_errors(predicted, gold, items))
 
@@ -213,6 +216,8 @@ def format_score(s: GroupingScore, spec: str, show_errors: bool = False) -> str:
         f"({verdict(s.score.recall)} {TARGET:.2f}), F1 {s.score.f1:.3f}",
         f"  the {s.multi.items} of them in multi-report gold incidents: precision {s.multi.precision:.3f}, "
         f"recall {s.multi.recall:.3f}",
+        f"  (keeping every event apart would score precision {s.apart.precision:.3f}, recall {s.apart.recall:.3f}: "
+        f"most gold incidents have one report)",
     ]
     if show_errors:
         lines += [f"  {e}" for e in s.errors] or ["  no split or joined incident"]

@@ -84,6 +84,7 @@ def test_a_grouping_that_keeps_every_event_apart_loses_recall():
     assert s.score.precision == 1.0
     assert s.score.recall == pytest.approx(2 / 3)
     assert s.errors == ["split   kherson: r1#0, r2#0"]
+    assert s.apart == s.score  # which is the floor every run prints beside its figures
 
 
 def test_a_grouping_that_joins_everything_loses_precision():
