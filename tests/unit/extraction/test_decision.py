@@ -88,3 +88,15 @@ def test_training_learns_the_sign_of_a_clear_feature():
     model = train_decision.fit(rows)
     assert model.events.weights["rules_keep"] > 0 > model.events.weights["set_aside_origin"]
     assert model.counts is None
+
+
+def test_reports_of_one_incident_share_a_fold_group_transitively(tmp_path, monkeypatch):
+    """The incident gold file's groups and related pairs join reports, through shared reports too."""
+    gold = tmp_path / "incidents.yaml"
+    gold.write_text("groups:\n  - {id: g1, events: ['c#0', 'b#0']}\n  - {id: g2, events: ['b#1', 'a#2']}\n"
+                    "related:\n  - {reports: [e, d]}\n", encoding="utf-8")
+    monkeypatch.setattr(train_decision, "INCIDENT_GOLD", gold)
+    groups = train_decision._incident_groups()
+    assert groups["a"] == groups["b"] == groups["c"]
+    assert groups["d"] == groups["e"] != groups["a"]
+    assert "f" not in groups  # a report in no group is its own (load_reports falls back to its id)
