@@ -69,8 +69,9 @@ pg-client: ## Debian's pg_dump/pg_restore for the backup test: installed when pg
 chaos: install ## ten minutes at 50 reports/s while a seeded generator kills, restarts, cuts off, pauses and poisons; then the checks (CHAOS_ARGS="--seed N")
 	$(BIN)/python -m tests.chaos $(CHAOS_ARGS)
 
-eval: install ## extraction + geocoding in-process on tests/corpus: P/R/F1 per field and language (EVAL_ARGS=--show-errors)
+eval: install ## extraction + geocoding in-process on tests/corpus: P/R/F1 per field and language (EVAL_ARGS=--show-errors); then incident grouping on ../shared/data/devset: B-cubed P/R (INCIDENT_EVAL_ARGS=--show-errors)
 	$(BIN)/python -m services.extraction.evaluation --corpus tests/corpus $(EVAL_ARGS)
+	$(BIN)/python -m dronewatch.incident_eval $(INCIDENT_EVAL_ARGS)
 
 decision-model: install ## retrain the extraction decision stage on ../shared/data/devset + tests/corpus; prints cross-validated figures
 	$(BIN)/python -m services.extraction.train_decision

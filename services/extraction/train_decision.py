@@ -92,18 +92,27 @@ def load_reports(devset: Path | None, corpus: Path) -> list[dict]:
 
 
 def _incident_groups() -> dict[str, str]:
-    """Report id -> a group id shared by reports of one incident (from the incident gold file)."""
+    """Report id -> a group id shared by reports of one incident (from the incident gold file): the
+    reports of each group and of each `related` entry, joined transitively."""
     if not INCIDENT_GOLD.exists():
         return {}
     import yaml
 
     data = yaml.safe_load(INCIDENT_GOLD.read_text(encoding="utf-8")) or {}
-    out: dict[str, str] = {}
-    for group in data.get("groups", []) or []:
-        reports = sorted({e.split("#")[0] for e in group.get("events", [])})
-        for rid in reports:
-            out[rid] = out.get(reports[0], reports[0])
-    return out
+    parent: dict[str, str] = {}
+
+    def root(r: str) -> str:
+        while parent.setdefault(r, r) != r:
+            r = parent[r]
+        return r
+
+    linked = [[e.split("#")[0] for e in g.get("events", [])] for g in data.get("groups") or []]
+    linked += [list(rel.get("reports", [])) for rel in data.get("related") or []]
+    for reports in linked:
+        for rid in reports[1:]:
+            a, b = sorted((root(reports[0]), root(rid)))
+            parent[b] = a
+    return {rid: root(rid) for rid in parent}
 
 
 class Rows:

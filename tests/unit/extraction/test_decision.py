@@ -125,3 +125,15 @@ def test_a_place_inside_quotation_marks_is_part_of_a_name():
     assert not _quoted(text, outside, outside + len("Полтаві"))
     quoted = 'The "Kursk" plant said a drone hit a warehouse near Kursk.'
     assert _quoted(quoted, 5, 10) and not _quoted(quoted, quoted.rindex("Kursk"), len(quoted) - 1)
+
+
+def test_reports_of_one_incident_share_a_fold_group_transitively(tmp_path, monkeypatch):
+    """The incident gold file's groups and related pairs join reports, through shared reports too."""
+    gold = tmp_path / "incidents.yaml"
+    gold.write_text("groups:\n  - {id: g1, events: ['c#0', 'b#0']}\n  - {id: g2, events: ['b#1', 'a#2']}\n"
+                    "related:\n  - {reports: [e, d]}\n", encoding="utf-8")
+    monkeypatch.setattr(train_decision, "INCIDENT_GOLD", gold)
+    groups = train_decision._incident_groups()
+    assert groups["a"] == groups["b"] == groups["c"]
+    assert groups["d"] == groups["e"] != groups["a"]
+    assert "f" not in groups  # a report in no group is its own (load_reports falls back to its id)
