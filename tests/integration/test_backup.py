@@ -1,5 +1,5 @@
-"""Backups that restore: a store holding reports and events (and whatever else the store's tables
-hold) is backed up with deploy/backup.sh, the script docs/operations.md gives, restored into a new
+"""Backups that restore: a store holding reports, events and incidents (and whatever else the
+store's tables hold) is backed up with deploy/backup.sh, the script docs/operations.md gives, restored into a new
 database, and the gateway answers a fixed set of queries identically from both. SQLite goes
 through the online backup API, PostgreSQL through pg_dump and pg_restore."""
 from __future__ import annotations
@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 
 from services.gateway.api import create_app
 from services.gateway.settings import GatewaySettings
-from shared.messages import Evidence, GeocodedArticle, Location, TimeWindow
+from shared.messages import Claim, Evidence, GeocodedArticle, Incident, Location, Reconciled, TimeWindow
 from shared.store.tables import metadata
 from tests.builders import make_article, make_event
 from tests.conftest import PG_ADMIN_URL
@@ -27,8 +27,10 @@ from tests.conftest import PG_ADMIN_URL
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "deploy" / "backup.sh"
-# What an analyst asks; a new resource (incidents) adds its queries here.
+# What an analyst asks; a new resource adds its queries here.
 QUERIES = [
+    "/v1/incidents", "/v1/incidents?min_sources=2", "/v1/incidents?article_id=a-ua", "/v1/incidents.geojson",
+    "/v1/incidents.csv", "/v1/incidents/i-kh", "/v1/incidents/i-old", "/v1/stats?of=incidents",
     "/v1/events", "/v1/events?limit=2", "/v1/events?admin1=RU-ROS&type=impact", "/v1/events?country=UA",
     "/v1/events?q=беспилотника", "/v1/events?bbox=30,45,45,55", "/v1/events.geojson", "/v1/events.csv",
     "/v1/events/e-mill", "/v1/events/e-none", "/v1/articles/a-ru", "/v1/articles/a-ua", "/v1/articles/a-failed",
@@ -58,6 +60,17 @@ async def fill(store) -> None:
     await store.record_geocoded(GeocodedArticle(article_id="a-ua", language="en", events=[
         make_event("a-ua", id="e-kh", type="attack", location=KHARKIV, count=12, injured=3, occurred_at=at(2, 23))]))
     await store.record_failed("a-failed", "extraction: nothing to read")
+    claims = [Claim(event_id="e-kh", article_id="a-ua", claimed_by="Mayor", source="site-a", count=12, injured=3,
+                    location=KHARKIV),
+              Claim(event_id="e-kh2", article_id="a-ua2", claimed_by="Air Force", source="site-b", count=10,
+                    location=KHARKIV)]
+    await store.record_incidents([
+        Incident(id="i-kh", version=2, change="updated", type="attack", weapon="uav", location=KHARKIV,
+                 occurred_at=at(2, 23), count=Reconciled(value=12, event_id="e-kh"), count_range=(10, 12),
+                 injured=Reconciled(value=3, event_id="e-kh"), sources=2, claims=claims),
+        Incident(id="i-old", version=3, change="merged", status="merged", merged_into="i-kh", type="attack",
+                 weapon="uav", location=KHARKIV, sources=1, claims=claims[1:]),
+    ])
 
 
 async def answers(db_url: str) -> dict[str, tuple[int, str]]:
@@ -109,7 +122,8 @@ async def test_a_restored_store_answers_every_query_as_the_original(db_url, stor
     before, counts = await answers(db_url), row_counts(db_url)
     assert before["/v1/events"][0] == 200 and '"e-kh"' in before["/v1/events"][1]
     assert {q for q, (status, _) in before.items() if status != 200} == {"/v1/events/e-none"}
-    assert counts["articles"] == 3 and counts["events"] == 3
+    assert '"i-kh"' in before["/v1/incidents"][1] and '"merged_into":"i-kh"' in before["/v1/incidents/i-old"][1]
+    assert counts["articles"] == 3 and counts["events"] == 3 and counts["incidents"] == 2
     if db_url.startswith("sqlite"):
         restored = f"sqlite:///{tmp_path / 'restored.db'}"
         backup_sh("copy-sqlite", make_url(db_url).database, str(tmp_path / "backup.db"))  # online backup
