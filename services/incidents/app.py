@@ -23,7 +23,7 @@ def build_runner(settings: IncidentsSettings, *, state: IncidentState | None = N
     rules, cap = settings.rules(), settings.incidents_max_claims_published
     if state is None:
         engine = make_state_engine(settings.incidents_database_url)
-        state = SqlState(engine, rules)
+        state = SqlState(engine, rules, cache_claims=settings.incidents_cache_claims)
         on_close.append(engine.dispose)
     subs = [
         # A consumer batch of each topic in one transaction; record by record only to isolate a failure.

@@ -23,6 +23,9 @@ class IncidentsSettings(BaseServiceSettings):
     incidents_slack_h: float = Field(2.0, description="time windows this far apart still overlap (hours)")
     incidents_max_span_h: float = Field(
         24.0, description="an incident spans at most this long, so daily reports do not chain without end (hours)")
+    incidents_cache_claims: int = Field(
+        20_000, description="incidents kept in memory between transactions, counted in claims (least recently "
+        "used go first; a cache bounded by design)")
     incidents_max_claims_published: int = Field(
         100, description="claims one incidents.v1 message carries at most (`claims_total` gives the number)")
 

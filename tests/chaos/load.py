@@ -5,13 +5,18 @@ its stored outcome is known in advance: exactly one `interception` event with co
 region. Templates, regions, counts and a random reference make every text distinct (an exact
 repeat would be answered as a duplicate of another report, a near-repeat would crowd the
 near-duplicate index). A report the service does not answer (down, restarting) is posted again
-until it is accepted, as a client would; `accepted` and `duplicate` both mean it is in."""
+until it is accepted, as a client would; `accepted` and `duplicate` both mean it is in.
+
+Reports are dated a night apart every `REPORTS_PER_NIGHT` (about two per region and night, as a
+governor's post and its retelling would be), so the incidents they make have the sizes real ones
+have; undated, every report about a region would join one incident of hundreds of claims."""
 from __future__ import annotations
 
 import asyncio
 import random
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from bench.http import FastClient
 
@@ -26,6 +31,8 @@ TEMPLATES = (
     "Air defence units downed {n} drones over {region} last night, the governor said in his bulletin {ref}.",
 )
 RETRY_AFTER_S = 1.0
+REPORTS_PER_NIGHT = 24  # about two per region
+FIRST_NIGHT = datetime(2026, 1, 1, 6, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -41,7 +48,9 @@ def make_report(rng: random.Random, run: str, i: int) -> tuple[dict, Expected]:
     count = rng.randint(2, 40)
     ref = f"{run}-{i} " + " ".join(f"{rng.getrandbits(32):08x}" for _ in range(3))
     text = TEMPLATES[i % len(TEMPLATES)].format(n=count, region=region, ref=ref)
-    return {"id": f"chaos-{run}-{i}", "language": "en", "text": text}, Expected(count, REGIONS[region])
+    published = FIRST_NIGHT + timedelta(days=i // REPORTS_PER_NIGHT)
+    return ({"id": f"chaos-{run}-{i}", "language": "en", "text": text, "published_at": published.isoformat()},
+            Expected(count, REGIONS[region]))
 
 
 @dataclass

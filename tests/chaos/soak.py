@@ -48,6 +48,9 @@ INGESTION_ENV = {
     # read as a leak, and any growth after warm-up is.
     "INGESTION_NEAR_DUP_MAX_ROWS": "500",
 }
+# The incidents workers' incident cache is bounded by design too (20,000 claims by default): capped
+# likewise, so that it is full by the end of warm-up.
+INCIDENTS_ENV = {"INCIDENTS_CACHE_CLAIMS": "300"}
 RSS_GROWTH_LIMIT = 1.20
 
 
@@ -116,7 +119,7 @@ def run_soak(cfg: SoakConfig, say: Callable[[str], None] = print) -> SoakResult:
         stack.callback(proxy.cut)
         via_proxy = re.sub(r"@127\.0\.0\.1:5432/", f"@127.0.0.1:{proxy.port}/", db_url)
         env = {"storage": {"DATABASE_URL": via_proxy, "TRANSIENT_RETRY_MAX_S": "120"},
-               "gateway": {"DATABASE_URL": via_proxy}, "ingestion": INGESTION_ENV}
+               "gateway": {"DATABASE_URL": via_proxy}, "ingestion": INGESTION_ENV, "incidents": INCIDENTS_ENV}
         say(f"starting the stack ({', '.join(f'{n} x {s}' for s, n in cfg.instances.items())}), "
             f"logs in {cfg.data_dir / 'log'}")
         running = stack.enter_context(running_stack(broker.bootstrap, cfg.data_dir, db_url,

@@ -55,7 +55,7 @@ def test_once_the_ready_file_appears_every_service_answers_and_a_report_is_accep
                           timeout=10)
         assert resp.status_code == 202, resp.text
         services = json.loads(ready_file.read_text())["services"]
-        assert set(services) == {"ingestion", "gateway", "storage", "geocoding", "extraction"}
+        assert set(services) == {"ingestion", "gateway", "storage", "geocoding", "extraction", "incidents"}
         for url in services.values():
             assert httpx.get(f"{url}/readyz", timeout=5).status_code == 200, url
 

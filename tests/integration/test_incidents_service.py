@@ -102,7 +102,20 @@ async def test_two_workers_make_one_incident_of_each_real_event(settings_factory
     try:
         async def settled() -> bool:
             return groups(await latest_incidents(settings), regional) == expected
+
+        def held_versions() -> dict[str, int]:
+            engine = make_state_engine(state_url)
+            try:
+                return {i.id: i.version for i in SqlState(engine).incidents()}
+            finally:
+                engine.dispose()
+
+        async def published_as_held() -> bool:  # every change of the shared state store reached the topic
+            latest = await latest_incidents(settings)
+            return await asyncio.to_thread(held_versions) == {i: inc.version for i, inc in latest.items()}
+
         await wait_for(settled, timeout_s=90, interval_s=1.0)
+        await wait_for(published_as_held, timeout_s=30, interval_s=1.0)
     finally:
         for _, stop, _ in (first, second):
             stop.set()
