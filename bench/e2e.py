@@ -302,12 +302,16 @@ class StoredWatcher:
         self.task: asyncio.Task | None = None
         self.consumer = None
 
-    async def start(self) -> None:
-        from aiokafka import AIOKafkaConsumer, TopicPartition
-
+    def watched(self):
         from shared import topics
 
-        watched = getattr(topics, "ARTICLES_STORED", topics.EVENTS_GEOCODED)
+        return getattr(topics, "ARTICLES_STORED", topics.EVENTS_GEOCODED)
+
+    async def start(self) -> None:
+        """Read every partition of the watched topic from its end, without a group."""
+        from aiokafka import AIOKafkaConsumer, TopicPartition
+
+        watched = self.watched()
         topic = f"{self.stack.prefix}{watched.name}"
         self.consumer = AIOKafkaConsumer(bootstrap_servers=self.stack.bootstrap, enable_auto_commit=False,
                                          auto_offset_reset="latest", fetch_max_wait_ms=20)
@@ -338,19 +342,10 @@ class IncidentWatcher(StoredWatcher):
     """Follows incidents.v1 (every partition, no group) and calls back once per article id the
     first time an incident state claims it: when the report is part of an incident."""
 
-    async def start(self) -> None:
-        from aiokafka import AIOKafkaConsumer, TopicPartition
-
+    def watched(self):
         from shared.topics import INCIDENTS
 
-        topic = f"{self.stack.prefix}{INCIDENTS.name}"
-        self.consumer = AIOKafkaConsumer(bootstrap_servers=self.stack.bootstrap, enable_auto_commit=False,
-                                         auto_offset_reset="latest", fetch_max_wait_ms=20)
-        await self.consumer.start()
-        parts = [TopicPartition(topic, p) for p in range(INCIDENTS.partitions)]
-        self.consumer.assign(parts)
-        await self.consumer.seek_to_end(*parts)
-        self.task = asyncio.create_task(self._run())
+        return INCIDENTS
 
     async def _run(self) -> None:
         while True:
