@@ -55,6 +55,30 @@ async def read_topic(settings: BaseServiceSettings, topic: Topic, expect: int, t
         await consumer.stop()
 
 
+async def read_to_end(settings: BaseServiceSettings, topic: Topic, timeout_s: float = 30.0) -> list[Any]:
+    """Every record of `topic` up to its end offsets as they stand now (no group): a complete read
+    however long the topic or slow the machine, unlike a read for a fixed time."""
+    name = topic_name(settings, topic)
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        parts = [TopicPartition(name, p) for p in range(topic.partitions)]
+        consumer.assign(parts)
+        await consumer.seek_to_beginning(*parts)
+        ends = await consumer.end_offsets(parts)
+        records: list[Any] = []
+        deadline = time.monotonic() + timeout_s
+        while [tp for tp in parts if await consumer.position(tp) < ends[tp]]:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{name}: not read to its end in {timeout_s} s")
+            batch = await consumer.getmany(timeout_ms=200)
+            for recs in batch.values():
+                records.extend(recs)
+        return records
+    finally:
+        await consumer.stop()
+
+
 async def committed(settings: BaseServiceSettings, group: str, topic: Topic) -> int:
     """Sum of the group's committed offsets over the topic's partitions."""
     name = topic_name(settings, topic)

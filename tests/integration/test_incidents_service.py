@@ -16,7 +16,7 @@ from shared.kafka.serde import encode
 from shared.messages import EventsGeocoded, GeocodedArticle, Incident
 from shared.topics import DLQ_INCIDENTS, EVENTS_GEOCODED, INCIDENTS
 from tests.conftest import store_url
-from tests.kafka_helpers import counted, create_topics, produce_raw, read_topic, wait_for
+from tests.kafka_helpers import counted, create_topics, produce_raw, read_to_end, read_topic, wait_for
 from tests.unit.incidents.reports import place, report
 
 pytestmark = pytest.mark.integration
@@ -52,7 +52,7 @@ def records(articles):
 
 async def latest_incidents(settings) -> dict[str, Incident]:
     latest: dict[str, Incident] = {}
-    for rec in await read_topic(settings, INCIDENTS, expect=10**9, timeout_s=1.0):
+    for rec in await read_to_end(settings, INCIDENTS):
         inc = Incident.model_validate(json.loads(rec.value)["payload"])
         assert rec.key == inc.id.encode()
         if inc.id not in latest or latest[inc.id].version <= inc.version:
