@@ -3,7 +3,9 @@ services, so tests can inject poison and inspect exactly what was published."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -29,9 +31,10 @@ async def produce_raw(
         await producer.stop()
 
 
-async def read_topic(settings: BaseServiceSettings, topic: Topic, expect: int, timeout_s: float = 20.0) -> list[Any]:
-    """Read every record of `topic` from the beginning (no group) until `expect` arrived or the
-    timeout passed; then a short grace period to catch extras."""
+@contextlib.asynccontextmanager
+async def _from_beginning(settings: BaseServiceSettings, topic: Topic) -> AsyncIterator[
+        tuple[AIOKafkaConsumer, list[TopicPartition]]]:
+    """A consumer (no group) on every partition of `topic`, at the beginning."""
     name = topic_name(settings, topic)
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False)
     await consumer.start()
@@ -39,6 +42,15 @@ async def read_topic(settings: BaseServiceSettings, topic: Topic, expect: int, t
         parts = [TopicPartition(name, p) for p in range(topic.partitions)]
         consumer.assign(parts)
         await consumer.seek_to_beginning(*parts)
+        yield consumer, parts
+    finally:
+        await consumer.stop()
+
+
+async def read_topic(settings: BaseServiceSettings, topic: Topic, expect: int, timeout_s: float = 20.0) -> list[Any]:
+    """Read every record of `topic` from the beginning (no group) until `expect` arrived or the
+    timeout passed; then a short grace period to catch extras."""
+    async with _from_beginning(settings, topic) as (consumer, _parts):
         records: list[Any] = []
         deadline = time.monotonic() + timeout_s
         grace_until = None
@@ -51,32 +63,22 @@ async def read_topic(settings: BaseServiceSettings, topic: Topic, expect: int, t
                 if time.monotonic() >= grace_until:
                     break
         return records
-    finally:
-        await consumer.stop()
 
 
 async def read_to_end(settings: BaseServiceSettings, topic: Topic, timeout_s: float = 30.0) -> list[Any]:
     """Every record of `topic` up to its end offsets as they stand now (no group): a complete read
     however long the topic or slow the machine, unlike a read for a fixed time."""
-    name = topic_name(settings, topic)
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        parts = [TopicPartition(name, p) for p in range(topic.partitions)]
-        consumer.assign(parts)
-        await consumer.seek_to_beginning(*parts)
+    async with _from_beginning(settings, topic) as (consumer, parts):
         ends = await consumer.end_offsets(parts)
         records: list[Any] = []
         deadline = time.monotonic() + timeout_s
         while [tp for tp in parts if await consumer.position(tp) < ends[tp]]:
             if time.monotonic() > deadline:
-                raise TimeoutError(f"{name}: not read to its end in {timeout_s} s")
+                raise TimeoutError(f"{topic.name}: not read to its end in {timeout_s} s")
             batch = await consumer.getmany(timeout_ms=200)
             for recs in batch.values():
                 records.extend(recs)
         return records
-    finally:
-        await consumer.stop()
 
 
 async def committed(settings: BaseServiceSettings, group: str, topic: Topic) -> int:
