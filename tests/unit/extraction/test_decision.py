@@ -137,3 +137,27 @@ def test_reports_of_one_incident_share_a_fold_group_transitively(tmp_path, monke
     assert groups["a"] == groups["b"] == groups["c"]
     assert groups["d"] == groups["e"] != groups["a"]
     assert "f" not in groups  # a report in no group is its own (load_reports falls back to its id)
+
+
+@pytest.mark.parametrize("decider", ["learned", "rules"])
+def test_a_launch_area_list_makes_every_item_a_launch_area(decider, request):
+    """The origin word stands before the first item only; the rest of the list is launch areas too
+    (the rules set them all aside, so the hand rules alone keep none of them either)."""
+    text = ("Уночі ворог атакував Полтавщину ударними БпЛА, запускаючи їх з напрямків Курськ, Брянськ і "
+            "Міллерово. Уламки впали в Кременчуцькому районі.")
+    places = {name for _t, name, _c in _events(request.getfixturevalue(decider), "uk", text)}
+    assert not places & {"Kursk", "Bryansk", "Millerovo"}, places
+
+
+def test_a_region_event_that_restates_the_district_inside_it_is_left_out(learned):
+    """One drone over the region is the one over its district: one event, at the district."""
+    text = ("Над Тверской областью сбит беспилотник. Как сообщил губернатор, беспилотник сбит над "
+            "Кашинским районом, пострадавших нет.")
+    events = _events(learned, "ru", text)
+    assert [(t, name) for t, name, _c in events] == [("interception", "Kashinsky District")], events
+
+
+def test_a_region_count_larger_than_its_districts_stays_its_own_event(learned):
+    text = ("Над Тверской областью сбиты шесть беспилотников, из них два — над Кашинским районом.")
+    names = {name for _t, name, _c in _events(learned, "ru", text)}
+    assert "Tver Oblast" in names, names

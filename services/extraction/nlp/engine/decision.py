@@ -227,15 +227,26 @@ def granularity(kept: list[Candidate], ctx: Context) -> list[Candidate]:
     out = []
     for c in kept:
         loc = ctx.locations.get(id(c.place))
-        restates = c.place.title or (c.count is None and not (c.killed or c.injured))
-        if loc is not None and loc.precision == "admin1" and restates:
+        if loc is not None and loc.precision == "admin1":
             inside = [d for d in kept if d is not c and d.type == c.type
                       and (dl := ctx.locations.get(id(d.place))) is not None and dl.precision not in (None, "admin1")
                       and dl.admin1_code == loc.admin1_code]
-            if inside:
+            if inside and _restates(c, inside):
                 continue
         out.append(c)
     return out
+
+
+def _restates(region: Candidate, inside: list[Candidate]) -> bool:
+    """Whether a region's event says nothing the events inside it do not: it is named only as an
+    official's jurisdiction, or it has no figures of its own, or its count is theirs (the one drone
+    over the region is the one over the district; 5 over the region are the 3 + 2 named inside)."""
+    if region.place.title or (region.count is None and not (region.killed or region.injured)):
+        return True
+    if region.killed or region.injured:
+        return False
+    counts = [d.count for d in inside if d.count is not None]
+    return bool(counts) and sum(counts) == region.count
 
 
 def rule_decision(candidates: list[Candidate]) -> list[Candidate]:
@@ -283,11 +294,10 @@ class DecisionModel:
     def decide(self, cands: list[Candidate], ctx: Context) -> list[Candidate]:
         kept = [c for c, f in zip(cands, features(cands, ctx), strict=True)
                 if self.events.probability(f) >= self.events.threshold]
-        kept = granularity(kept, ctx)
         if self.counts is not None:
             for c in kept:
                 choose_count(c, ctx, self.counts)
-        return kept
+        return granularity(kept, ctx)
 
 
 def count_options(c: Candidate, ctx: Context) -> list[tuple[Any, dict[str, float]]]:

@@ -88,6 +88,7 @@ class PlaceFinder:
             self._flags(p, tokens, g)
             p.container = p.level == "oblast" and (self._after_plural_descriptor(p, tokens, lang)
                                                    or _heading(text, p))
+        _origin_by_group(places)
         self._link(text, places, SpanIndex(sentences), g)
         for p in places:
             if p.level == "street":
@@ -218,3 +219,15 @@ def _heading(text: str, p: Place) -> bool:
     by a colon or dash heads what follows; the places after it are where things happened."""
     line_start = text.rfind("\n", 0, p.start) + 1
     return not text[line_start:p.start].strip(" \t\"'«“") and HEADING.match(text, p.end) is not None
+
+
+def _origin_by_group(places: list[Place]) -> None:
+    """The places of a list that follow a launch area are launch areas too ("launched from the
+    directions of A, B and C"): the origin word stands only before the first of them."""
+    heads: dict[int, Place] = {}
+    for p in places:
+        if p.group is None:
+            continue
+        head = heads.setdefault(p.group, p)
+        if head is not p and head.origin and not p.title:
+            p.origin = True
