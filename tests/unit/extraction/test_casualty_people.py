@@ -23,3 +23,13 @@ def test_one_person_is_a_toll_of_one(extractor, text, toll):
 def test_a_year_is_not_a_toll(extractor):
     tolls = _tolls(extractor, "A drone struck a shop in the village of Krasnoye; a man born in 1949 was injured.")
     assert all(k != 1949 and i != 1949 for k, i in tolls) and tolls
+
+
+@pytest.mark.parametrize(("lang", "text", "injured"), [
+    ("en", "A drone hit a warehouse in Sumy overnight. Four workers sustained injuries of varying severity.", 4),
+    ("ru", "Беспилотник атаковал автомобиль в Шебекино. Три человека получили осколочные ранения.", 3),
+    ("uk", "Дрон влучив у будинок у Бориспільському районі. Четверо людей отримали травми.", 4),
+])
+def test_people_who_sustained_injuries_are_the_injured(extractor, lang, text, injured):
+    r = extractor.extract(article_id="t", text=text, title=None, language=lang, published_at=None)
+    assert injured in [e.injured for e in r.events]
