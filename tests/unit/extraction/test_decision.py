@@ -161,3 +161,10 @@ def test_a_region_count_larger_than_its_districts_stays_its_own_event(learned):
     text = ("Над Тверской областью сбиты шесть беспилотников, из них два — над Кашинским районом.")
     names = {name for _t, name, _c in _events(learned, "ru", text)}
     assert "Tver Oblast" in names, names
+
+
+def test_a_city_event_that_restates_its_street_is_one_event_at_the_street(learned):
+    """Granularity holds at every level that contains another: the one drone that hit the city is
+    the one that hit the street, which takes its count."""
+    text = "A drone hit Belgorod overnight. The drone struck a house on Shchorsa Street, damaging its roof."
+    assert _events(learned, "en", text) == [("impact", "Shchorsa Street, Belgorod", 1)]

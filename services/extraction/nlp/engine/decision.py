@@ -227,26 +227,48 @@ def granularity(kept: list[Candidate], ctx: Context) -> list[Candidate]:
     out = []
     for c in kept:
         loc = ctx.locations.get(id(c.place))
-        if loc is not None and loc.precision == "admin1":
+        if loc is not None and loc.precision in COARSER:
+            rank = PRECISION_RANK[loc.precision]
             inside = [d for d in kept if d is not c and d.type == c.type
-                      and (dl := ctx.locations.get(id(d.place))) is not None and dl.precision not in (None, "admin1")
-                      and dl.admin1_code == loc.admin1_code]
+                      and (dl := ctx.locations.get(id(d.place))) is not None and dl.precision is not None
+                      and _rank(d, dl) < rank and dl.admin1_code == loc.admin1_code
+                      and _contains(c, loc, d, dl)]
             if inside and _restates(c, inside):
                 continue
         out.append(c)
     return out
 
 
+COARSER = ("admin1", "admin2", "city")  # the levels that contain others
+LEVEL_RANK = {"street": 0, "city_district": 1, "city": 2, "village": 2, "district": 3, "raion": 3, "hromada": 3}
+
+
+def _rank(c: Candidate, loc: Any) -> int:
+    """How fine a place is: what it resolved to, or what the text calls it when that is finer (a
+    street the gazetteer places only at its city is still a street)."""
+    return min(PRECISION_RANK.get(loc.precision, 9), LEVEL_RANK.get(c.place.level or "", 9))
+
+
 def _restates(region: Candidate, inside: list[Candidate]) -> bool:
     """Whether a region's event says nothing the events inside it do not: it is named only as an
     official's jurisdiction, or it has no figures of its own, or its count is theirs (the one drone
-    over the region is the one over the district; 5 over the region are the 3 + 2 named inside)."""
+    over the region is the one over the district; 5 over the region are the 3 + 2 named inside).
+    A single weapon over the region and one place inside it without a count of its own are one
+    event: the place inside takes the count."""
     if region.place.title or (region.count is None and not (region.killed or region.injured)):
         return True
     if region.killed or region.injured:
         return False
     counts = [d.count for d in inside if d.count is not None]
-    return bool(counts) and sum(counts) == region.count
+    if counts:
+        return sum(counts) == region.count
+    if region.count == 1 and len(inside) == 1:  # one weapon, one place inside: the same one
+        only = inside[0]
+        only.count = 1
+        if "count" in region.ev:
+            only.ev["count"] = region.ev["count"]
+        return True
+    return False
 
 
 def rule_decision(candidates: list[Candidate]) -> list[Candidate]:
