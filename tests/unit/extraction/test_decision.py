@@ -168,3 +168,17 @@ def test_a_city_event_that_restates_its_street_is_one_event_at_the_street(learne
     the one that hit the street, which takes its count."""
     text = "A drone hit Belgorod overnight. The drone struck a house on Shchorsa Street, damaging its roof."
     assert _events(learned, "en", text) == [("impact", "Shchorsa Street, Belgorod", 1)]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # the toll said for the city is the street's: one event, at the street, with the toll
+    ("A drone attack on Lipetsk injured two people overnight. The drone struck a house on Zegeles Street.",
+     [("impact", "Zegeles Street, Lipetsk", 1, 2)]),
+    # the city's toll is more than its district's: both events stay
+    ("Shelling of Kherson injured seven people during the day. In the Dniprovskyi district of the city, "
+     "a drone hit a car, injuring two.",
+     [("impact", "Dniprovskyi District, Kherson", 1, 2), ("impact", "Kherson", None, 7)]),
+])
+def test_a_containing_place_keeps_only_figures_the_places_inside_cannot_account_for(learned, text, expected):
+    events = learned({"id": "d", "text": text, "language": "en"})
+    assert sorted((e["type"], e["location"]["name"], e["count"], e["injured"]) for e in events) == expected

@@ -249,26 +249,34 @@ def _rank(c: Candidate, loc: Any) -> int:
     return min(PRECISION_RANK.get(loc.precision, 9), LEVEL_RANK.get(c.place.level or "", 9))
 
 
-def _restates(region: Candidate, inside: list[Candidate]) -> bool:
-    """Whether a region's event says nothing the events inside it do not: it is named only as an
-    official's jurisdiction, or it has no figures of its own, or its count is theirs (the one drone
-    over the region is the one over the district; 5 over the region are the 3 + 2 named inside).
-    A single weapon over the region and one place inside it without a count of its own are one
-    event: the place inside takes the count."""
-    if region.place.title or (region.count is None and not (region.killed or region.injured)):
+def _restates(outer: Candidate, inside: list[Candidate]) -> bool:
+    """Whether an event at a containing place says nothing the events inside it do not: it is named
+    only as an official's jurisdiction, or each of its figures (count, killed, injured) is theirs:
+    the sum of theirs (5 over the region are the 3 + 2 named inside), or, when only one place
+    inside carries the incident and has no such figure, one it can take over (the drone that hit
+    the city, injuring two, is the one that hit the street). Figures the places inside cannot
+    account for are the containing place's own, and it keeps its event."""
+    if outer.place.title:
         return True
-    if region.killed or region.injured:
-        return False
-    counts = [d.count for d in inside if d.count is not None]
-    if counts:
-        return sum(counts) == region.count
-    if region.count == 1 and len(inside) == 1:  # one weapon, one place inside: the same one
-        only = inside[0]
-        only.count = 1
-        if "count" in region.ev:
-            only.ev["count"] = region.ev["count"]
-        return True
-    return False
+    handover: dict[str, int] = {}
+    for name in FIGURES:
+        value = getattr(outer, name)
+        if not value:
+            continue
+        theirs = [v for d in inside if (v := getattr(d, name)) is not None]
+        if theirs and sum(theirs) == value:
+            continue
+        if theirs or len(inside) != 1:
+            return False
+        handover[name] = value
+    for name, value in handover.items():
+        setattr(inside[0], name, value)
+        if outer.ev.get(name) is not None:
+            inside[0].ev[name] = outer.ev[name]
+    return True
+
+
+FIGURES = ("count", "killed", "injured")
 
 
 def rule_decision(candidates: list[Candidate]) -> list[Candidate]:
