@@ -90,6 +90,33 @@ def test_training_learns_the_sign_of_a_clear_feature():
     assert model.counts is None
 
 
+def test_the_keep_threshold_is_the_one_that_scores_best_through_the_whole_decision(monkeypatch):
+    """Inner cross-validation through the pipeline (model, counts, granularity) on our own corpus:
+    the threshold chosen is the grid's best by event F1 over the held-out inner folds."""
+    from services.extraction.evaluation import DEFAULT_CORPUS
+
+    recorder = train_decision.Recorder()
+    pipeline = Pipeline(decide=recorder, decision=False)
+    reports = train_decision.load_reports(None, DEFAULT_CORPUS)[:48]
+    rows = train_decision.record(pipeline, recorder, reports, None)
+    scores = {}
+    real_matched = train_decision._matched
+
+    def spy(rep, pred, scorer):
+        out = real_matched(rep, pred, scorer)
+        t = recorder.decider.events.threshold
+        tp, n_pred, n_gold = scores.get(t, (0, 0, 0))
+        scores[t] = (tp + out[0], n_pred + out[1], n_gold + out[2])
+        return out
+
+    monkeypatch.setattr(train_decision, "_matched", spy)
+    model = train_decision.tuned(pipeline, recorder, reports, rows, list(range(len(reports))), None)
+    assert set(scores) == set(train_decision.THRESHOLDS)
+    best = max(train_decision._f1(*v) for v in scores.values())
+    assert train_decision._f1(*scores[model.events.threshold]) == best
+    assert sum(v[2] for v in scores.values()) == len(train_decision.THRESHOLDS) * sum(len(r["gold"]) for r in reports)
+
+
 def test_a_region_restated_by_the_districts_inside_it_gives_no_event_of_its_own(learned):
     text = ("Ночью над Воронежской областью работала ПВО. Губернатор сообщил, что беспилотники уничтожены "
             "над Лискинским и Россошанским районами.")
