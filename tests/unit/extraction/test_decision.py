@@ -209,3 +209,21 @@ def test_a_city_event_that_restates_its_street_is_one_event_at_the_street(learne
 def test_a_containing_place_keeps_only_figures_the_places_inside_cannot_account_for(learned, text, expected):
     events = learned({"id": "d", "text": text, "language": "en"})
     assert sorted((e["type"], e["location"]["name"], e["count"], e["injured"]) for e in events) == expected
+
+
+def test_a_raion_event_that_restates_its_hromada_is_left_out():
+    """A hromada lies inside its raion: the raion's event without figures of its own goes."""
+    from types import SimpleNamespace
+
+    from services.extraction.nlp.engine.decision import Context, granularity
+
+    raion = Place(0, 15, "Nikopol district", "Nikopol district", "district")
+    hromada = Place(40, 58, "Marhanets hromada", "Marhanets hromada", "hromada")
+    coarse = Candidate("impact", "artillery", raion, 0, (0, 0))
+    fine = Candidate("impact", "artillery", hromada, 1, (1, 0))
+    where = {id(raion): SimpleNamespace(precision="admin2", admin1_code="UA-12", name="Nikopol Raion",
+                                        admin2="Nikopol Raion", city=None),
+             id(hromada): SimpleNamespace(precision="admin2", admin1_code="UA-12", name="Marhanets Hromada",
+                                          admin2="Nikopol Raion", city=None)}
+    ctx = Context(text="", sentences=[], grammar=None, locations=where)  # type: ignore[arg-type]
+    assert granularity([coarse, fine], ctx) == [fine]

@@ -240,10 +240,10 @@ def granularity(kept: list[Candidate], ctx: Context) -> list[Candidate]:
 
 
 COARSER = ("admin1", "admin2", "city")  # the levels that contain others
-LEVEL_RANK = {"street": 0, "city_district": 1, "city": 2, "village": 2, "district": 3, "raion": 3, "hromada": 3}
+LEVEL_RANK = {"street": 0, "city_district": 1, "city": 2, "village": 2, "hromada": 2.5, "district": 3, "raion": 3}
 
 
-def _rank(c: Candidate, loc: Any) -> int:
+def _rank(c: Candidate, loc: Any) -> float:
     """How fine a place is: what it resolved to, or what the text calls it when that is finer (a
     street the gazetteer places only at its city is still a street)."""
     return min(PRECISION_RANK.get(loc.precision, 9), LEVEL_RANK.get(c.place.level or "", 9))
