@@ -227,3 +227,10 @@ def test_a_raion_event_that_restates_its_hromada_is_left_out():
                                           admin2="Nikopol Raion", city=None)}
     ctx = Context(text="", sentences=[], grammar=None, locations=where)  # type: ignore[arg-type]
     assert granularity([coarse, fine], ctx) == [fine]
+
+
+def test_a_sentence_without_a_place_happens_at_the_last_scene_not_at_an_officials_jurisdiction(rules):
+    text = ("Debris of a downed drone damaged a house in Lgov overnight. The governor of the Kursk region, "
+            "Ivan Petrov, reported the attack. He said three drones had been destroyed on approach.")
+    places = {name for _t, name, _c in _events(rules, "en", text)}
+    assert "Kursk Oblast" not in places, places

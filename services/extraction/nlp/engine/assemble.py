@@ -94,6 +94,7 @@ class Assembler:
                 return regions[-1:], aside, "region_ref"
         prev = [p for p in self.places if p.end <= s.start and not p.origin
                 and s.idx - self._sent_of(p) <= 2]
+        prev = [p for p in prev if not p.title] or prev  # an official's jurisdiction is no scene
         if prev:
             last = prev[-1]
             return [p for p in prev if p is last or (last.group is not None and p.group == last.group)], aside, \
