@@ -33,3 +33,13 @@ def test_a_year_is_not_a_toll(extractor):
 def test_people_who_sustained_injuries_are_the_injured(extractor, lang, text, injured):
     r = extractor.extract(article_id="t", text=text, title=None, language=lang, published_at=None)
     assert injured in [e.injured for e in r.events]
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    ("uk", "Дрон влучив у приватний будинок у Нікополі. Поранення внаслідок удару отримала 58-річна жінка."),
+    ("uk", "У Херсоні дрон атакував автомобіль, там постраждала людина."),
+    ("ru", "Дрон атаковал дом в Шебекино. Осколочное ранение получила 60-летняя женщина."),
+])
+def test_the_wound_named_before_the_person_is_a_toll_of_one(extractor, lang, text):
+    r = extractor.extract(article_id="t", text=text, title=None, language=lang, published_at=None)
+    assert 1 in [e.injured for e in r.events]
