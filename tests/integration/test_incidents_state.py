@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from services.incidents.adapters.memory import MemoryState
 from services.incidents.adapters.sql import SqlState, make_state_engine
@@ -14,24 +13,11 @@ from services.incidents.engine import apply
 from services.incidents.handlers import handle_events_geocoded
 from services.incidents.rules import Rules
 from shared.messages import EventsGeocoded
-from tests.conftest import store_url
 from tests.unit.incidents.pipeline import Pipeline
 from tests.unit.incidents.reports import GRAIVORON, MASLOVA, NOVAYA_TAVOLZHANKA, SHEBEKINO, report
 from tests.unit.incidents.test_engine import *  # noqa: F403 - the same scenarios, on SQL
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def state_url(request, tmp_path, pg_database):
-    url = store_url(request.param, tmp_path, pg_database)
-    yield url
-    if request.param == "postgresql":
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            for table in ("incstate_incidents", "incstate_claims", "incstate_applied", "incstate_routes"):
-                conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
-        engine.dispose()
 
 
 @pytest.fixture
