@@ -14,7 +14,7 @@ from services.incidents.app import build_runner
 from services.incidents.grouping import group_events
 from services.incidents.settings import IncidentsSettings
 from shared.kafka.serde import encode
-from shared.messages import EventsGeocoded, GeocodedArticle, Incident
+from shared.messages import EventsGeocoded, GeocodedArticle, Incident, IncidentUpdated
 from shared.topics import DLQ_INCIDENTS, EVENTS_GEOCODED, INCIDENTS
 from tests.kafka_helpers import counted, create_topics, produce_raw, read_to_end, read_topic, wait_for
 from tests.unit.incidents.reports import place, report
@@ -110,6 +110,45 @@ async def test_two_workers_make_one_incident_of_each_real_event(settings_factory
     # Every change the workers committed to the shared state store reached incidents.v1 (each
     # incident's latest version at least: a batch publishes only the last state of an incident).
     assert await asyncio.to_thread(held_versions, state_url) == published_versions(latest)
+
+
+async def test_a_batch_whose_states_were_stored_but_never_sent_is_published_by_the_next_owner(settings_factory,
+                                                                                              state_url):
+    """A worker commits a batch's changes to the shared state and is lost before its messages leave
+    (killed, or evicted while stalled): its offsets were not committed, so the worker that takes
+    the partitions over reads the batch again, finds it applied and publishes those states."""
+    settings = settings_factory(IncidentsSettings, incidents_database_url=state_url, ops_port=None)
+    await create_topics(settings)
+    lost = build_runner(settings)
+    stalled = asyncio.Event()
+    deliver = lost._deliver
+
+    async def stall(outputs):  # the incidents' states never leave this worker
+        if any(isinstance(m, IncidentUpdated) for m in outputs.messages):
+            stalled.set()
+            await asyncio.Event().wait()
+        await deliver(outputs)
+
+    lost._deliver = stall  # type: ignore[method-assign]
+    lost_task = asyncio.create_task(lost.run(asyncio.Event()))
+    await produce_raw(settings, EVENTS_GEOCODED, records([a for a in corpus() if a.article_id < "RU-R02"]))
+    await asyncio.wait_for(stalled.wait(), 60)
+    assert await asyncio.to_thread(held_versions, state_url)  # stored...
+    assert not await latest_incidents(settings)  # ...and not sent
+    survivor = await start(settings)
+    await wait_for(lambda: survivor[0]._consumer.assignment(), timeout_s=30)
+    lost_task.cancel()  # gone without committing the batch in hand; its partitions move to the survivor
+    with contextlib.suppress(asyncio.CancelledError):
+        await lost_task
+    try:
+        with contextlib.suppress(TimeoutError):  # the assertion below names what is missing
+            await wait_for(lambda: published_as_held(settings, state_url), timeout_s=60, interval_s=1.0)
+    finally:
+        survivor[1].set()
+        await survivor[2]
+    latest = await latest_incidents(settings)
+    assert await asyncio.to_thread(held_versions, state_url) == published_versions(latest)
+    assert len(latest) == 2 * 3 * 2  # two regions' incidents, nothing lost or duplicated
 
 
 def held_versions(state_url: str) -> dict[str, int]:
