@@ -234,3 +234,13 @@ def test_a_sentence_without_a_place_happens_at_the_last_scene_not_at_an_official
             "Ivan Petrov, reported the attack. He said three drones had been destroyed on approach.")
     places = {name for _t, name, _c in _events(rules, "en", text)}
     assert "Kursk Oblast" not in places, places
+
+
+@pytest.mark.parametrize(("lang", "text", "name"), [
+    ("en", "Kyiv says it will strike enemy targets at ever greater distances with its own drones.", "Kyiv"),
+    ("ru", "Киев заявил, что будет наносить удары дронами по целям всё дальше.", "Киев"),
+])
+def test_a_capital_that_speaks_is_its_government_not_a_scene(rules, lang, text, name):
+    places = [p.text for p in rules.extractor.extract(article_id="t", text=text, title=None, language=lang,
+                                                      published_at=None).places]
+    assert name not in places, places
