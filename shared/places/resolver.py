@@ -384,6 +384,10 @@ class GazetteerGeocoder:
                 notes.append(f"inside {g.entries[parent_eid].name}")
             else:
                 s -= 0.2
+        if ent.level == "admin1" and parent_eid is None and word_lvl is None and ent.city != ent.name:
+            # a bare name that is a region's own is the region ('Крым' beside 'Брянская область' is
+            # Crimea, not the village Krym of the Bryansk region); a federal city keeps its city reading
+            s += 0.1
         if ent.level == "admin1" and word_lvl == "oblast" and ent.city == ent.name:
             s -= 0.1  # "Moscow region" is the oblast, not the federal city
         if ent.level == "admin2" and word_lvl == "district":

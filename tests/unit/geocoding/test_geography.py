@@ -83,3 +83,12 @@ def test_a_two_word_name_matched_exactly_is_not_read_as_a_name_and_its_parent(ge
         PlaceMention(text="селе Волчья Александровка", span=(40, 65), normalized="Волчья Александровка",
                      level_hint="village", cue="descriptor")], language="ru")
     assert village.admin1_code == "RU-BEL" and village.name == "Volchya Aleksandrovka"
+
+
+def test_a_bare_name_that_is_a_regions_own_is_the_region_not_a_village_in_another_named_region(geocoder):
+    # the Bryansk region has a village called Krym; "в небе Крыма" beside it is still Crimea
+    crimea_mention = PlaceMention(text="Крыма", span=(40, 45), normalized="Крым", cue="name")
+    bryansk, crimea = geocoder.resolve([pm("Брянской областью", "oblast", cue="descriptor"), crimea_mention],
+                                       language="ru")
+    assert bryansk.admin1_code == "RU-BRY"
+    assert crimea.precision == "admin1" and crimea.admin1_code in ("UA-43", "RU-CR"), crimea
