@@ -2,8 +2,9 @@
 SQL state store, without a broker, over synthetic reports (20 regions, 10 places each, a new night
 every 6 hours of report time, 3 to 5 reports per incident, some region-wide claims). Prints, for
 the state store given: sustained reports/s with consumer batches of 200 (as the runner hands them
-over) while the state grows, and the handling time per report one at a time (p50/p99), which is
-what a report adds to post -> incident at a light load. Asserts nothing.
+over) while the state grows, and the CPU time per report then (every thread of the process: on a
+shared machine the steadier figure); and the handling time per report one at a time (p50/p99),
+which is what a report adds to post -> incident at a light load. Asserts nothing.
 
     .venv/bin/python -m bench.incidents [--n 20000] [--url sqlite:///tmp/x.db]
 """
@@ -61,10 +62,11 @@ async def run(n: int, url: str) -> None:
     engine = make_state_engine(url)
     state, rules = SqlState(engine), Rules()
     msgs = reports(n)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for i in range(0, n - 500, 200):
         await handle(state, msgs[i:i + 200], rules)
     sustained = (n - 500) / (time.perf_counter() - started)
+    cpu_ms = (time.process_time() - cpu) / (n - 500) * 1000
     singles = []
     for m in msgs[n - 500:]:
         t = time.perf_counter()
@@ -73,7 +75,8 @@ async def run(n: int, url: str) -> None:
     held = len(state.incidents())
     engine.dispose()
     q = statistics.quantiles(singles, n=100)
-    print(f"{url.split(':')[0]}: {n} reports, {held} incidents; batches of 200: {sustained:.0f} reports/s; "
+    print(f"{url.split(':')[0]}: {n} reports, {held} incidents; batches of 200: {sustained:.0f} reports/s, "
+          f"{cpu_ms:.2f} ms of CPU per report; "
           f"one at a time: p50 {q[49] * 1000:.1f} ms, p99 {q[98] * 1000:.1f} ms")
 
 

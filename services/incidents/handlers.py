@@ -57,7 +57,7 @@ async def handle_claims_routed_many(msgs: Sequence[ClaimsRouted], *, state: Inci
     in its last state (a reader keeps the highest version; the ones between are skipped), so that a
     burst of reports about one incident is not a burst of its whole state."""
     claims = [_checked_claims(m.payload) for m in msgs]
-    changed = await state.in_regions([(rc.region, partial(apply, rc=rc, rules=rules)) for rc in claims])
+    changed = await state.in_regions([(rc.region, partial(apply, rc=rc, rules=rules)) for rc in claims], claims)
     last: dict[str, IncidentUpdated] = {}
     for rc, incidents in zip(claims, changed, strict=True):
         for incident in incidents:

@@ -66,8 +66,10 @@ class IncidentState(Protocol):
         """Run `work` on the region's workspace in one transaction, serialised with any other
         writer of the region, and commit. Raises TransientError when the store is unreachable."""
 
-    async def in_regions(self, work: Sequence[tuple[str, Callable[[Workspace], T]]]) -> list[T]:
-        """`in_region` for each (region, work) in order, all in one transaction (a consumer batch)."""
+    async def in_regions(self, work: Sequence[tuple[str, Callable[[Workspace], T]]],
+                         ahead: Sequence[RegionClaims] = ()) -> list[T]:
+        """`in_region` for each (region, work) in order, all in one transaction (a consumer batch).
+        `ahead`: the reports the work applies, so that a store may read what they need in one go."""
 
     async def route(self, article: GeocodedArticle, plan: RoutePlan) -> Sequence[RegionClaims]:
         """Read the report's last route, let `plan` decide, store the route it returns (None: keep),

@@ -113,6 +113,20 @@ async def test_the_store_keeps_the_highest_version_and_ignores_repeats_and_older
         assert conn.execute(select(func.count()).select_from(incident_claims)).scalar() == 1
 
 
+async def test_a_newer_state_changes_moves_and_adds_claims_as_its_message_says(store, gateway):
+    await put(store, kharkiv(version=1, claims=("e-en", "e-uk")))
+    # the Ukrainian report's next version raises its count; the Russian report's claim comes first
+    uk_again = make_claim(EV["e-uk"], count=6, article_version=2)
+    state = make_incident("inc-kh", [make_claim(EV["e-ru"]), make_claim(EV["e-en"]), uk_again], version=2,
+                          change="updated")
+    await put(store, state)
+    doc = (await gateway.get("/v1/incidents/inc-kh")).json()
+    assert [(c["event_id"], c["count"], c["article_version"]) for c in doc["claims"]] == [
+        ("e-ru", 5, 1), ("e-en", 4, 1), ("e-uk", 6, 2)]
+    resp = await gateway.get("/v1/incidents", params={"article_id": "a-ru"})
+    assert [i["id"] for i in resp.json()["items"]] == ["inc-kh"]
+
+
 @pytest.mark.usefixtures("stored")
 async def test_an_incident_shows_its_claims_and_its_reconciled_values(gateway):
     resp = await gateway.get("/v1/incidents/inc-kh")

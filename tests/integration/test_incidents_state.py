@@ -10,10 +10,14 @@ import pytest
 from services.incidents.adapters.memory import MemoryState
 from services.incidents.adapters.sql import SqlState, make_state_engine
 from services.incidents.engine import apply
-from services.incidents.handlers import handle_events_geocoded
+from services.incidents.handlers import (
+    handle_claims_routed_many,
+    handle_events_geocoded,
+    handle_events_geocoded_many,
+)
 from services.incidents.rules import Rules
 from shared.messages import EventsGeocoded
-from tests.unit.incidents.pipeline import Pipeline
+from tests.unit.incidents.pipeline import Pipeline, as_message
 from tests.unit.incidents.reports import GRAIVORON, MASLOVA, NOVAYA_TAVOLZHANKA, SHEBEKINO, report
 from tests.unit.incidents.test_engine import *  # noqa: F403 - the same scenarios, on SQL
 
@@ -50,6 +54,32 @@ async def test_the_state_survives_a_restart(state_url):
     for r in reports():
         await reference.feed(r)
     assert ids == sorted(i.id for i in reference.active())
+
+
+async def test_consumer_batches_give_the_states_one_report_at_a_time_gives(state_url):
+    # The SQL store reads a batch's needs ahead and writes at its end: a report's versions in one
+    # batch (the second moves its place; then that one again and the first late), one a later batch
+    # finds applied, a redelivery, a withdrawal.
+    first = [report("r1", MASLOVA), report("r2", NOVAYA_TAVOLZHANKA, at=timedelta(hours=1)),
+             report("r1", SHEBEKINO, version=2), report("r3", SHEBEKINO, at=timedelta(hours=2), killed=1),
+             report("r1", SHEBEKINO, version=2), report("r1", MASLOVA)]
+    second = [report("r4", GRAIVORON), report("r2", at=timedelta(hours=1), version=2, withdrawn=True),
+              report("r1", SHEBEKINO, version=2), report("r3", SHEBEKINO, GRAIVORON, at=timedelta(hours=2), version=2)]
+    engine = make_state_engine(state_url)
+    state = SqlState(engine)
+    latest = {}
+    for batch in (first, second):
+        routed = await handle_events_geocoded_many([as_message(a) for a in batch], state=state)
+        for m in await handle_claims_routed_many(routed, state=state, rules=Rules()):
+            if m.payload.id not in latest or latest[m.payload.id].version <= m.payload.version:
+                latest[m.payload.id] = m.payload
+    held = {i.id: i for i in state.incidents()}
+    engine.dispose()
+    one_by_one = Pipeline()
+    for a in first + second:
+        await one_by_one.feed(a)
+    assert latest == one_by_one.latest
+    assert held == one_by_one.state.incidents  # type: ignore[attr-defined]
 
 
 async def test_a_rebuild_from_the_routed_claims_gives_the_same_incidents(state_url):

@@ -67,7 +67,8 @@ class MemoryState:
     async def in_region(self, region: str, work: Callable[[MemoryWorkspace], T]) -> T:
         return self.in_region_sync(region, work)
 
-    async def in_regions(self, work: Sequence[tuple[str, Callable[[MemoryWorkspace], T]]]) -> list[T]:
+    async def in_regions(self, work: Sequence[tuple[str, Callable[[MemoryWorkspace], T]]],
+                         ahead: Sequence[RegionClaims] = ()) -> list[T]:
         return [self.in_region_sync(region, fn) for region, fn in work]
 
     async def route_many(self, work: Sequence[tuple[GeocodedArticle, RoutePlan]]) -> list[Sequence[RegionClaims]]:

@@ -24,7 +24,7 @@ from services.incidents.ports import Applied, Route, RoutePlan
 from services.incidents.rules import Rules
 from shared.db import make_engine
 from shared.kafka.errors import TransientError
-from shared.messages import GeocodedArticle, Incident, RegionClaims
+from shared.messages import GeocodedArticle, Incident, RegionClaims, derived_id
 
 T = TypeVar("T")
 
@@ -77,6 +77,19 @@ class _Statements:
         self.drop_claims = delete(claims).where(cl.incident_id == bindparam("i"),
                                                 cl.event_id.in_(bindparam("e", expanding=True)))
         self.insert_claims = insert(claims)
+        # A consumer batch's reads, ahead of its work (see `_Tx.read_ahead`).
+        self.applied_ahead = select(ap.region, ap.article_id, ap.version, ap.touched).where(
+            ap.region.in_(bindparam("rs", expanding=True)), ap.article_id.in_(bindparam("as", expanding=True)))
+        self.holding_ahead = select(cl.region, cl.article_id, c.id, c.version).join(
+            incidents, c.id == cl.incident_id).where(
+            cl.region.in_(bindparam("rs", expanding=True)), cl.article_id.in_(bindparam("as", expanding=True)))
+        self.versions = select(c.id, c.version).where(c.id.in_(bindparam("ids", expanding=True)))
+        r = routes.c
+        self.routes = select(r.article_id, r.version, r.regions, r.sent).where(
+            r.article_id.in_(bindparam("ids", expanding=True)))
+        self.insert_route = insert(routes)
+        self.update_route = update(routes).where(r.article_id == bindparam("b_article_id")).values(
+            version=bindparam("version"), regions=bindparam("regions"), sent=bindparam("sent"))
 
 
 class _Tx:
@@ -90,6 +103,38 @@ class _Tx:
         self.stored: dict[str, set[str] | None] = {}  # changed ids -> claim event ids in the store (None: new)
         self.dirty: dict[str, tuple[str, Incident]] = {}  # id -> (region, state to write)
         self.written: list[Incident] = []  # flushed: into the cache once the transaction commits
+        # Read ahead for the batch (`read_ahead`): what the store held when the transaction began.
+        self.applied: dict[tuple[str, str], Applied | None] = {}  # (region, article) -> applied (None: none)
+        self.holding: dict[tuple[str, str], list[Any]] = {}  # (region, article) -> (id, version) rows
+        self.versions: dict[str, Any] = {}  # incident id -> its (id, version) row, None when no such incident
+        self.applied_dirty: dict[tuple[str, str], Applied] = {}  # to write at the end
+
+    def read_ahead(self, conn: Connection, sql: _Statements, ahead: Sequence[RegionClaims]) -> None:
+        """What the batch's reports will ask of the store, read in a few statements instead of a
+        few per report: each report's applied version and the incidents holding its claims in its
+        region, and whether the incidents its events would start exist (a retracted one keeps its
+        id). Taken after the regions' locks, before any write, so it is what per-report reads
+        would have found; the workspace lays the transaction's own changes over it."""
+        keys = {(rc.region, rc.article_id) for rc in ahead}
+        regions, articles = sorted({r for r, _ in keys}), sorted({a for _, a in keys})
+        self.applied.update(dict.fromkeys(keys))
+        self.holding.update({k: [] for k in keys})
+        for chunk in _chunks(articles):
+            params = {"rs": regions, "as": chunk}
+            for row in conn.execute(sql.applied_ahead, params):
+                if (row.region, row.article_id) in keys:
+                    self.applied[(row.region, row.article_id)] = Applied(row.version, list(row.touched))
+            for row in conn.execute(sql.holding_ahead, params):
+                if (row.region, row.article_id) in keys:
+                    self.holding[(row.region, row.article_id)].append(row)
+        ids = sorted({derived_id("incident", ev.id) for rc in ahead for ev in rc.events})
+        self.versions.update(dict.fromkeys(ids))
+        for chunk in _chunks(ids):
+            self.versions.update((row.id, row) for row in conn.execute(sql.versions, {"ids": chunk}))
+
+
+def _chunks(items: list[str], size: int = 400) -> list[list[str]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
 
 
 class SqlWorkspace:
@@ -99,13 +144,16 @@ class SqlWorkspace:
         self.conn, self.region, self.rules, self.sql, self.tx = conn, region, rules, sql, tx
 
     def applied(self, article_id: str) -> Applied | None:
-        row = self.conn.execute(self.sql.applied, {"r": self.region, "a": article_id}).first()
-        return Applied(row.version, list(row.touched)) if row else None
+        key = (self.region, article_id)
+        if key in self.tx.applied_dirty:
+            return self.tx.applied_dirty[key]
+        if key not in self.tx.applied:
+            row = self.conn.execute(self.sql.applied, {"r": self.region, "a": article_id}).first()
+            self.tx.applied[key] = Applied(row.version, list(row.touched)) if row else None
+        return self.tx.applied[key]
 
     def set_applied(self, article_id: str, done: Applied) -> None:
-        params = {"r": self.region, "a": article_id, "v": done.version, "t": done.touched}
-        if self.conn.execute(self.sql.update_applied, params).rowcount == 0:
-            self.conn.execute(self.sql.insert_applied, params)
+        self.tx.applied_dirty[(self.region, article_id)] = done  # written at the end (`flush`)
 
     def _load(self, rows: Any) -> list[Incident]:
         """The incidents of these (id, version) rows: this transaction's state when it has one, else
@@ -130,7 +178,10 @@ class SqlWorkspace:
         return [i for region, i in self.tx.dirty.values() if region == self.region]
 
     def holding(self, article_id: str) -> list[Incident]:
-        found = {i.id: i for i in self._load(self.conn.execute(self.sql.holding, {"r": self.region, "a": article_id}))}
+        rows = self.tx.holding.get((self.region, article_id))
+        if rows is None:
+            rows = list(self.conn.execute(self.sql.holding, {"r": self.region, "a": article_id}))
+        found = {i.id: i for i in self._load(rows)}
         for incident in self._changed_here():  # the store's claim index is as it was before this transaction
             if any(c.article_id == article_id for c in incident.claims):
                 found[incident.id] = incident
@@ -146,7 +197,11 @@ class SqlWorkspace:
 
     def get(self, incident_id: str) -> Incident | None:
         if incident_id not in self.tx.seen:
-            found = self._load(self.conn.execute(self.sql.get, {"i": incident_id}))
+            if incident_id in self.tx.versions:  # read ahead
+                row = self.tx.versions[incident_id]
+                found = self._load([row] if row is not None else [])
+            else:
+                found = self._load(self.conn.execute(self.sql.get, {"i": incident_id}))
             self.tx.seen[incident_id] = found[0] if found else None
         return self.tx.seen[incident_id]
 
@@ -161,6 +216,8 @@ class SqlWorkspace:
         """Write every incident the transaction changed, and the changes to the claim index (all
         removals before any addition: a claim may move from one incident to another)."""
         added: list[dict[str, str]] = []
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
         for incident_id, (region, incident) in self.tx.dirty.items():
             window = incident_window(incident, self.rules)
             values = {"region": region, "type": incident.type, "weapon": incident.weapon,
@@ -169,20 +226,40 @@ class SqlWorkspace:
                       "body": incident.model_dump_json()}
             before = self.tx.stored[incident_id]
             if before is None:
-                self.conn.execute(self.sql.insert, {"id": incident_id, **values})
+                inserts.append({"id": incident_id, **values})
             else:
-                self.conn.execute(self.sql.update, {"b_id": incident_id, **values})
+                updates.append({"b_id": incident_id, **values})
             now = {c.event_id: c for c in incident.claims}
             gone = sorted((before or set()) - set(now))
             if gone:
                 self.conn.execute(self.sql.drop_claims, {"i": incident_id, "e": gone})
             added.extend({"event_id": e, "article_id": now[e].article_id, "region": region, "incident_id": incident_id}
                          for e in sorted(set(now) - (before or set())))
-        if added:
-            self.conn.execute(self.sql.insert_claims, added)
+        for statement, rows in ((self.sql.insert, inserts), (self.sql.update, updates),
+                                (self.sql.insert_claims, added)):
+            if rows:
+                self.conn.execute(statement, rows)
+        self._flush_applied()
         self.tx.written.extend(i for _, i in self.tx.dirty.values())
         self.tx.dirty.clear()
         self.tx.stored.clear()
+
+    def _flush_applied(self) -> None:
+        """The reports' applied versions: an update where the store holds one, else an insert."""
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        for key, done in self.tx.applied_dirty.items():
+            params = {"r": key[0], "a": key[1], "v": done.version, "t": done.touched}
+            if key not in self.tx.applied:  # never read here (not the engine's way): ask the store
+                if self.conn.execute(self.sql.update_applied, params).rowcount == 0:
+                    self.conn.execute(self.sql.insert_applied, params)
+            else:
+                (inserts if self.tx.applied[key] is None else updates).append(params)
+        for statement, rows in ((self.sql.insert_applied, inserts), (self.sql.update_applied, updates)):
+            if rows:
+                self.conn.execute(statement, rows)
+        self.tx.applied.update(self.tx.applied_dirty)
+        self.tx.applied_dirty.clear()
 
 
 class SqlState:
@@ -217,13 +294,17 @@ class SqlState:
         [out] = await self.in_regions([(region, work)])
         return out
 
-    async def in_regions(self, work: Sequence[tuple[str, Callable[[SqlWorkspace], T]]]) -> list[T]:
-        """One transaction; the regions' locks taken up front in sorted order (no deadlock)."""
+    async def in_regions(self, work: Sequence[tuple[str, Callable[[SqlWorkspace], T]]],
+                         ahead: Sequence[RegionClaims] = ()) -> list[T]:
+        """One transaction; the regions' locks taken up front in sorted order (no deadlock); then
+        what `ahead` (the reports the work applies) will read, in a few statements."""
         def run() -> list[T]:
             with self.engine.begin() as conn:
                 for region in sorted({r for r, _ in work}):
                     self._lock(conn, f"region:{region}")
                 tx = _Tx(self.cache)
+                if ahead:
+                    tx.read_ahead(conn, self.sql, ahead)
                 out = [fn(SqlWorkspace(conn, region, self.rules, self.sql, tx)) for region, fn in work]
                 SqlWorkspace(conn, "", self.rules, self.sql, tx).flush()
             for incident in tx.written:  # committed
@@ -239,24 +320,35 @@ class SqlState:
         return out
 
     async def route_many(self, work: Sequence[tuple[GeocodedArticle, RoutePlan]]) -> list[Sequence[RegionClaims]]:
+        """One transaction: the batch's routes read in one statement, planned in order (a report
+        twice in the batch sees its first plan's route), the changed ones written at the end."""
         def run() -> list[Sequence[RegionClaims]]:
+            ids = sorted({a.article_id for a, _ in work})
             with self.engine.begin() as conn:
-                for article_id in sorted({a.article_id for a, _ in work}):
+                for article_id in ids:
                     self._lock(conn, f"article:{article_id}")
-                return [self._route(conn, article, plan) for article, plan in work]
+                last: dict[str, Route] = {}
+                for chunk in _chunks(ids):
+                    last.update((r.article_id, Route(r.version, list(r.regions), list(r.sent)))
+                                for r in conn.execute(self.sql.routes, {"ids": chunk}))
+                stored, changed, out = set(last), {}, []
+                for article, plan in work:
+                    route, messages = plan(last.get(article.article_id))
+                    if route is not None:
+                        last[article.article_id] = changed[article.article_id] = route
+                    out.append(messages)
+                self._write_routes(conn, changed, stored)
+                return out
         return await self._run(run)
 
-    def _route(self, conn: Connection, article: GeocodedArticle, plan: RoutePlan) -> Sequence[RegionClaims]:
-        row = conn.execute(select(routes).where(routes.c.article_id == article.article_id)).first()
-        last = Route(row.version, list(row.regions), list(row.sent)) if row else None
-        route, messages = plan(last)
-        if route is not None:
-            values = {"version": route.version, "regions": route.regions, "sent": route.sent}
-            if row is None:
-                conn.execute(insert(routes).values(article_id=article.article_id, **values))
-            else:
-                conn.execute(update(routes).where(routes.c.article_id == article.article_id).values(**values))
-        return messages
+    def _write_routes(self, conn: Connection, changed: dict[str, Route], stored: set[str]) -> None:
+        rows = [{"article_id": a, "version": r.version, "regions": r.regions, "sent": r.sent}
+                for a, r in changed.items()]
+        inserts = [row for row in rows if row["article_id"] not in stored]
+        updates = [{**row, "b_article_id": row["article_id"]} for row in rows if row["article_id"] in stored]
+        for statement, params in ((self.sql.insert_route, inserts), (self.sql.update_route, updates)):
+            if params:
+                conn.execute(statement, params)
 
     def incidents(self) -> list[Incident]:
         """Every incident held (for tests and the rebuild check)."""

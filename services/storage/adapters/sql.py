@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, Table, bindparam, delete, select, upd
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from services.storage.adapters.incidents import write_incidents
+from services.storage.adapters.incidents import ClaimWrites, write_incidents
 from shared.db import make_engine as make_engine  # re-exported for storage's app and tests
 from shared.kafka.errors import TransientError
 from shared.messages import Article, GeocodedArticle, IncidentEvent
@@ -52,6 +52,7 @@ class SqlIncidentStore:
         self.engine = engine
         self.insert = _insert(engine)
         self._upserts: dict[tuple[str, tuple[str, ...]], Any] = {}  # built once per row shape
+        self._claims = ClaimWrites()
 
     async def _run(self, fn: Callable[[], T]) -> T:
         try:
@@ -85,7 +86,7 @@ class SqlIncidentStore:
 
     def _incidents(self, batch: Sequence[Incident]) -> list[str]:
         with self.engine.begin() as conn:
-            return write_incidents(conn, batch, _now(), self._incident_upsert)
+            return write_incidents(conn, batch, _now(), self._incident_upsert, self._claims)
 
     def _incident_upsert(self, row: dict[str, Any]) -> Any:
         """The incident upsert: every column but seq and stored_at takes the new value, and only
