@@ -300,10 +300,15 @@ class GazetteerGeocoder:
         if not cands:
             return self._unmatched(pm, surface, refused, parent_eid, geo), None
         scored = []
+        capitals_named = {g.entries[e].a1 for e in cands if e in g.capitals}
         for e, (q, how) in cands.items():
             ent = g.entries[e]
             s, notes = self._score(e, q, how, allowed, hint, parent_eid, word_lvl, okrug_text)
             s = self._context_score(s, ent, e, parent_eid, ctx_a1, ctx_city, notes_geo, notes)
+            if ent.level == "admin1" and parent_eid is None and word_lvl is None and ent.a1 not in capitals_named:
+                # a bare name that is a region's own and not its capital's is the region ('Крым'
+                # beside 'Брянская область' is Crimea, not the village Krym of the Bryansk region)
+                s += 0.1
             scored.append((s, e, notes))
         scored.sort(key=lambda x: -x[0])
         best_s, eid, notes = scored[0]
@@ -384,10 +389,6 @@ class GazetteerGeocoder:
                 notes.append(f"inside {g.entries[parent_eid].name}")
             else:
                 s -= 0.2
-        if ent.level == "admin1" and parent_eid is None and word_lvl is None and ent.city != ent.name:
-            # a bare name that is a region's own is the region ('Крым' beside 'Брянская область' is
-            # Crimea, not the village Krym of the Bryansk region); a federal city keeps its city reading
-            s += 0.1
         if ent.level == "admin1" and word_lvl == "oblast" and ent.city == ent.name:
             s -= 0.1  # "Moscow region" is the oblast, not the federal city
         if ent.level == "admin2" and word_lvl == "district":
