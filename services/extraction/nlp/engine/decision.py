@@ -221,15 +221,17 @@ def _contains(outer: Candidate, outer_loc: Any, inner: Candidate, inner_loc: Any
 
 def granularity(kept: list[Candidate], ctx: Context) -> list[Candidate]:
     """The annotation rules' granularity, applied to what the model keeps: an event at a region
-    that only restates events of its type at places inside it is left out, and the finer places
-    carry the incident. A region keeps its event when it has figures of its own (a count, a toll),
-    unless it is named only as an official's jurisdiction ("said the governor of the X region")."""
+    that only restates events of its type at places inside it (for an attack, of any outcome) is
+    left out, and the finer places carry the incident. A region keeps its event when it has
+    figures of its own (a count, a toll), unless it is named only as an official's jurisdiction
+    ("said the governor of the X region")."""
     out = []
     for c in kept:
         loc = ctx.locations.get(id(c.place))
         if loc is not None and loc.precision in COARSER:
             rank = PRECISION_RANK[loc.precision]
-            inside = [d for d in kept if d is not c and d.type == c.type
+            types = OUTCOMES_OF.get(c.type, (c.type,))
+            inside = [d for d in kept if d is not c and d.type in types
                       and (dl := ctx.locations.get(id(d.place))) is not None and dl.precision is not None
                       and _rank(d, dl) < rank and dl.admin1_code == loc.admin1_code
                       and _contains(c, loc, d, dl)]
@@ -240,6 +242,9 @@ def granularity(kept: list[Candidate], ctx: Context) -> list[Candidate]:
 
 
 COARSER = ("admin1", "admin2", "city")  # the levels that contain others
+# an attack on a place is told again by what happened inside it (the rules' `outcome_elsewhere`,
+# here with the resolved places: "attacked Kharkiv ... hit a warehouse in the Kyivskyi district")
+OUTCOMES_OF = {"attack": ("attack", "impact", "debris_fall", "interception")}
 LEVEL_RANK = {"street": 0, "city_district": 1, "city": 2, "village": 2, "hromada": 2.5, "district": 3, "raion": 3}
 
 
