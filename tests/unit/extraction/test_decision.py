@@ -170,10 +170,12 @@ def test_reports_of_one_incident_share_a_fold_group_transitively(tmp_path, monke
 def test_a_launch_area_list_makes_every_item_a_launch_area(decider, request):
     """The origin word stands before the first item only; the rest of the list is launch areas too
     (the rules set them all aside, so the hand rules alone keep none of them either)."""
-    text = ("Уночі ворог атакував Полтавщину ударними БпЛА, запускаючи їх з напрямків Курськ, Брянськ і "
-            "Міллерово. Уламки впали в Кременчуцькому районі.")
-    places = {name for _t, name, _c in _events(request.getfixturevalue(decider), "uk", text)}
-    assert not places & {"Kursk", "Bryansk", "Millerovo"}, places
+    for text in ("Уночі ворог атакував Полтавщину ударними БпЛА, запускаючи їх з напрямків Курськ, Брянськ і "
+                 "Міллерово. Уламки впали в Кременчуцькому районі.",
+                 "Уночі ворог атакував Полтавщину ударними БпЛА, запускаючи їх з напрямків Курськ, Орел, Міллерово, "
+                 "Брянськ, Шаталово. Уламки впали в Кременчуцькому районі."):
+        places = {name for _t, name, _c in _events(request.getfixturevalue(decider), "uk", text)}
+        assert not places & {"Kursk", "Oryol", "Bryansk", "Millerovo", "Shatalovo"}, places
 
 
 def test_a_region_event_that_restates_the_district_inside_it_is_left_out(learned):

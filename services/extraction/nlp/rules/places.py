@@ -88,7 +88,7 @@ class PlaceFinder:
             self._flags(p, tokens, g)
             p.container = p.level == "oblast" and (self._after_plural_descriptor(p, tokens, lang)
                                                    or _heading(text, p))
-        _origin_by_group(places)
+        _origin_by_group(places, text, g.conjunctions)
         self._link(text, places, SpanIndex(sentences), g)
         for p in places:
             if p.level == "street":
@@ -221,9 +221,11 @@ def _heading(text: str, p: Place) -> bool:
     return not text[line_start:p.start].strip(" \t\"'«“") and HEADING.match(text, p.end) is not None
 
 
-def _origin_by_group(places: list[Place]) -> None:
+def _origin_by_group(places: list[Place], text: str, conjunctions: frozenset[str]) -> None:
     """The places of a list that follow a launch area are launch areas too ("launched from the
-    directions of A, B and C"): the origin word stands only before the first of them."""
+    directions of A, B and C"): the origin word stands only before the first of them. A list is
+    the places the rules grouped, or names one after another with only commas and conjunctions
+    between them."""
     heads: dict[int, Place] = {}
     for p in places:
         if p.group is None:
@@ -231,3 +233,12 @@ def _origin_by_group(places: list[Place]) -> None:
         head = heads.setdefault(p.group, p)
         if head is not p and head.origin and not p.title:
             p.origin = True
+    for a, b in zip(places, places[1:], strict=False):
+        if a.origin and not b.origin and not b.title and _list_gap(text[a.end:b.start], conjunctions):
+            b.origin = True
+
+
+def _list_gap(gap: str, conjunctions: frozenset[str]) -> bool:
+    """Whether only a comma and/or one conjunction stands between two names ("A, B", "A and B")."""
+    words = gap.replace(",", " ").split()
+    return (bool(words) or "," in gap) and len(words) <= 1 and all(w.lower() in conjunctions for w in words)
