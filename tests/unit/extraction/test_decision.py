@@ -246,3 +246,12 @@ def test_a_capital_that_speaks_is_its_government_not_a_scene(rules, lang, text, 
     places = [p.text for p in rules.extractor.extract(article_id="t", text=text, title=None, language=lang,
                                                       published_at=None).places]
     assert name not in places, places
+
+
+def test_a_descriptor_word_before_a_full_stop_names_nothing_in_the_next_sentence(rules):
+    """"на вулиці. Чоловік ...": "вулиці" is a whole word ending its sentence, not "вул." before a name."""
+    text = ("У Дніпровському районі Херсона дрон скинув вибухівку на чоловіка, коли той був на вулиці. "
+            "Чоловік отримав поранення.")
+    places = [p.text for p in rules.extractor.extract(article_id="t", text=text, title=None, language="uk",
+                                                      published_at=None).places]
+    assert not any("Чоловік" in p for p in places), places

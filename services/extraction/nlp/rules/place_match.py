@@ -89,6 +89,8 @@ def _prefix(ctx: RuleContext, i: int, lemma: str, level: str | None, plural: boo
     toks, n, en = ctx.tokens, len(ctx.tokens), ctx.lang == "en"
     k = i + 1
     if k < n and toks[k].text == "." and not en:
+        if toks[i].low not in ctx.g.abbrev:
+            return  # "на вулиці. Чоловік ...": a full word before a period ends its sentence
         k += 1
     if en:
         if k < n and toks[k].text in {",", ":"}:
