@@ -255,3 +255,14 @@ def test_a_descriptor_word_before_a_full_stop_names_nothing_in_the_next_sentence
     places = [p.text for p in rules.extractor.extract(article_id="t", text=text, title=None, language="uk",
                                                       published_at=None).places]
     assert not any("Чоловік" in p for p in places), places
+
+
+@pytest.mark.parametrize(("lang", "text", "river"), [
+    ("uk", "Під обстрілами опиняються села вздовж ріки Дніпро, зокрема біля Херсона, куди влучив дрон.", "Дніпро"),
+    ("ru", "Обломки дрона упали в реку Днепр возле Херсона.", "Днепр"),
+    ("en", "Debris of a drone fell into the Dnipro river near Kherson.", "Dnipro"),
+])
+def test_a_river_is_no_place_of_an_event(rules, lang, text, river):
+    places = [p.text for p in rules.extractor.extract(article_id="t", text=text, title=None, language=lang,
+                                                      published_at=None).places]
+    assert not any(river in p for p in places) and places, places

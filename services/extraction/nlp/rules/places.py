@@ -83,7 +83,8 @@ class PlaceFinder:
         genitive_parents(ctx)
         preposition_rules(ctx, self._lexicon)
         lexicon_rules(ctx, self._lexicon)
-        places = sorted(ctx.places, key=lambda p: (p.start, p.end))
+        # a river's name holds its tokens (no rule reads them as a town) but is no place
+        places = sorted((p for p in ctx.places if p.level != "river"), key=lambda p: (p.start, p.end))
         for p in places:
             self._flags(p, tokens, g)
             p.container = p.level == "oblast" and (self._after_plural_descriptor(p, tokens, lang)
