@@ -180,6 +180,8 @@ class Assembler:
                         n = counts.get(id(p))
                         if n is not None and (len(t_classes) == 1 or id(p) in counts):
                             c.count, c.ev["count"] = n.value, (n.start, n.end)
+                        elif n is None and wcount is not None and heads == [p] and len(pool) > 1:
+                            c.count, c.ev["count"] = wcount, wspan  # the total the items after it break down
                     elif wcount is not None and (heads == [p] or (
                             places == [p] and self._same_clause(wspan, types[t][0]))):
                         c.count, c.ev["count"] = wcount, wspan
