@@ -296,14 +296,10 @@ def predict(pipeline, reports: list[dict]) -> dict[str, list[dict]]:
 
 
 def corpus_event_f1(reports: list[dict], predictions: dict[str, list[dict]]) -> dict:
-    from services.extraction.evaluation import assign
-
     tp = n_pred = n_gold = 0
     for rep in reports:
-        pred, gold = predictions[rep["case"]["id"]], rep["gold"]
-        tp += len(assign(gold, pred))
-        n_pred += len(pred)
-        n_gold += len(gold)
+        hit, pred, gold = _matched(rep, predictions[rep["case"]["id"]], None)
+        tp, n_pred, n_gold = tp + hit, n_pred + pred, n_gold + gold
     p, r = tp / max(1, n_pred), tp / max(1, n_gold)
     return {"event_precision": round(p, 3), "event_recall": round(r, 3),
             "event_f1": round(2 * p * r / (p + r), 3) if p + r else 0.0}

@@ -306,8 +306,8 @@ class GazetteerGeocoder:
             s, notes = self._score(e, q, how, allowed, hint, parent_eid, word_lvl, okrug_text)
             s = self._context_score(s, ent, e, parent_eid, ctx_a1, ctx_city, notes_geo, notes)
             if ent.level == "admin1" and parent_eid is None and word_lvl is None and ent.a1 not in capitals_named:
-                # a bare name that is a region's own and not its capital's is the region ('Крым'
-                # beside 'Брянская область' is Crimea, not the village Krym of the Bryansk region)
+                # a bare name that is a region's own and not its capital's is the region ('Krym'
+                # beside 'Bryansk Oblast' is Crimea, not the village Krym of the Bryansk region)
                 s += 0.1
             scored.append((s, e, notes))
         scored.sort(key=lambda x: -x[0])

@@ -22,7 +22,7 @@ from typing import Any
 from services.extraction.nlp.engine.model import Candidate
 from services.extraction.nlp.engine.resources import PlaceGrammar
 from services.extraction.nlp.engine.text import Sentence, SpanIndex
-from services.extraction.nlp.rules.places import ancestors
+from services.extraction.nlp.rules.places import RANK, ancestors
 
 MODEL_FILE = Path(__file__).parents[1] / "models" / "decision.json"
 MODEL_FORMAT = 1
@@ -235,7 +235,9 @@ def granularity(kept: list[Candidate], ctx: Context) -> list[Candidate]:
                       and (dl := ctx.locations.get(id(d.place))) is not None and dl.precision is not None
                       and _rank(d, dl) < rank and dl.admin1_code == loc.admin1_code
                       and _contains(c, loc, d, dl)]
-            if inside and _restates(c, inside):
+            handover = _restated(c, inside) if inside else None
+            if handover is not None:
+                _take_over(inside[0], c, handover)
                 continue
         out.append(c)
     return out
@@ -245,7 +247,7 @@ COARSER = ("admin1", "admin2", "city")  # the levels that contain others
 # an attack on a place is told again by what happened inside it (the rules' `outcome_elsewhere`,
 # here with the resolved places: "attacked Kharkiv ... hit a warehouse in the Kyivskyi district")
 OUTCOMES_OF = {"attack": ("attack", "impact", "debris_fall", "interception")}
-LEVEL_RANK = {"street": 0, "city_district": 1, "city": 2, "village": 2, "hromada": 2.5, "district": 3, "raion": 3}
+LEVEL_RANK = {**RANK, "hromada": 2.5}  # the rules' ranks, with a hromada inside its raion
 
 
 def _rank(c: Candidate, loc: Any) -> float:
@@ -254,15 +256,16 @@ def _rank(c: Candidate, loc: Any) -> float:
     return min(PRECISION_RANK.get(loc.precision, 9), LEVEL_RANK.get(c.place.level or "", 9))
 
 
-def _restates(outer: Candidate, inside: list[Candidate]) -> bool:
-    """Whether an event at a containing place says nothing the events inside it do not: it is named
-    only as an official's jurisdiction, or each of its figures (count, killed, injured) is theirs:
-    the sum of theirs (5 over the region are the 3 + 2 named inside), or, when only one place
-    inside carries the incident and has no such figure, one it can take over (the drone that hit
-    the city, injuring two, is the one that hit the street). Figures the places inside cannot
-    account for are the containing place's own, and it keeps its event."""
+def _restated(outer: Candidate, inside: list[Candidate]) -> dict[str, int] | None:
+    """Whether an event at a containing place says nothing the events inside it do not, and if so
+    the figures the one place inside takes over (else None: the event stays). It restates them
+    when it is named only as an official's jurisdiction, or when each of its figures (count,
+    killed, injured) is theirs: the sum of theirs (5 over the region are the 3 + 2 named inside),
+    or, when only one place inside carries the incident and has no such figure, one it can take
+    over (the drone that hit the city, injuring two, is the one that hit the street). Figures the
+    places inside cannot account for are the containing place's own, and it keeps its event."""
     if outer.place.title:
-        return True
+        return {}
     handover: dict[str, int] = {}
     for name in FIGURES:
         value = getattr(outer, name)
@@ -272,13 +275,17 @@ def _restates(outer: Candidate, inside: list[Candidate]) -> bool:
         if theirs and sum(theirs) == value:
             continue
         if theirs or len(inside) != 1:
-            return False
+            return None
         handover[name] = value
-    for name, value in handover.items():
-        setattr(inside[0], name, value)
+    return handover
+
+
+def _take_over(inner: Candidate, outer: Candidate, figures: dict[str, int]) -> None:
+    """`inner` takes `outer`'s figures, with their evidence."""
+    for name, value in figures.items():
+        setattr(inner, name, value)
         if outer.ev.get(name) is not None:
-            inside[0].ev[name] = outer.ev[name]
-    return True
+            inner.ev[name] = outer.ev[name]
 
 
 FIGURES = ("count", "killed", "injured")

@@ -90,7 +90,7 @@ def _prefix(ctx: RuleContext, i: int, lemma: str, level: str | None, plural: boo
     k = i + 1
     if k < n and toks[k].text == "." and not en:
         if toks[i].low not in ctx.g.abbrev:
-            return  # "на вулиці. Чоловік ...": a full word before a period ends its sentence
+            return  # a whole descriptor word before a full stop ends its sentence: only an abbreviation reads on
         k += 1
     if en:
         if k < n and toks[k].text in {",", ":"}:

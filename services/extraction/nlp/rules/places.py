@@ -89,7 +89,7 @@ class PlaceFinder:
             self._flags(p, tokens, g)
             p.container = p.level == "oblast" and (self._after_plural_descriptor(p, tokens, lang)
                                                    or _heading(text, p))
-        _origin_by_group(places, text, g.conjunctions)
+        _origin_along_lists(places, text, g.conjunctions)
         self._link(text, places, SpanIndex(sentences), g)
         for p in places:
             if p.level == "street":
@@ -222,7 +222,7 @@ def _heading(text: str, p: Place) -> bool:
     return not text[line_start:p.start].strip(" \t\"'«“") and HEADING.match(text, p.end) is not None
 
 
-def _origin_by_group(places: list[Place], text: str, conjunctions: frozenset[str]) -> None:
+def _origin_along_lists(places: list[Place], text: str, conjunctions: frozenset[str]) -> None:
     """The places of a list that follow a launch area are launch areas too ("launched from the
     directions of A, B and C"): the origin word stands only before the first of them. A list is
     the places the rules grouped, or names one after another with only commas and conjunctions
