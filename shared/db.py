@@ -5,8 +5,9 @@ timeout; PostgreSQL with pre-ping, so a connection cut while idle is replaced in
 the next write."""
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -28,3 +29,13 @@ def make_engine(database_url: str) -> Engine:
         cur.close()
 
     return engine
+
+
+T = TypeVar("T")
+IN_LIST = 500  # values per IN list: SQLite limits the parameters of one statement
+
+
+def chunks(values: Sequence[T], size: int = IN_LIST) -> Iterator[Sequence[T]]:
+    """`values` in slices of at most `size`, for IN lists of bounded length."""
+    for i in range(0, len(values), size):
+        yield values[i:i + size]

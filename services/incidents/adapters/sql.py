@@ -22,7 +22,7 @@ from services.incidents.adapters.tables import applied, claims, incidents, metad
 from services.incidents.engine import incident_window
 from services.incidents.ports import Applied, Route, RoutePlan
 from services.incidents.rules import Rules
-from shared.db import make_engine
+from shared.db import chunks, make_engine
 from shared.kafka.errors import TransientError
 from shared.messages import GeocodedArticle, Incident, RegionClaims, derived_id
 
@@ -119,7 +119,7 @@ class _Tx:
         regions, articles = sorted({r for r, _ in keys}), sorted({a for _, a in keys})
         self.applied.update(dict.fromkeys(keys))
         self.holding.update({k: [] for k in keys})
-        for chunk in _chunks(articles):
+        for chunk in chunks(articles, 400):
             params = {"rs": regions, "as": chunk}
             for row in conn.execute(sql.applied_ahead, params):
                 if (row.region, row.article_id) in keys:
@@ -129,12 +129,8 @@ class _Tx:
                     self.holding[(row.region, row.article_id)].append(row)
         ids = sorted({derived_id("incident", ev.id) for rc in ahead for ev in rc.events})
         self.versions.update(dict.fromkeys(ids))
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids, 400):
             self.versions.update((row.id, row) for row in conn.execute(sql.versions, {"ids": chunk}))
-
-
-def _chunks(items: list[str], size: int = 400) -> list[list[str]]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
 
 
 class SqlWorkspace:
@@ -328,7 +324,7 @@ class SqlState:
                 for article_id in ids:
                     self._lock(conn, f"article:{article_id}")
                 last: dict[str, Route] = {}
-                for chunk in _chunks(ids):
+                for chunk in chunks(ids, 400):
                     last.update((r.article_id, Route(r.version, list(r.regions), list(r.sent)))
                                 for r in conn.execute(self.sql.routes, {"ids": chunk}))
                 stored, changed, out = set(last), {}, []

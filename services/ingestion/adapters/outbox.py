@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -39,7 +39,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from shared.db import make_engine
+from shared.db import chunks, make_engine
 from shared.kafka.errors import TransientError
 from shared.messages import ArticleReceived
 
@@ -123,7 +123,7 @@ class SqlOutbox:
 
     def _known_hashes(self, hashes: list[str]) -> set[str]:
         with self.engine.connect() as conn:
-            return {h for part in _chunks(hashes) for h in conn.execute(
+            return {h for part in chunks(hashes) for h in conn.execute(
                 select(outbox.c.content_hash).where(outbox.c.content_hash.in_(part))).scalars()}
 
     def _add_many(self, messages: Sequence[ArticleReceived]) -> list[tuple[str, ArticleReceived | None]]:
@@ -135,10 +135,10 @@ class SqlOutbox:
         c = outbox.c
         current: dict[str, tuple[int, str, str]] = {}  # id -> (version, text, content hash) as it stands
         by_hash: dict[str, str] = {}  # content hash -> id of the report with that text
-        for part in _chunks(ids):
+        for part in chunks(ids):
             for row in conn.execute(select(c.id, c.version, c.content_hash, c.message).where(c.id.in_(part))):
                 current[row.id] = (row.version, json.loads(row.message)["payload"]["text"], row.content_hash)
-        for part in _chunks(list({m.payload.content_hash for m in messages})):
+        for part in chunks(list({m.payload.content_hash for m in messages})):
             by_hash.update((row.content_hash, row.id) for row in conn.execute(
                 select(c.id, c.content_hash).where(c.content_hash.in_(part))))
         stored_versions = {i: v for i, (v, _, _) in current.items()}
@@ -185,7 +185,7 @@ class SqlOutbox:
 
     def _withdraw(self, conn: Connection, article_ids: Sequence[str]) -> list[ArticleReceived]:
         c, now, out = outbox.c, _now(), []
-        for part in _chunks(list(dict.fromkeys(article_ids))):
+        for part in chunks(list(dict.fromkeys(article_ids))):
             for row in conn.execute(select(c.id, c.version, c.message).where(c.id.in_(part))).all():
                 last = ArticleReceived.model_validate_json(row.message).payload
                 if last.withdrawn:
@@ -230,13 +230,13 @@ class SqlOutbox:
         c = outbox.c
         groups: dict[tuple[int, int], list[str]] = {}
         with self.engine.begin() as conn:
-            for part in _chunks(list({i for i, _ in wanted})):
+            for part in chunks(list({i for i, _ in wanted})):
                 for row in conn.execute(select(c.id, c.version, c.attempts).where(c.id.in_(part))):
                     if (row.id, row.version) in wanted:
                         groups.setdefault((row.version, row.attempts), []).append(row.id)
             for (version, attempts), ids in groups.items():
                 wait = min(self.redeliver_after_s * 2 ** attempts, MAX_BACKOFF_S)
-                for part in _chunks(ids):
+                for part in chunks(ids):
                     conn.execute(update(outbox).where(c.id.in_(part), c.version == version, c.attempts == attempts)
                                  .values(published_at=now, attempts=attempts + 1,
                                          next_attempt_at=now + timedelta(seconds=wait)))
@@ -291,7 +291,7 @@ class SqlOutbox:
         now, retired, c = _now(), 0, outbox.c
         with self.engine.begin() as conn:
             for version, ids in by_version.items():
-                for part in _chunks(ids):
+                for part in chunks(ids):
                     retired += conn.execute(update(outbox).where(c.id.in_(part), c.version <= version,
                                                                  c.stored_at.is_(None))
                                             .values(stored_at=now)).rowcount
@@ -358,12 +358,6 @@ class _Conflict(Exception):
 def withdrawn_hash(article_id: str) -> str:
     """The content hash a withdrawn report's row holds: its own, never a text's."""
     return hashlib.sha256(f"withdrawn\x1f{article_id}".encode()).hexdigest()
-
-
-def _chunks(values: list[T], size: int = 500) -> Iterator[list[T]]:
-    """IN lists of bounded length (SQLite limits the parameters of one statement)."""
-    for i in range(0, len(values), size):
-        yield values[i:i + size]
 
 
 def _pending() -> Any:

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Connection, Dialect, Text, TypeDecorator, and_, bindparam, cast, delete, select, update
 
+from shared.db import chunks
 from shared.messages.incidents import Incident
 from shared.store.incident_body import public_incident
 from shared.store.tables import incident_claims, incidents
@@ -87,9 +88,9 @@ class ClaimWrites:
         (a claim only moved in the order gets its new position alone)."""
         ids = [inc.id for inc in fresh]
         stored: dict[tuple[str, str], tuple[int, str]] = {}
-        for i in range(0, len(ids), 500):
+        for part in chunks(ids):
             stored.update(((r.incident_id, r.event_id), (r.position, r.body)) for r in conn.execute(
-                self.stored.where(self.by_incident.in_(ids[i:i + 500]))))
+                self.stored.where(self.by_incident.in_(part))))
         new: list[dict[str, Any]] = []
         changed: list[dict[str, Any]] = []
         moved: list[dict[str, Any]] = []
@@ -136,9 +137,9 @@ def write_incidents(conn: Connection, batch: Sequence[Incident], now: datetime,
     wanted = newest(batch)
     stored: dict[str, int] = {}
     ids = list(wanted)
-    for i in range(0, len(ids), 500):
+    for part in chunks(ids):
         stored.update((r.id, r.version) for r in conn.execute(
-            select(incidents.c.id, incidents.c.version).where(incidents.c.id.in_(ids[i:i + 500]))))
+            select(incidents.c.id, incidents.c.version).where(incidents.c.id.in_(part))))
     fresh = [inc for inc in wanted.values() if inc.version > stored.get(inc.id, 0)]
     if not fresh:
         return []

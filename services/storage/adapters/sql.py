@@ -6,7 +6,7 @@ TransientError, which the runner retries with backoff and never commits as done.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from services.storage.adapters.incidents import ClaimWrites, write_incidents
+from shared.db import chunks
 from shared.db import make_engine as make_engine  # re-exported for storage's app and tests
 from shared.kafka.errors import TransientError
 from shared.messages import Article, GeocodedArticle, IncidentEvent
@@ -163,7 +164,7 @@ class SqlIncidentStore:
         conn.execute(self._upsert(articles, arts[0], keep=("id", "source", "published_at")), arts)
         rows = {ev.id: event_row(ev, now) for r in results for ev in r.events}
         # The complete set replaces the previous one, which also removes the retracted events.
-        for part in _chunks(results, 200):
+        for part in chunks(results, 200):
             keep = [ev.id for r in part for ev in r.events]
             conn.execute(delete(events).where(events.c.article_id.in_([r.article_id for r in part]),
                                               events.c.id.not_in(keep)))
@@ -199,12 +200,7 @@ class SqlIncidentStore:
 
 def _stored_versions(conn: Connection, ids: list[str]) -> dict[str, int]:
     out: dict[str, int] = {}
-    for part in _chunks(ids, 500):
+    for part in chunks(ids):
         out.update((row.id, row.version) for row in conn.execute(
             select(articles.c.id, articles.c.version).where(articles.c.id.in_(part))))
     return out
-
-
-def _chunks(values: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    for i in range(0, len(values), size):
-        yield values[i:i + size]
